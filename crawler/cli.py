@@ -1,0 +1,323 @@
+"""The `newsdesk` command: extract, crawl, run, demo, and a look at the stored articles.
+
+Bad input (unknown outlet, unreadable file, unknown domain, bad URI) is a one-line error and
+exit code 2, never a traceback: the people typing these commands are operators and outlet
+developers, and the message must say what was wrong and what was expected.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(
+    help="newsdesk: scheduled crawling of Korean regional news into MongoDB.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="The embedded database (SecantusDB) used when MONGO_URI is unset.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+out = Console()
+err = Console(stderr=True)
+
+
+def fail(message: str, code: int = 2) -> None:
+    """Print a one-line error and exit (2 = bad input, by convention of this CLI)."""
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")
+
+
+def to_json(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, indent=2, default=_json_default)
+
+
+# ---------------------------------------------------------------------------------------
+@app.command()
+def extract(
+    file: Path = typer.Argument(..., help="Saved HTML page of an article."),
+    url: str = typer.Option(..., "--url", help="The page's real URL; its domain picks the outlet."),
+) -> None:
+    """Print the article extracted from a saved page as JSON (the outlet developer's tool)."""
+    from itemadapter import ItemAdapter
+
+    from crawler.outlets import OutletError, outlet_for_url
+    from pipelines.normalize import NormalizePipeline
+
+    try:
+        spec = outlet_for_url(url)
+    except OutletError as exc:
+        fail(str(exc))
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        fail(f"cannot read {file}: {exc.strerror or exc}")
+    article = spec.page_class()(url=url, html=data, outlet=spec).to_article()
+    NormalizePipeline().process_item(article)
+    doc = ItemAdapter(article).asdict()
+    doc.pop("extra", None)
+    out.print(to_json(doc), highlight=False, soft_wrap=True)
+
+
+# ---------------------------------------------------------------------------------------
+def _print_summary(outcomes: list[Any], log_file: Path | None) -> int:
+    from crawler.progress import summarize
+
+    table = Table(title="crawl summary")
+    for column in ("outlet", "pages", "new", "updated", "unchanged", "dropped (reason: n)", "errors", "finish"):
+        table.add_column(column)
+    failed = 0
+    for outcome in outcomes:
+        s = summarize(outcome.stats)
+        dropped = ", ".join(f"{k}: {v}" for k, v in sorted(s["dropped"].items())) or "0"
+        errors = ", ".join(f"{k}: {v}" for k, v in sorted(s["errors"].items())) or "0"
+        if s["finish_reason"] != "finished":
+            failed += 1
+        table.add_row(
+            outcome.outlet, str(s["pages_fetched"]), str(s["new"]), str(s["updated"]),
+            str(s["unchanged"]), dropped, errors, str(s["finish_reason"]),
+        )
+    out.print(table)
+    if log_file is not None:
+        out.print(f"log: {log_file}")
+    return failed
+
+
+def _log_file(kind: str) -> Path:
+    from crawler.scheduling.paths import logs_dir
+
+    return logs_dir() / f"{kind}-{datetime.now().strftime('%Y%m%dT%H%M%S')}.log"
+
+
+def _check_outlets(names: list[str]) -> list[str]:
+    from crawler.outlets import OutletError, get_outlet
+
+    for name in names:
+        try:
+            get_outlet(name)
+        except OutletError as exc:
+            fail(str(exc))
+    return names
+
+
+def _check_db() -> str:
+    """Resolve (and if needed start) the database before crawling, so errors come early."""
+    from crawler.store import get_client, mask_uri, resolve_uri
+
+    try:
+        uri = resolve_uri()
+    except Exception as exc:  # noqa: BLE001 - any failure here is reported in one line
+        fail(f"cannot start or find the database: {exc}")
+    try:
+        client = get_client(uri, serverSelectionTimeoutMS=5000)
+        client.admin.command("ping")
+        client.close()
+    except Exception as exc:  # noqa: BLE001
+        fail(f"database at {mask_uri(uri)} does not answer: {str(exc).splitlines()[0]}")
+    return uri
+
+
+@app.command()
+def crawl(
+    outlets: list[str] = typer.Argument(..., help="Outlet ids (see crawler/outlets/outlets.toml)."),
+    base_url: Optional[str] = typer.Option(None, "--base-url", help="Fetch from this host instead (a local copy of the site)."),
+    max_articles: Optional[int] = typer.Option(None, "--max-articles", min=0, help="Stop after requesting this many articles per outlet."),
+) -> None:
+    """Crawl outlets now, with a live progress table and a summary at the end."""
+    _check_outlets(outlets)
+    if base_url is not None and not base_url.startswith(("http://", "https://")):
+        fail(f"--base-url {base_url!r}: expected http(s)://host[:port]")
+    from crawler.crawling import crawl_outlets
+
+    _check_db()
+    log_file = _log_file("crawl")
+    outcomes = crawl_outlets(
+        outlets,
+        base_urls={name: base_url for name in outlets} if base_url else None,
+        max_articles=max_articles,
+        settings_overrides={"NEWSDESK_PROGRESS": sys.stderr.isatty() or os.environ.get("NEWSDESK_PROGRESS") == "1"},
+        log_file=log_file,
+    )
+    if _print_summary(outcomes, log_file):
+        raise typer.Exit(1)
+
+
+# ---------------------------------------------------------------------------------------
+@app.command()
+def run(
+    outlets: Optional[list[str]] = typer.Argument(None, help="Only these outlets (default: all)."),
+    time_limit: int = typer.Option(25 * 60, "--time-limit", min=10, help="Seconds a crawl may run before it is stopped."),
+) -> None:
+    """Start the scheduler: every outlet crawled on its schedule, each crawl in a subprocess.
+
+    Ctrl-C or SIGTERM stops scheduling and stops running crawls cleanly.
+    """
+    import logging
+
+    from crawler.outlets import registry
+    from crawler.scheduling.runner import CrawlRunner
+    from crawler.scheduling.scheduler import build_scheduler, run_forever
+    from crawler.store import mask_uri
+
+    names = _check_outlets(outlets) if outlets else list(registry())
+    uri = _check_db()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    runner = CrawlRunner(time_limit=time_limit)
+    specs = [registry()[n] for n in names]
+    scheduler = build_scheduler(specs, runner)
+    out.print(f"newsdesk scheduler: {len(specs)} outlet(s), database {mask_uri(uri)}; Ctrl-C to stop")
+    for job in scheduler.get_jobs():
+        out.print(f"  {job.name}")
+    run_forever(scheduler, runner)
+    out.print("stopped")
+
+
+# ---------------------------------------------------------------------------------------
+@app.command()
+def demo(
+    db_name: str = typer.Option("newsdesk_demo", "--db", help="Database to fill (kept apart from real crawls)."),
+) -> None:
+    """Crawl the bundled offline copy of the outlets' sites into the embedded database."""
+    from crawler.crawling import crawl_outlets
+    from crawler.fixturesite import FixtureSite, find_sites
+    from crawler.outlets import registry
+    from crawler.store import ArticleStore, database_name, get_client, mask_uri
+
+    os.environ["NEWSDESK_DB"] = db_name
+    sites = [s for s in find_sites() if s.outlet in registry()]
+    if not sites:
+        fail("no bundled sites found under tests/fixtures/*/site.json")
+    uri = _check_db()
+    servers = [FixtureSite(site).start() for site in sites]
+    try:
+        for server in servers:
+            out.print(f"serving the saved {server.site.outlet} site at {server.base_url}")
+        log_file = _log_file("demo")
+        outcomes = crawl_outlets(
+            [s.site.outlet for s in servers],
+            base_urls={s.site.outlet: s.base_url for s in servers},
+            settings_overrides={
+                "NEWSDESK_PROGRESS": True,
+                "AUTOTHROTTLE_ENABLED": False,
+                "DOWNLOAD_DELAY": 0,
+            },
+            log_file=log_file,
+        )
+    finally:
+        for server in servers:
+            server.stop()
+    failed = _print_summary(outcomes, log_file)
+    client = get_client(uri)
+    store = ArticleStore(client[database_name()])
+    shown = store.latest(None, limit=2, since=datetime.now(timezone.utc) - timedelta(days=1))
+    for doc in shown:
+        doc.pop("_id", None)
+        body = doc.get("body") or ""
+        doc["body"] = body[:300] + ("…" if len(body) > 300 else "")
+        out.print(to_json(_kst(doc)), highlight=False, soft_wrap=True)
+    total = store.count()
+    client.close()
+    out.print(
+        f"\n[bold]{total} articles[/] in database [cyan]{database_name()}[/] at {mask_uri(uri)}\n"
+        f"Look further:\n"
+        f"  NEWSDESK_DB={db_name} .venv/bin/newsdesk articles --limit 20\n"
+        f"  .venv/bin/newsdesk extract tests/fixtures/joongdo/<page>.html --url <its url>\n"
+        f"  pymongo / Compass: {mask_uri(uri)} database {db_name}, collection articles\n"
+        f"  .venv/bin/newsdesk db stop   (stops the embedded database)",
+        highlight=False,
+    )
+    if failed:
+        raise typer.Exit(1)
+
+
+def _kst(doc: dict[str, Any]) -> dict[str, Any]:
+    """Stored datetimes are UTC; people read Korea time."""
+    from crawler.text.dates import KST
+
+    return {k: (v.astimezone(KST) if isinstance(v, datetime) else v) for k, v in doc.items()}
+
+
+# ---------------------------------------------------------------------------------------
+@app.command()
+def articles(
+    outlet: Optional[str] = typer.Option(None, "--outlet", help="Only this outlet."),
+    days: int = typer.Option(7, "--days", min=1, help="Articles first seen in the last N days."),
+    limit: int = typer.Option(20, "--limit", min=1, max=1000),
+    as_json: bool = typer.Option(False, "--json", help="JSON lines instead of a table."),
+) -> None:
+    """List recently stored articles, newest first."""
+    from crawler.store import ArticleStore, database_name, get_client
+
+    if outlet:
+        _check_outlets([outlet])
+    uri = _check_db()
+    client = get_client(uri)
+    docs = ArticleStore(client[database_name()]).latest(
+        outlet, limit=limit, since=datetime.now(timezone.utc) - timedelta(days=days)
+    )
+    client.close()
+    if as_json:
+        for doc in docs:
+            doc.pop("_id", None)
+            sys.stdout.write(json.dumps(_kst(doc), ensure_ascii=False, default=_json_default) + "\n")
+        return
+    table = Table(title=f"articles in {database_name()} (last {days} days)")
+    for column in ("published (KST)", "outlet", "title", "authors", "url"):
+        table.add_column(column, overflow="fold")
+    for doc in docs:
+        doc = _kst(doc)
+        published = doc.get("published")
+        table.add_row(
+            published.strftime("%Y-%m-%d %H:%M") if published else "-",
+            doc.get("outlet", ""), doc.get("title", ""), ", ".join(doc.get("authors") or []), doc.get("canonical_url", ""),
+        )
+    out.print(table)
+
+
+# ---------------------------------------------------------------------------------------
+@db_app.command("status")
+def db_status() -> None:
+    """Say which database newsdesk uses and whether the embedded one is running."""
+    from crawler.store import EmbeddedServer, data_dir, mask_uri
+
+    if os.environ.get("MONGO_URI"):
+        out.print(f"MONGO_URI is set: {mask_uri(os.environ['MONGO_URI'])}")
+        return
+    state = EmbeddedServer().status(data_dir())
+    if state:
+        out.print(f"embedded SecantusDB running: pid {state.get('pid')}, {state.get('uri')}, data {data_dir()}")
+    else:
+        out.print(f"embedded SecantusDB not running (data folder {data_dir()})")
+
+
+@db_app.command("stop")
+def db_stop() -> None:
+    """Stop the embedded database for this data folder."""
+    from crawler.store import EmbeddedServer, data_dir
+
+    stopped = EmbeddedServer().stop(data_dir())
+    out.print("stopped" if stopped else f"not running (data folder {data_dir()})")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

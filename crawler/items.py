@@ -1,0 +1,54 @@
+"""The Article item: one news article as one outlet printed it at one moment.
+
+A dataclass (itemadapter handles it) rather than a scrapy.Item so page objects, pipelines and
+tests share one typed shape without importing Scrapy. Datetimes are aware (Asia/Seoul when they
+come from the page); the store converts them to UTC BSON dates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass
+class Image:
+    """A photo printed with the article: absolute `src` and its caption (never body text)."""
+
+    src: str
+    caption: str | None = None
+
+
+@dataclass
+class PrintEdition:
+    """Where the story ran in the paper edition (중도일보 `신문게재 2019-08-26 3면`)."""
+
+    date: str  # ISO date, YYYY-MM-DD, Korea time
+    page: int | None = None
+
+
+@dataclass
+class Article:
+    """One article. Field names are the stored document's field names (docs/schema.md later)."""
+
+    outlet: str  # outlet id from crawler/outlets (e.g. "joongdo")
+    url: str  # the URL the page was fetched as (real host, even when crawled from a local copy)
+    canonical_url: str  # the one URL that identifies the article (unique in `articles`)
+    title: str
+    body: str  # paragraph text only, paragraphs separated by a blank line
+    subtitle: str | None = None
+    sections: list[str] = field(default_factory=list)  # outlet's section path, broad to narrow
+    published: datetime | None = None  # first publication (승인/입력/등록), aware
+    modified: datetime | None = None  # last correction (수정/업데이트), aware; never = published by default
+    print_edition: PrintEdition | None = None
+    authors: list[str] = field(default_factory=list)  # reporter names, no titles or emails
+    region: str | None = None  # dateline region (`세종=` in `세종=오희룡 기자`)
+    wire: str | None = None  # wire source when printed (뉴시스, 연합뉴스, 뉴스1, 보도자료)
+    images: list[Image] = field(default_factory=list)
+    # Which method produced each field ("selector", "meta", "jsonld", "text"): the early sign
+    # of a site change is a field that stops coming from its selector.
+    provenance: dict[str, str] = field(default_factory=dict)
+    # Filled by pipelines, not page objects.
+    content_hash: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,152 @@
+"""Outlet specs: the registry in outlets.toml, loaded into frozen dataclasses.
+
+Outlets are data so that adding one of a known CMS family is a table and a saved page, not
+code. The loader validates every entry up front and names the outlet and field at fault, so a
+typo fails at start, not hours into a scheduled crawl.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+import tomllib
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any, Mapping
+from urllib.parse import urlsplit
+
+REGISTRY_PATH = Path(__file__).with_name("outlets.toml")
+
+
+class OutletError(ValueError):
+    """An outlet spec is invalid, or an outlet name/domain is unknown."""
+
+
+@dataclass(frozen=True)
+class CanonicalRules:
+    keep_params: tuple[str, ...] = ()
+    host_aliases: Mapping[str, str] = field(default_factory=dict)
+    path_aliases: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class OutletSpec:
+    name: str
+    name_ko: str
+    domains: tuple[str, ...]
+    region: str
+    family: str
+    page: str
+    list_urls: tuple[str, ...]
+    article_url: re.Pattern[str]
+    canonical: CanonicalRules
+    page_param: str = "page"
+    encoding: str = "utf-8"
+    every_minutes: int = 30
+
+    @property
+    def main_host(self) -> str:
+        return self.domains[0]
+
+    def page_class(self) -> type:
+        """Import the page class named by `page` (kept lazy: specs load without lxml etc.)."""
+        module_name, _, cls_name = self.page.rpartition(".")
+        try:
+            return getattr(importlib.import_module(module_name), cls_name)
+        except (ImportError, AttributeError) as exc:
+            raise OutletError(f"outlet {self.name!r}: page class {self.page!r} cannot be imported: {exc}") from exc
+
+    def is_article_url(self, url: str) -> bool:
+        return bool(self.article_url.search(url))
+
+    def canonicalize(self, url: str) -> str:
+        """The article's one identifying URL under this outlet's rules (unique in the store)."""
+        from crawler.text.urls import canonicalize_url
+
+        return canonicalize_url(
+            url,
+            keep_params=self.canonical.keep_params or None,
+            host_aliases=self.canonical.host_aliases,
+            path_aliases=self.canonical.path_aliases,
+        )
+
+    def owns(self, url: str) -> bool:
+        host = (urlsplit(url).hostname or "").lower()
+        return host in self.domains
+
+
+_REQUIRED = ("name_ko", "domains", "region", "family", "page", "list_urls", "article_url")
+
+
+def _build(name: str, raw: Mapping[str, Any]) -> OutletSpec:
+    missing = [key for key in _REQUIRED if key not in raw]
+    if missing:
+        raise OutletError(f"outlet {name!r} in {REGISTRY_PATH.name}: missing {', '.join(missing)}")
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+        raise OutletError(f"outlet name {name!r}: expected lowercase letters, digits, underscores")
+    try:
+        pattern = re.compile(raw["article_url"])
+    except re.error as exc:
+        raise OutletError(f"outlet {name!r}: article_url is not a valid regex: {exc}") from exc
+    canon = raw.get("canonical", {})
+    domains = tuple(d.lower() for d in raw["domains"])
+    if not domains:
+        raise OutletError(f"outlet {name!r}: domains is empty")
+    for url in raw["list_urls"]:
+        if (urlsplit(url).hostname or "").lower() not in domains:
+            raise OutletError(f"outlet {name!r}: list URL {url!r} is not on one of its domains {domains}")
+    every = int(raw.get("every_minutes", 30))
+    if every < 1:
+        raise OutletError(f"outlet {name!r}: every_minutes must be >= 1, got {every}")
+    return OutletSpec(
+        name=name,
+        name_ko=raw["name_ko"],
+        domains=domains,
+        region=raw["region"],
+        family=raw["family"],
+        page=raw["page"],
+        list_urls=tuple(raw["list_urls"]),
+        article_url=pattern,
+        canonical=CanonicalRules(
+            keep_params=tuple(canon.get("keep_params", ())),
+            host_aliases=dict(canon.get("host_aliases", {})),
+            path_aliases=dict(canon.get("path_aliases", {})),
+        ),
+        page_param=raw.get("page_param", "page"),
+        encoding=raw.get("encoding", "utf-8"),
+        every_minutes=every,
+    )
+
+
+def load_registry(path: Path = REGISTRY_PATH) -> dict[str, OutletSpec]:
+    """Parse and validate the registry file; raises OutletError naming the bad entry."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise OutletError(f"cannot read outlet registry {path}: {exc}") from exc
+    return {name: _build(name, raw) for name, raw in data.items()}
+
+
+@cache
+def registry() -> dict[str, OutletSpec]:
+    return load_registry()
+
+
+def get_outlet(name: str) -> OutletSpec:
+    try:
+        return registry()[name]
+    except KeyError:
+        known = ", ".join(sorted(registry()))
+        raise OutletError(f"unknown outlet {name!r}; known outlets: {known}") from None
+
+
+def outlet_for_url(url: str) -> OutletSpec:
+    """The outlet whose domains include the URL's host (what `newsdesk extract` uses)."""
+    host = (urlsplit(url).hostname or "").lower()
+    if not host:
+        raise OutletError(f"{url!r} is not an absolute http(s) URL")
+    for spec in registry().values():
+        if host in spec.domains:
+            return spec
+    raise OutletError(f"no outlet serves the domain {host!r} (URL {url})")

@@ -1,0 +1,47 @@
+"""Write a crawl's final stats to a JSON file (NEWSDESK_STATS_FILE) when the spider closes.
+
+Crawls run in subprocesses (Twisted's reactor cannot restart), so this file is how the
+scheduler learns what a crawl did without parsing its log.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+class StatsFileExtension:
+    def __init__(self, crawler: Crawler, path: Path) -> None:
+        self.crawler = crawler
+        self.path = path
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> "StatsFileExtension":
+        path = crawler.settings.get("NEWSDESK_STATS_FILE")
+        if not path:
+            raise NotConfigured
+        ext = cls(crawler, Path(path))
+        # after CoreStats has written finish_reason/finish_time
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed, weak=False)
+        return ext
+
+    def spider_closed(self, spider: Any, reason: str) -> None:
+        stats = dict(self.crawler.stats.get_stats())
+        stats.setdefault("finish_reason", reason)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(stats, ensure_ascii=False, default=_default, indent=1), encoding="utf-8")
+        os.replace(tmp, self.path)

@@ -1,0 +1,157 @@
+"""Navigation only: list pages -> article pages -> the outlet's page object.
+
+One spider class serves every outlet; an outlet's spider is that class bound to its spec
+(crawler/spiders/outlets.py), so `scrapy crawl joongdo` works and adding an outlet adds no
+spider code. Parsing lives in crawler/pages; this module only decides what to fetch.
+
+`base_url` points the crawl at another host (a local copy of the site, the demo, tests): the
+spider fetches from there but hands page objects and items the real outlet URL, so stored
+documents look the same as from a live crawl.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, AsyncIterator
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import scrapy
+from scrapy.http import Response
+
+from crawler.outlets import OutletSpec, get_outlet
+
+logger = logging.getLogger(__name__)
+
+
+def with_query_param(url: str, name: str, value: str) -> str:
+    """`url` with `name=value` set in its query (replacing an existing value)."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != name]
+    query.append((name, value))
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+class OutletSpider(scrapy.Spider):
+    """Walks an outlet's list pages newest first and requests each article once."""
+
+    outlet_name: str = ""
+
+    def __init__(
+        self,
+        *args: Any,
+        base_url: str | None = None,
+        max_articles: int | str | None = None,
+        max_list_pages: int | str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.outlet: OutletSpec = get_outlet(self.outlet_name or self.name)
+        self.base_url = self._check_base_url(base_url) if base_url else None
+        self._max_articles_arg = _positive_int_or_none(max_articles, "max_articles")
+        self._max_list_pages_arg = _positive_int_or_none(max_list_pages, "max_list_pages")
+        self.articles_requested = 0
+
+    @staticmethod
+    def _check_base_url(base_url: str) -> str:
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"base_url {base_url!r}: expected http(s)://host[:port]")
+        return f"{parts.scheme}://{parts.netloc}"
+
+    # -- limits from arguments, else settings -------------------------------------------
+    @property
+    def max_articles(self) -> int:
+        if self._max_articles_arg is not None:
+            return self._max_articles_arg
+        return self.settings.getint("NEWSDESK_MAX_ARTICLES", 0)
+
+    @property
+    def max_list_pages(self) -> int:
+        if self._max_list_pages_arg is not None:
+            return self._max_list_pages_arg
+        return max(1, self.settings.getint("NEWSDESK_MAX_LIST_PAGES", 3))
+
+    # -- URL mapping between the real site and where we fetch from --------------------------
+    def fetch_url(self, real_url: str) -> str:
+        """Where to fetch `real_url` from: itself, or the same path on `base_url`."""
+        if not self.base_url:
+            return real_url
+        parts = urlsplit(real_url)
+        base = urlsplit(self.base_url)
+        return urlunsplit(parts._replace(scheme=base.scheme, netloc=base.netloc))
+
+    def real_url(self, fetched_url: str) -> str:
+        """The outlet URL for a URL found while crawling `base_url` (links may be relative)."""
+        if not self.base_url:
+            return fetched_url
+        parts = urlsplit(fetched_url)
+        if parts.netloc == urlsplit(self.base_url).netloc:
+            return urlunsplit(parts._replace(scheme="https", netloc=self.outlet.main_host))
+        return fetched_url
+
+    # -- crawl -----------------------------------------------------------------------------
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        for list_url in self.outlet.list_urls:
+            yield self.list_request(list_url, 1)
+
+    def list_request(self, list_url: str, page: int) -> scrapy.Request:
+        real = list_url if page == 1 else with_query_param(list_url, self.outlet.page_param, str(page))
+        return scrapy.Request(
+            self.fetch_url(real),
+            callback=self.parse_list,
+            cb_kwargs={"list_url": list_url, "page": page},
+            meta={"newsdesk_kind": "list"},
+        )
+
+    def parse_list(self, response: Response, list_url: str, page: int) -> Any:
+        stats = self.crawler.stats
+        stats.inc_value("newsdesk/list_pages")
+        found: list[str] = []
+        seen: set[str] = set()
+        for href in response.css("a::attr(href)").getall():
+            absolute = self.real_url(response.urljoin(href.strip()))
+            if not self.outlet.owns(absolute) or not self.outlet.is_article_url(absolute):
+                continue
+            canonical = self.outlet.canonicalize(absolute)
+            if canonical not in seen:
+                seen.add(canonical)
+                found.append(canonical)
+        if not found:
+            stats.inc_value("newsdesk/list_pages_without_articles")
+            logger.warning("list page %s (page %d) has no article links", response.url, page)
+            return
+        for canonical in found:
+            if self.max_articles and self.articles_requested >= self.max_articles:
+                return
+            self.articles_requested += 1
+            yield scrapy.Request(
+                self.fetch_url(canonical),
+                callback=self.parse_article,
+                cb_kwargs={"article_url": canonical},
+                meta={"newsdesk_kind": "article"},
+            )
+        if page < self.max_list_pages:
+            yield self.list_request(list_url, page + 1)
+
+    def parse_article(self, response: Response, article_url: str) -> Any:
+        page_cls = self.outlet.page_class()
+        try:
+            article = page_cls(url=article_url, html=response.text, outlet=self.outlet).to_article()
+        except Exception:  # a page that breaks the parser is counted and logged, never fatal
+            self.crawler.stats.inc_value("newsdesk/parse_errors")
+            logger.exception("cannot parse article %s (fetched from %s)", article_url, response.url)
+            return
+        self.crawler.stats.inc_value("newsdesk/articles_parsed")
+        yield article
+
+
+def _positive_int_or_none(value: int | str | None, name: str) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}={value!r}: expected a whole number") from None
+    if number < 0:
+        raise ValueError(f"{name}={value!r}: expected 0 or more")
+    return number

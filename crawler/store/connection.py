@@ -1,0 +1,81 @@
+"""Which MongoDB server and database newsdesk uses, and how it connects to it.
+
+One rule for every entry point (CLI, scheduler, crawl subprocesses, dashboard, tests):
+MONGO_URI when set, otherwise the embedded SecantusDB server of the data folder, started
+on first use. Keeping that rule here means no caller decides it differently.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from datetime import timezone
+from typing import Any
+
+from pymongo import MongoClient
+
+from crawler.store.embedded import EmbeddedServer, EmbeddedServerError, data_dir
+from crawler.store.uri import mask_uri, uri_database
+
+log = logging.getLogger(__name__)
+
+DEFAULT_DATABASE = "newsdesk"
+APPNAME = "newsdesk"
+# Long enough for a busy embedded server or an Atlas failover, short enough that a wrong
+# MONGO_URI fails a crawl in seconds rather than pymongo's default 30 s.
+SERVER_SELECTION_TIMEOUT_MS = 10_000
+
+
+def resolve_uri(env: Mapping[str, str] = os.environ, *, start_embedded: bool = True) -> str:
+    """The MongoDB URI to use: MONGO_URI if set, else the embedded server's.
+
+    With ``start_embedded=False`` the embedded server is only looked up, never started
+    (for read-only tools that should not create a data folder as a side effect);
+    EmbeddedServerError if it is not running.
+    """
+    configured = env.get("MONGO_URI", "").strip()
+    if configured:
+        return configured
+    folder = data_dir(env)
+    server = EmbeddedServer()
+    if start_embedded:
+        uri = server.ensure_running(folder)
+        log.debug("MONGO_URI unset; using embedded SecantusDB at %s", mask_uri(uri))
+        return uri
+    state = server.status(folder)
+    if state is None or not state["running"]:
+        raise EmbeddedServerError(
+            f"MONGO_URI is unset and no embedded SecantusDB is running for {folder}; "
+            "start newsdesk (or EmbeddedServer().ensure_running) first"
+        )
+    return str(state["uri"])
+
+
+def database_name(env: Mapping[str, str] = os.environ) -> str:
+    """The database name: NEWSDESK_DB, else the database in MONGO_URI's path, else newsdesk.
+
+    NEWSDESK_DB wins so one MongoDB URI (with an auth database in its path, say) can
+    serve several newsdesk installations or a test run.
+    """
+    explicit = env.get("NEWSDESK_DB", "").strip()
+    if explicit:
+        return explicit
+    from_uri = uri_database(env.get("MONGO_URI", "").strip())
+    return from_uri or DEFAULT_DATABASE
+
+
+def get_client(uri: str, **kwargs: Any) -> MongoClient[dict[str, Any]]:
+    """A MongoClient with newsdesk's defaults; keyword arguments override them.
+
+    tz_aware with UTC so every datetime read back is aware: Korean dates are shown in
+    Asia/Seoul, and a naive datetime would silently be taken as local time somewhere.
+    """
+    options: dict[str, Any] = {
+        "appname": APPNAME,
+        "serverSelectionTimeoutMS": SERVER_SELECTION_TIMEOUT_MS,
+        "tz_aware": True,
+        "tzinfo": timezone.utc,
+    }
+    options.update(kwargs)
+    return MongoClient(uri, **options)

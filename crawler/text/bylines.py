@@ -1,0 +1,304 @@
+"""Korean reporter bylines, dateline regions and wire-copy leads.
+
+Why this matters: the byline gives the reporter (an author field), the ``지역=`` prefix
+gives the dateline region, and a wire lead (``[대전=뉴시스] 김양수 기자 =``) marks copy
+that is reprinted across many regional papers and must later be recognised as one story.
+The trailer (``세종=오희룡 기자 huily@``) also has to be cut from the body text.
+
+The parser is deliberately strict: a string is a byline only when *all* of it fits the
+grammar (lead, region/role prefix, names + title, emails, trailing ``=``). A sentence that
+merely mentions a reporter ("이 자리에서 김 기자는 ...") leaves unexplained text and is
+rejected, which is what lets :func:`is_byline_line` strip trailers safely.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+__all__ = ["Byline", "WIRE_AGENCIES", "is_byline_line", "parse_byline", "strip_wire_lead"]
+
+
+@dataclass
+class Byline:
+    """Who wrote a story and where it was filed from.
+
+    ``authors`` are bare names (no titles, no emails), deduplicated in printed order;
+    ``region`` is the dateline (세종 in ``세종=오희룡 기자``); ``wire`` is the agency for
+    wire copy or "보도자료" for a press release; ``emails`` keeps addresses as printed,
+    including ones the site truncated to ``huily@``.
+    """
+
+    authors: list[str]
+    region: str | None = None
+    wire: str | None = None
+    emails: list[str] = field(default_factory=list)
+
+
+# Spelling variants -> canonical agency name. Only these count as "wire": a bracket lead
+# naming the paper itself ("[대전=중도일보]") gives a region but no wire.
+WIRE_AGENCIES: dict[str, str] = {
+    "뉴시스": "뉴시스",
+    "NEWSIS": "뉴시스",
+    "연합뉴스": "연합뉴스",
+    "연합": "연합뉴스",
+    "YONHAP": "연합뉴스",
+    "뉴스1": "뉴스1",
+    "NEWS1": "뉴스1",
+    "보도자료": "보도자료",
+}
+
+# Titles, longest first so "선임기자" is one title and never name + "기자".
+_TITLES = (
+    "객원논설위원",
+    "선임기자",
+    "수습기자",
+    "객원기자",
+    "전문기자",
+    "인턴기자",
+    "사진기자",
+    "영상기자",
+    "취재기자",
+    "명예기자",
+    "시민기자",
+    "논설위원",
+    "논설실장",
+    "편집위원",
+    "전문위원",
+    "대기자",
+    "특파원",
+    "통신원",
+    "기자",
+)
+_TITLE = "(?:" + "|".join(_TITLES) + ")"
+
+# Korean names are 2-4 Hangul syllables. A name must not itself start a title (so the
+# "선임" of "홍길동 선임기자" is not read as a second reporter) and must end at a non-Hangul
+# character or directly before a title ("오희룡기자").
+_NAME = r"(?!" + _TITLE + r")[가-힣]{2,4}(?=[^가-힣]|$|" + _TITLE + r")"
+_NAME_SEP = r"\s*[·ㆍ・,/&]\s*"
+_CREDIT_RX = re.compile(
+    r"(?P<names>" + _NAME + r"(?:(?:" + _NAME_SEP + r"|\s+)" + _NAME + r")*)"
+    r"\s*" + _TITLE
+    # After a title: end, non-Hangul, or the next credit glued on ("오희룡 기자오희룡 기자").
+    # This is what rejects "김철수 기자는 ...".
+    + r"(?=$|[^가-힣]|" + _NAME + r"\s*" + _TITLE + r")"
+)
+_NAMES_ONLY_RX = re.compile(r"[가-힣]{2,4}(?:" + _NAME_SEP + r"[가-힣]{2,4})*")
+_BETWEEN_CREDITS = re.compile(r"(?:\s*(?:[·ㆍ・,/&]|및)\s*|\s+)")
+_NAME_SEP_RX = re.compile(_NAME_SEP)
+_SPLIT_NAMES = re.compile(r"(?:" + _NAME_SEP + r"|\s+)")
+
+# Full (huily@joongdo.co.kr) or site-truncated (huily@) addresses.
+_EMAIL_RX = re.compile(r"[A-Za-z0-9._%+-]+@(?:[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)?")
+
+# "[대전=뉴시스]", "(서울=연합뉴스)", "【서울=뉴시스】", "[뉴시스]".
+_BRACKET_RX = re.compile(
+    r"[\[(【〔]\s*(?:(?P<region>[가-힣A-Za-z·]{1,12})\s*=\s*)?(?P<outlet>[가-힣A-Za-z0-9]{2,15})\s*[\])】〕]"
+)
+# "세종=", "글·사진=", "대전·세종=" before the credits.
+_PREFIX_RX = re.compile(r"(?P<pre>[가-힣A-Za-z·ㆍ/, ]{1,20}?)\s*=\s*")
+# Credit roles written where a region would be: "글·사진=홍길동 기자" has no dateline.
+_ROLE_WORDS = frozenset({"글", "사진", "영상", "그래픽", "정리", "취재", "편집", "디자인", "촬영", "자료", "제공"})
+_ROLE_SPLIT = re.compile(r"[·ㆍ/, ]+")
+# A leading outlet token: "중도일보 이정준 기자", "KBS 홍길동 기자".
+_OUTLET_SUFFIX = re.compile(r"(?:일보|신문|뉴스|뉴스1|방송|타임스|타임즈|투데이|매일|저널|통신|미디어|닷컴|TV)$")
+_LATIN_OUTLET = re.compile(r"[A-Za-z][A-Za-z0-9]{1,9}")  # KBS, MBC, TJB, YTN
+_TOO_LONG_FOR_NAME = re.compile(r"[가-힣]{5,15}")
+_REGION_RX = re.compile(r"[가-힣A-Za-z·ㆍ]{1,12}")
+_EMPTY_BRACKETS = re.compile(r"[\[(<]\s*[\])>]")  # what is left of "(hong@joongdo.co.kr)"
+_LEADING_TOKEN = re.compile(r"(?P<tok>[^\s=]{2,15})\s+")
+# Field labels some skins print before the name (NDSoft "infomation" skin: "기자명 홍길동 기자").
+_FIELD_LABEL = re.compile(r"(?:기자명|기자\s?이름|작성자|글쓴이)\s*[:：]?\s*")
+
+# Common Korean surnames (two-syllable ones included). Used only where names are separated
+# by bare spaces ("김지헌 이슬기 기자"): there, a word that does not start with a surname is
+# far more likely to be a place or an outlet than a second reporter.
+_SURNAMES_2 = frozenset({"남궁", "황보", "제갈", "선우", "독고", "사공", "서문", "동방"})
+_SURNAMES_1 = frozenset(
+    "김이박최정강조윤장임한오서신권황안송류유전홍고문양손배백허남심노하곽성차주우구민진나지엄"
+    "채원천방공현함변염여추도소석선설마길연위표명기반라왕금옥육인맹제모탁국어은편용예경봉사부"
+    "가복태목형피두감호음빈동온좌계"
+)
+
+_NON_BYLINE_MAX = 80  # a trailer is a short line; longer paragraphs are body text
+
+
+def _normalize(text: str) -> str:
+    """NFC and single spaces, so the grammar never has to care about nbsp or runs."""
+    s = unicodedata.normalize("NFC", text)
+    s = s.replace("\u200b", "").replace("\ufeff", "")
+    return " ".join(s.split())
+
+
+def _has_surname(name: str) -> bool:
+    return name[:2] in _SURNAMES_2 or name[0] in _SURNAMES_1
+
+
+def _is_role(prefix: str) -> bool:
+    words = [w for w in _ROLE_SPLIT.split(prefix) if w]
+    return bool(words) and all(w in _ROLE_WORDS for w in words)
+
+
+def _wire_name(outlet: str) -> str | None:
+    return WIRE_AGENCIES.get(outlet) or WIRE_AGENCIES.get(outlet.upper())
+
+
+def _looks_like_outlet(tok: str) -> bool:
+    """A leading word that names a paper or broadcaster rather than a reporter."""
+    if _wire_name(tok):
+        return True
+    if _OUTLET_SUFFIX.search(tok) and len(tok) >= 3:
+        return True
+    if _LATIN_OUTLET.fullmatch(tok):
+        return True
+    return _TOO_LONG_FOR_NAME.fullmatch(tok) is not None
+
+
+def _parse_credits(s: str) -> list[str] | None:
+    """Names from "홍길동·김철수 기자 / 이영희 기자"; None if anything else is in ``s``."""
+    authors: list[str] = []
+    pos, n = 0, len(s)
+    while pos < n:
+        bm = _BETWEEN_CREDITS.match(s, pos)
+        if bm is not None and authors:
+            pos = bm.end()
+            if pos >= n:
+                break
+        cm = _CREDIT_RX.match(s, pos)
+        if cm is None:
+            return None
+        names_text = cm.group("names")
+        names = [x for x in _SPLIT_NAMES.split(names_text) if x]
+        bare_spaced = len(names) > 1 and _NAME_SEP_RX.search(names_text) is None
+        if bare_spaced and not all(_has_surname(x) for x in names):
+            return None
+        for name in names:
+            if name not in authors:
+                authors.append(name)
+        pos = cm.end()
+    return authors or None
+
+
+def parse_byline(text: str) -> Byline | None:
+    """Parse a byline such as ``세종=오희룡 기자 huily@`` or ``[대전=뉴시스] 김양수 기자 =``.
+
+    Returns None when ``text`` is not entirely a byline (an ordinary sentence, a caption),
+    because callers use the result to decide what to remove from an article.
+    """
+    if not isinstance(text, str):
+        return None
+    s = _normalize(text)
+    if not s or len(s) > 200:
+        return None
+
+    emails: list[str] = []
+    for em in _EMAIL_RX.findall(s):
+        if em not in emails:
+            emails.append(em)
+    s = _EMAIL_RX.sub(" ", s)
+    s = _EMPTY_BRACKETS.sub(" ", s)
+    s = " ".join(s.split())
+    # "/김홍민 기자" trailers start with a slash; wire leads end "기자 =".
+    s = s.lstrip("/ ").rstrip("=.: ").strip()
+    fl = _FIELD_LABEL.match(s)
+    if fl is not None:
+        s = s[fl.end():]
+        # After an explicit 기자명 label the title is optional: "기자명 : 홍길동".
+        if _NAMES_ONLY_RX.fullmatch(s):
+            names = [x for x in _SPLIT_NAMES.split(s) if x]
+            return Byline(authors=list(dict.fromkeys(names)), emails=emails)
+
+    region: str | None = None
+    wire: str | None = None
+
+    bm = _BRACKET_RX.match(s)
+    if bm is not None:
+        pre = bm.group("region")
+        if pre and not _is_role(pre):
+            region = pre
+        wire = _wire_name(bm.group("outlet"))
+        if pre is None and wire is None:
+            return None  # "[내방]", "[사설]" are headings, not bylines
+        s = s[bm.end():].strip()
+    else:
+        tm = _LEADING_TOKEN.match(s)
+        if tm is not None and "=" not in tm.group("tok") and _looks_like_outlet(tm.group("tok")):
+            wire = _wire_name(tm.group("tok"))
+            s = s[tm.end():]
+
+    pm = _PREFIX_RX.match(s)
+    if pm is not None:
+        pre = pm.group("pre").strip()
+        if not _is_role(pre):
+            if region is not None or not _REGION_RX.fullmatch(pre):
+                return None
+            region = pre
+        s = s[pm.end():]
+        # "세종=글·사진=홍길동 기자": a role prefix may follow the region once.
+        pm2 = _PREFIX_RX.match(s)
+        if pm2 is not None and _is_role(pm2.group("pre").strip()):
+            s = s[pm2.end():]
+
+    s = s.strip(" =")
+    if not s:
+        if wire is None:
+            return None
+        return Byline(authors=[], region=region, wire=wire, emails=emails)
+    if _wire_name(s.strip("[]()【】")) == "보도자료":
+        return Byline(authors=[], region=region, wire="보도자료", emails=emails)
+
+    authors = _parse_credits(s)
+    if authors is None:
+        return None
+    return Byline(authors=authors, region=region, wire=wire, emails=emails)
+
+
+def is_byline_line(line: str) -> bool:
+    """True when a whole paragraph is a reporter trailer (``/김홍민 기자``) to cut from the body.
+
+    Short lines only, and the strict grammar of :func:`parse_byline` must explain every
+    character, so a sentence that mentions ``기자`` mid-way stays in the body.
+    """
+    if not isinstance(line, str):
+        return False
+    s = _normalize(line)
+    if not s or len(s) > _NON_BYLINE_MAX:
+        return False
+    b = parse_byline(s)
+    return b is not None and (bool(b.authors) or b.wire is not None)
+
+
+# A wire lead at the very start of the first paragraph: the bracket, then optionally
+# names + title (+ email) and "=" before the story text begins.
+_LEAD_CREDITS_RX = re.compile(
+    r"\s*(?P<credits>[^=\n]{2,60}?)\s*=\s*"
+)
+
+
+def strip_wire_lead(paragraph: str) -> tuple[str, Byline | None]:
+    """Remove a leading ``[대전=뉴시스] 김양수 기자 =`` / ``【서울=뉴시스】`` lead.
+
+    Returns (rest of the paragraph, parsed byline). When there is no lead the paragraph is
+    returned unchanged with None, so callers can always use the first element.
+    """
+    if not isinstance(paragraph, str):
+        return paragraph, None
+    s = paragraph.lstrip()
+    bm = _BRACKET_RX.match(s)
+    if bm is None:
+        return paragraph, None
+    pre, outlet = bm.group("region"), bm.group("outlet")
+    if pre is not None and _is_role(pre):
+        return paragraph, None  # "(사진=중도일보)" caption credit
+    if pre is None and _wire_name(outlet) is None:
+        return paragraph, None  # "[내방] ..." heading
+    lead_end = bm.end()
+    cm = _LEAD_CREDITS_RX.match(s, lead_end)
+    if cm is not None:
+        candidate = parse_byline(s[: cm.end()])
+        if candidate is not None and candidate.authors:
+            return s[cm.end():].lstrip(), candidate
+    byline = parse_byline(s[:lead_end])
+    return s[lead_end:].lstrip(), byline

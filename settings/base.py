@@ -1,0 +1,76 @@
+"""Settings shared by every environment: polite crawling, the pipeline order, storage.
+
+Politeness is the default, not an option: regional outlets are small sites run on small
+budgets, and a crawler that is blocked learns nothing. Overlays (dev/prod/test) only change
+what differs.
+"""
+
+BOT_NAME = "newsdesk"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+# --- Identity and politeness -------------------------------------------------------------
+NEWSDESK_CONTACT = "newsdesk-operator@example.org"  # set your own in prod (NEWSDESK_CONTACT env)
+USER_AGENT = f"newsdesk/0.1 (+mailto:{NEWSDESK_CONTACT}; Korean regional news archive)"
+ROBOTSTXT_OBEY = True
+
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+DOWNLOAD_DELAY = 0.5
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 8 * 1024 * 1024  # a news page over 8 MB is not a news page
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+
+# 5xx and 429 are retried with exponential backoff; 429's Retry-After is honoured
+# (crawler.middleware.BackoffRetryMiddleware replaces Scrapy's RetryMiddleware at the same slot).
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+NEWSDESK_RETRY_BACKOFF_BASE = 2.0  # seconds; doubled per attempt
+NEWSDESK_RETRY_BACKOFF_MAX = 120.0  # never wait longer than this, whatever Retry-After says
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middleware.BackoffRetryMiddleware": 550,
+}
+
+# Local ports are opened by these two; off unless an operator turns them on.
+TELNETCONSOLE_ENABLED = False
+EXTENSIONS = {
+    "scrapy.extensions.telnet.TelnetConsole": None,
+    "crawler.progress.ProgressExtension": 500,
+    "crawler.runstats.StatsFileExtension": 510,
+}
+# Scrapy >= 2.19's remote-control extension (job files under ~/.local/state/scrapy).
+REMOTE_CONTROL_ENABLED = False
+
+# --- Pipelines: one job each, ordered (DESIGN.md data flow) --------------------------------
+ITEM_PIPELINES = {
+    "pipelines.normalize.NormalizePipeline": 100,
+    "pipelines.validate.ValidatePipeline": 200,
+    "pipelines.store.MongoStorePipeline": 800,
+}
+
+# Validation
+NEWSDESK_MIN_BODY_CHARS = 80
+NEWSDESK_MAX_FUTURE_SKEW_MINUTES = 60  # a published time later than now + this is wrong
+NEWSDESK_OLDEST_PUBLISHED_YEAR = 1990
+
+# Storage: MONGO_URI from the environment wins; unset means the embedded SecantusDB under
+# NEWSDESK_DATA_DIR (default ./data).
+NEWSDESK_STORE_BATCH_SIZE = 100
+NEWSDESK_STORE_FLUSH_SECONDS = 5.0
+
+# Navigation
+NEWSDESK_MAX_LIST_PAGES = 3  # pages per list/section entry point, newest first
+NEWSDESK_MAX_ARTICLES = 0  # 0 = no cap; `newsdesk crawl --max-articles` sets it
+
+# Progress display (the CLI turns it on; plain `scrapy crawl` logs instead)
+NEWSDESK_PROGRESS = False
+
+LOG_LEVEL = "INFO"
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+FEED_EXPORT_ENCODING = "utf-8"

@@ -1,0 +1,186 @@
+"""Table tests for crawler.text.bylines: byline forms, trailers, wire leads."""
+
+import pytest
+
+from crawler.text.bylines import Byline, is_byline_line, parse_byline, strip_wire_lead
+
+
+def b(authors: list[str], region: str | None = None, wire: str | None = None, emails: list[str] | None = None) -> Byline:
+    return Byline(authors=authors, region=region, wire=wire, emails=emails or [])
+
+
+BYLINES = [
+    ("오희룡 기자", b(["오희룡"])),
+    ("세종=오희룡 기자 huily@", b(["오희룡"], region="세종", emails=["huily@"])),
+    ("논산=장병일 기자 jang392107@", b(["장병일"], region="논산", emails=["jang392107@"])),
+    ("/김홍민 기자", b(["김홍민"])),
+    ("[대전=뉴시스] 김양수 기자 =", b(["김양수"], region="대전", wire="뉴시스")),
+    ("[서울=연합뉴스] 홍길동 기자 =", b(["홍길동"], region="서울", wire="연합뉴스")),
+    ("(서울=연합뉴스) 홍길동 기자 =", b(["홍길동"], region="서울", wire="연합뉴스")),
+    ("(대전=뉴스1) 김기태 기자 =", b(["김기태"], region="대전", wire="뉴스1")),
+    ("【서울=뉴시스】 김양수 기자 =", b(["김양수"], region="서울", wire="뉴시스")),
+    ("【서울=뉴시스】", b([], region="서울", wire="뉴시스")),
+    ("[뉴시스]", b([], wire="뉴시스")),
+    ("(서울=연합뉴스) 김지헌 이슬기 기자 =", b(["김지헌", "이슬기"], region="서울", wire="연합뉴스")),
+    ("중도일보 이정준 기자", b(["이정준"])),
+    ("OO일보 이정준 기자", b(["이정준"])),
+    ("충청투데이 이정준 기자", b(["이정준"])),
+    ("KBS 이정준 기자", b(["이정준"])),
+    ("뉴시스 김양수 기자", b(["김양수"], wire="뉴시스")),
+    ("홍길동·김철수 기자", b(["홍길동", "김철수"])),
+    ("홍길동ㆍ김철수 기자", b(["홍길동", "김철수"])),
+    ("홍길동, 김철수 기자", b(["홍길동", "김철수"])),
+    ("홍길동,김철수,이영희 기자", b(["홍길동", "김철수", "이영희"])),
+    ("홍길동 기자·김철수 기자", b(["홍길동", "김철수"])),
+    ("홍길동 기자, 김철수 기자", b(["홍길동", "김철수"])),
+    ("홍길동 기자 김철수 기자", b(["홍길동", "김철수"])),
+    ("오희룡 기자오희룡 기자", b(["오희룡"])),
+    ("오희룡 기자 오희룡 기자", b(["오희룡"])),
+    ("오희룡기자", b(["오희룡"])),
+    ("홍길동·홍길동 기자", b(["홍길동"])),
+    ("글·사진=홍길동 기자", b(["홍길동"])),
+    ("사진=홍길동 기자", b(["홍길동"])),
+    ("글/사진=홍길동 기자", b(["홍길동"])),
+    ("대전=홍길동 선임기자", b(["홍길동"], region="대전")),
+    ("세종=글·사진=홍길동 기자", b(["홍길동"], region="세종")),
+    ("대전=홍길동 수습기자", b(["홍길동"], region="대전")),
+    ("홍길동 객원기자", b(["홍길동"])),
+    ("워싱턴=홍길동 특파원", b(["홍길동"], region="워싱턴")),
+    ("홍길동 논설위원", b(["홍길동"])),
+    ("홍길동 대기자", b(["홍길동"])),
+    ("남궁민수 기자", b(["남궁민수"])),
+    ("이산 기자", b(["이산"])),
+    ("홍길동 기자 hong@joongdo.co.kr", b(["홍길동"], emails=["hong@joongdo.co.kr"])),
+    ("홍길동 기자(hong@joongdo.co.kr)", b(["홍길동"], emails=["hong@joongdo.co.kr"])),
+    ("홍길동 기자 huily@joongdo.co.kr huily@", b(["홍길동"], emails=["huily@joongdo.co.kr", "huily@"])),
+    ("홍길동·김철수 기자 hong@ kim@", b(["홍길동", "김철수"], emails=["hong@", "kim@"])),
+    ("세종=오희룡 기자.", b(["오희룡"], region="세종")),
+    ("  세종=오희룡\u00a0기자  huily@ ", b(["오희룡"], region="세종", emails=["huily@"])),
+    ("기자명 홍길동 기자", b(["홍길동"])),
+    ("기자명 : 홍길동", b(["홍길동"])),
+    ("보도자료", b([], wire="보도자료")),
+    ("[보도자료]", b([], wire="보도자료")),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), BYLINES)
+def test_parse_byline(text: str, expected: Byline) -> None:
+    assert parse_byline(text) == expected
+
+
+NOT_BYLINES = [
+    "",
+    "기자",
+    "이 자리에서 김 기자는 이번 사업이 중요하다고 말했다.",
+    "김철수 기자는 말했다",
+    "세종시는 23일 산학연클러스터지원센터에서 워크숍을 진행했다.",
+    "세종형 스마트시티 사업 성공 디딤돌 놓는다",
+    "huily@joongdo.co.kr",
+    "[내방]홍종완 충남도 행정부지사",
+    "(사진=중도일보 DB)",
+    "사진=중도일보 DB",
+    "기자의 다른기사 보기",
+    "김 기자",  # one syllable: not a full name
+    "홍길동 선수",
+    "[대전=뉴시스] 세종=홍길동 기자",  # two datelines
+    "세종시 청사=홍길동 기자",  # a phrase, not a region
+    "대전 홍길동 기자",  # bare-spaced word without a surname is not a second reporter
+    "중도일보(www.joongdo.co.kr), 무단전재 및 수집, 재배포 금지",
+]
+
+
+@pytest.mark.parametrize("text", NOT_BYLINES)
+def test_parse_byline_rejects(text: str) -> None:
+    assert parse_byline(text) is None
+
+
+BYLINE_LINES = [
+    ("세종=오희룡 기자 huily@", True),
+    ("/김홍민 기자", True),
+    ("홍길동 기자 hong@joongdo.co.kr", True),
+    ("논산=장병일 기자 jang392107@", True),
+    ("오희룡 기자", True),
+    ("대전=홍길동 선임기자", True),
+    ("이 자리에서 김 기자는 ...말했다.", False),
+    ("이 자리에서 오희룡 기자는 이번 사업이 중요하다고 말했다.", False),
+    ("취재 중이던 홍길동 기자가 현장을 찾았다.", False),
+    ("세종시는 23일 산학연클러스터지원센터에서 시청 실·국·과장 간부급을 대상으로 워크숍을 진행했다.", False),
+    ("중도일보(www.joongdo.co.kr), 무단전재 및 수집, 재배포 금지", False),
+    ("", False),
+    ("홍길동 기자 " + "가" * 100, False),
+]
+
+
+@pytest.mark.parametrize(("line", "expected"), BYLINE_LINES)
+def test_is_byline_line(line: str, expected: bool) -> None:
+    assert is_byline_line(line) is expected
+
+
+WIRE_LEADS = [
+    (
+        "[대전=뉴시스] 김양수 기자 = 대전시는 23일 시정 브리핑을 열었다.",
+        "대전시는 23일 시정 브리핑을 열었다.",
+        b(["김양수"], region="대전", wire="뉴시스"),
+    ),
+    (
+        "(서울=연합뉴스) 홍길동 기자 = 정부는 23일 발표했다.",
+        "정부는 23일 발표했다.",
+        b(["홍길동"], region="서울", wire="연합뉴스"),
+    ),
+    (
+        "(서울=연합뉴스) 김지헌 이슬기 기자 = 정부는 23일 발표했다.",
+        "정부는 23일 발표했다.",
+        b(["김지헌", "이슬기"], region="서울", wire="연합뉴스"),
+    ),
+    (
+        "【서울=뉴시스】대전시는 23일 발표했다.",
+        "대전시는 23일 발표했다.",
+        b([], region="서울", wire="뉴시스"),
+    ),
+    (
+        "【서울=뉴시스】 대전시는 A=B라고 밝혔다.",
+        "대전시는 A=B라고 밝혔다.",
+        b([], region="서울", wire="뉴시스"),
+    ),
+    (
+        "[대전=뉴시스]김양수 기자=대전시는 발표했다.",
+        "대전시는 발표했다.",
+        b(["김양수"], region="대전", wire="뉴시스"),
+    ),
+    (
+        "(대전=뉴스1) 김기태 기자 = 대전시는 발표했다.",
+        "대전시는 발표했다.",
+        b(["김기태"], region="대전", wire="뉴스1"),
+    ),
+    (
+        "[대전=중도일보] 홍길동 기자 = 대전시는 발표했다.",
+        "대전시는 발표했다.",
+        b(["홍길동"], region="대전"),
+    ),
+]
+
+
+@pytest.mark.parametrize(("paragraph", "rest", "byline"), WIRE_LEADS)
+def test_strip_wire_lead(paragraph: str, rest: str, byline: Byline) -> None:
+    assert strip_wire_lead(paragraph) == (rest, byline)
+
+
+NO_WIRE_LEAD = [
+    "대전시는 23일 시정 브리핑을 열었다.",
+    "[내방]홍종완 충남도 행정부지사",
+    "(사진=중도일보 DB) 대전시청 전경.",
+    "[사설] 지방선거를 앞두고",
+    "",
+]
+
+
+@pytest.mark.parametrize("paragraph", NO_WIRE_LEAD)
+def test_strip_wire_lead_leaves_other_paragraphs(paragraph: str) -> None:
+    assert strip_wire_lead(paragraph) == (paragraph, None)
+
+
+def test_seed_trailer_and_info_line() -> None:
+    """The two byline spots of the seed page (000_861e6506a2319754.txt)."""
+    assert parse_byline("오희룡 기자오희룡 기자") == b(["오희룡"])
+    assert parse_byline("세종=오희룡 기자 huily@") == b(["오희룡"], region="세종", emails=["huily@"])
+    assert is_byline_line("세종=오희룡 기자 huily@")
