@@ -43,6 +43,20 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"not JSON serializable: {type(value).__name__}")
 
 
+FIELD_ORDER = (
+    "outlet", "url", "canonical_url", "title", "subtitle", "sections", "published", "modified",
+    "print_edition", "authors", "region", "wire", "body", "images", "provenance", "content_hash",
+    "first_seen", "last_seen",
+)
+
+
+def ordered(doc: dict[str, Any]) -> dict[str, Any]:
+    """The article's fields in reading order (dataclass order is constrained by defaults)."""
+    doc = {k: v for k, v in doc.items() if k not in ("_id", "extra") or v}
+    first = {k: doc[k] for k in FIELD_ORDER if k in doc}
+    return {**first, **{k: v for k, v in doc.items() if k not in first}}
+
+
 def to_json(obj: Any) -> str:
     return json.dumps(obj, ensure_ascii=False, indent=2, default=_json_default)
 
@@ -69,9 +83,7 @@ def extract(
         fail(f"cannot read {file}: {exc.strerror or exc}")
     article = spec.page_class()(url=url, html=data, outlet=spec).to_article()
     NormalizePipeline().process_item(article)
-    doc = ItemAdapter(article).asdict()
-    doc.pop("extra", None)
-    out.print(to_json(doc), highlight=False, soft_wrap=True)
+    out.print(to_json(ordered(ItemAdapter(article).asdict())), highlight=False, soft_wrap=True)
 
 
 # ---------------------------------------------------------------------------------------
@@ -92,6 +104,7 @@ def _print_summary(outcomes: list[Any], log_file: Path | None) -> int:
             outcome.outlet, str(s["pages_fetched"]), str(s["new"]), str(s["updated"]),
             str(s["unchanged"]), dropped, errors, str(s["finish_reason"]),
         )
+    out.print()
     out.print(table)
     if log_file is not None:
         out.print(f"log: {log_file}")
@@ -162,6 +175,7 @@ def crawl(
 def run(
     outlets: Optional[list[str]] = typer.Argument(None, help="Only these outlets (default: all)."),
     time_limit: int = typer.Option(25 * 60, "--time-limit", min=10, help="Seconds a crawl may run before it is stopped."),
+    base_url: Optional[str] = typer.Option(None, "--base-url", help="Crawl this host instead of the real sites (a local copy, staging)."),
 ) -> None:
     """Start the scheduler: every outlet crawled on its schedule, each crawl in a subprocess.
 
@@ -175,10 +189,12 @@ def run(
     from crawler.store import mask_uri
 
     names = _check_outlets(outlets) if outlets else list(registry())
+    if base_url is not None and not base_url.startswith(("http://", "https://")):
+        fail(f"--base-url {base_url!r}: expected http(s)://host[:port]")
     uri = _check_db()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    runner = CrawlRunner(time_limit=time_limit)
+    runner = CrawlRunner(time_limit=time_limit, extra_args=["-a", f"base_url={base_url}"] if base_url else None)
     specs = [registry()[n] for n in names]
     scheduler = build_scheduler(specs, runner)
     out.print(f"newsdesk scheduler: {len(specs)} outlet(s), database {mask_uri(uri)}; Ctrl-C to stop")
@@ -225,25 +241,46 @@ def demo(
     failed = _print_summary(outcomes, log_file)
     client = get_client(uri)
     store = ArticleStore(client[database_name()])
-    shown = store.latest(None, limit=2, since=datetime.now(timezone.utc) - timedelta(days=1))
+    shown = store.latest(None, limit=2, since=datetime.now(timezone.utc) - timedelta(hours=1), by="first_seen")
     for doc in shown:
-        doc.pop("_id", None)
-        body = doc.get("body") or ""
-        doc["body"] = body[:300] + ("…" if len(body) > 300 else "")
-        out.print(to_json(_kst(doc)), highlight=False, soft_wrap=True)
+        _print_article(_kst(doc))
     total = store.count()
     client.close()
     out.print(
         f"\n[bold]{total} articles[/] in database [cyan]{database_name()}[/] at {mask_uri(uri)}\n"
         f"Look further:\n"
         f"  NEWSDESK_DB={db_name} .venv/bin/newsdesk articles --limit 20\n"
-        f"  .venv/bin/newsdesk extract tests/fixtures/joongdo/<page>.html --url <its url>\n"
+        f"  .venv/bin/newsdesk extract tests/fixtures/joongdo/seed_20190823.html \\\n"
+        f"      --url 'https://www.joongdo.co.kr/web/view.php?key=20190823010011746'\n"
         f"  pymongo / Compass: {mask_uri(uri)} database {db_name}, collection articles\n"
         f"  .venv/bin/newsdesk db stop   (stops the embedded database)",
         highlight=False,
     )
     if failed:
         raise typer.Exit(1)
+
+
+def _print_article(doc: dict[str, Any]) -> None:
+    """A stored article as a person reads it: header facts, then the start of the body."""
+    from rich.panel import Panel
+    from rich.text import Text
+
+    def when(value: Any) -> str:
+        return value.strftime("%Y-%m-%d %H:%M KST") if isinstance(value, datetime) else "-"
+
+    body = doc.get("body") or ""
+    text = Text()
+    text.append(f"{doc.get('title', '')}\n", style="bold")
+    if doc.get("subtitle"):
+        text.append(f"{doc['subtitle']}\n", style="italic")
+    text.append(
+        f"{' > '.join(doc.get('sections') or [])} | published {when(doc.get('published'))}"
+        f" | modified {when(doc.get('modified'))}\n"
+        f"authors {', '.join(doc.get('authors') or []) or '-'} | region {doc.get('region') or '-'}"
+        f" | images {len(doc.get('images') or [])}\n\n"
+    )
+    text.append(body[:280] + ("…" if len(body) > 280 else ""))
+    out.print(Panel(text, title=doc.get("canonical_url", ""), title_align="left"))
 
 
 def _kst(doc: dict[str, Any]) -> dict[str, Any]:
@@ -269,13 +306,12 @@ def articles(
     uri = _check_db()
     client = get_client(uri)
     docs = ArticleStore(client[database_name()]).latest(
-        outlet, limit=limit, since=datetime.now(timezone.utc) - timedelta(days=days)
+        outlet, limit=limit, since=datetime.now(timezone.utc) - timedelta(days=days), by="first_seen"
     )
     client.close()
     if as_json:
         for doc in docs:
-            doc.pop("_id", None)
-            sys.stdout.write(json.dumps(_kst(doc), ensure_ascii=False, default=_json_default) + "\n")
+            sys.stdout.write(json.dumps(ordered(_kst(doc)), ensure_ascii=False, default=_json_default) + "\n")
         return
     table = Table(title=f"articles in {database_name()} (last {days} days)")
     for column in ("published (KST)", "outlet", "title", "authors", "url"):

@@ -130,8 +130,17 @@ class OutletSpider(scrapy.Spider):
                 cb_kwargs={"article_url": canonical},
                 meta={"newsdesk_kind": "article"},
             )
-        if page < self.max_list_pages:
+        if page < self.max_list_pages and self.links_to_page(response, page + 1):
             yield self.list_request(list_url, page + 1)
+
+    def links_to_page(self, response: Response, page: int) -> bool:
+        """Whether the list page links to page `page` (the pager): no guessing past the end."""
+        param = self.outlet.page_param
+        for href in response.css("a::attr(href)").getall():
+            query = urlsplit(response.urljoin(href)).query
+            if (param, str(page)) in parse_qsl(query, keep_blank_values=True):
+                return True
+        return False
 
     def parse_article(self, response: Response, article_url: str) -> Any:
         page_cls = self.outlet.page_class()

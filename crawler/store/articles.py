@@ -256,8 +256,10 @@ class ArticleStore:
     def count(self, outlet: str | None = None) -> int:
         """Number of stored articles, overall or for one outlet.
 
-        Overall uses the collection's metadata count (no scan); per outlet filters on
-        `outlet`, the prefix of the (outlet, published) index.
+        Overall is estimated_document_count: metadata on MongoDB; SecantusDB walks the
+        collection but ~4x faster than count_documents({}) (0.2 s vs 0.8 s at 30k).
+        Per outlet filters on `outlet`, the prefix of the (outlet, published) index, so
+        its cost follows that outlet's size (80 ms for 3k matches on SecantusDB).
         """
         if outlet is None:
             return self.collection.estimated_document_count()
@@ -274,7 +276,9 @@ class ArticleStore:
         """The newest articles (by `by`, descending) with `by` >= `since`.
 
         `since` is required because the range on an indexed date is what keeps this
-        fast on SecantusDB; a plain sort+limit over the collection takes seconds there.
+        fast on SecantusDB; a sort+limit without one takes ~0.7 s at 30k documents
+        there even with the index. Keep it tight: the cost follows the documents in
+        the range (4 ms for 100, 110 ms for 2,000).
         """
         if by not in ("published", "first_seen"):
             raise ValueError(f"by must be 'published' or 'first_seen', not {by!r}")

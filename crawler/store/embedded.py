@@ -154,6 +154,13 @@ def _is_our_server(pid: int, storage: Path) -> bool:
     return os.fsencode(str(storage)) in cmdline
 
 
+def _state_pid(state: Mapping[str, Any]) -> int:
+    try:
+        return int(state.get("pid") or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
 def _tail(path: Path, start: int = 0, lines: int = 20) -> str:
     try:
         with path.open("rb") as fh:
@@ -212,7 +219,7 @@ class EmbeddedServer:
             state = self._read_state(folder)
             if state is None:
                 return False
-            pid = int(state.get("pid", 0))
+            pid = _state_pid(state)
             stopped = False
             if _is_our_server(pid, folder / STORAGE_DIR):
                 log.info("stopping SecantusDB pid %d (%s)", pid, folder)
@@ -230,7 +237,7 @@ class EmbeddedServer:
         state = self._read_state(folder)
         if state is None:
             return None
-        running = _is_our_server(int(state.get("pid", 0)), folder / STORAGE_DIR)
+        running = _is_our_server(_state_pid(state), folder / STORAGE_DIR)
         responding = running and ping(str(state.get("uri", "")), timeout=1.0)
         return {
             **state,
@@ -296,7 +303,7 @@ class EmbeddedServer:
 
     def _reuse(self, folder: Path, state: Mapping[str, Any], timeout: float) -> str | None:
         """The recorded server's URI if it is alive and answers; None if the state is stale."""
-        pid = int(state.get("pid", 0) or 0)
+        pid = _state_pid(state)
         uri = str(state.get("uri", ""))
         if not _is_our_server(pid, folder / STORAGE_DIR):
             log.info("replacing stale %s (pid %s is not running)", folder / STATE_FILE, pid)

@@ -70,11 +70,12 @@ def test_new_then_identical_is_unchanged(store: ArticleStore) -> None:
     assert first == UpsertResult(new=2, outcomes=["new", "new"])
 
     # An unchanged article gets last_seen only: prove nothing else is rewritten.
-    store.collection.update_one({"canonical_url": docs[0]["canonical_url"]}, {"$set": {"title": "x"}})
+    url = docs[0]["canonical_url"]
+    store.collection.update_one({"canonical_url": url}, {"$set": {"title": "x"}})
     second = store.upsert_many(docs, now=T1)
     assert second == UpsertResult(unchanged=2, outcomes=["unchanged", "unchanged"])
 
-    stored = store.get(docs[0]["canonical_url"])
+    stored = store.get(url)
     assert stored is not None
     assert stored["first_seen"] == T0 and stored["last_seen"] == T1
     assert stored["title"] == "x"
@@ -191,6 +192,13 @@ def test_known_urls(store: ArticleStore) -> None:
     }
     assert all(value.tzinfo is not None for value in known.values() if value)
     assert store.known_urls([]) == {}
+
+
+def test_batches_larger_than_one_lookup_chunk(store: ArticleStore) -> None:
+    docs = [article(n) for n in range(250)]
+    assert store.upsert_many(docs, now=T0).new == 250
+    assert store.upsert_many(docs, now=T1).unchanged == 250
+    assert len(store.known_urls(d["canonical_url"] for d in docs)) == 250
 
 
 def test_count_and_latest_use_bounded_ranges(store: ArticleStore) -> None:

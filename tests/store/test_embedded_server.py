@@ -123,6 +123,15 @@ def test_stale_state_with_dead_pid_is_replaced(folder: Path) -> None:
     assert _alive(int(state["pid"]))  # type: ignore[arg-type]
 
 
+def test_unreadable_state_file_is_replaced(folder: Path) -> None:
+    folder.mkdir(parents=True)
+    (folder / STATE_FILE).write_text('{"pid": "12')  # torn by hand or a full disk
+    assert EmbeddedServer().stop(folder) is False
+    (folder / STATE_FILE).write_text("[]")
+    uri = EmbeddedServer().ensure_running(folder)
+    assert _state(folder)["uri"] == uri
+
+
 def test_recycled_pid_is_neither_reused_nor_killed(folder: Path) -> None:
     """A state file naming a live process that is not our server (pid reuse after reboot)."""
     folder.mkdir(parents=True)

@@ -14,7 +14,7 @@ CASES = [
         "s3cr3t",
         id="password",
     ),
-    pytest.param("mongodb://127.0.0.1:27017/", "mongodb://127.0.0.1:27017/", None, id="no-userinfo"),
+    pytest.param("mongodb://127.0.0.1:27017/", "mongodb://127.0.0.1:27017/", None, id="no-user"),
     pytest.param("mongodb://localhost", "mongodb://localhost", None, id="bare-host"),
     pytest.param(
         "mongodb+srv://app:p%40ss%2Fw@cluster0.ab1cd.mongodb.net/news?retryWrites=true&w=majority",

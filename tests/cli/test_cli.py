@@ -1,0 +1,95 @@
+"""The `newsdesk` command: output on good input, one-line errors and exit 2 on bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from crawler.cli import app
+from crawler.fixturesite import DEFAULT_FIXTURES, FixtureSite, SiteSpec
+
+ROOT = Path(__file__).resolve().parents[2]
+SEED = DEFAULT_FIXTURES / "joongdo" / "seed_20190823.html"
+SEED_URL = "https://www.joongdo.co.kr/web/view.php?key=20190823010011746"
+runner = CliRunner()
+
+
+def test_extract_seed_prints_exactly_the_seed_facts():
+    result = runner.invoke(app, ["extract", str(SEED), "--url", SEED_URL])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    expected = json.loads(SEED.with_suffix(".json").read_text(encoding="utf-8"))["expected"]
+    for field, value in expected.items():
+        assert doc[field] == value, field
+    assert list(doc)[:4] == ["outlet", "url", "canonical_url", "title"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["extract", str(SEED), "--url", "https://example.org/a"], "no outlet serves the domain 'example.org'"),
+        (["extract", "missing.html", "--url", SEED_URL], "cannot read missing.html"),
+        (["extract", str(SEED.parent), "--url", SEED_URL], "cannot read"),
+        (["crawl", "nosuchoutlet"], "unknown outlet 'nosuchoutlet'"),
+        (["crawl", "joongdo", "--base-url", "localhost:8000"], "expected http(s)://host[:port]"),
+        (["run", "nosuchoutlet"], "unknown outlet 'nosuchoutlet'"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(args, message):
+    proc = subprocess.run([sys.executable, "-m", "crawler.cli", *args], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert proc.returncode == 2
+    assert message in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_bad_mongo_uri_is_reported_masked(tmp_path):
+    env = dict(os.environ, MONGO_URI="mongodb://admin:s3cret@127.0.0.1:1/?serverSelectionTimeoutMS=300", NEWSDESK_DATA_DIR=str(tmp_path))
+    proc = subprocess.run([sys.executable, "-m", "crawler.cli", "articles"], capture_output=True, text=True, cwd=ROOT, env=env, timeout=60)
+    assert proc.returncode == 2
+    assert "does not answer" in proc.stderr and "s3cret" not in proc.stderr
+
+
+@pytest.mark.parametrize("command", [[], ["extract"], ["crawl"], ["run"], ["demo"], ["articles"], ["db", "status"]])
+def test_every_command_has_help(command):
+    result = runner.invoke(app, [*command, "--help"])
+    assert result.exit_code == 0
+    assert "Usage" in result.stdout
+
+
+@pytest.mark.e2e
+def test_run_schedules_a_crawl_and_stops_cleanly_on_sigterm(mongo_uri, mongo_client, tmp_path):
+    db_name = f"test_run_{uuid.uuid4().hex[:10]}"
+    env = dict(os.environ, MONGO_URI=mongo_uri, NEWSDESK_DB=db_name, NEWSDESK_ENV="test", NEWSDESK_DATA_DIR=str(tmp_path))
+    with FixtureSite(SiteSpec.load(DEFAULT_FIXTURES / "joongdo")) as site:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "crawler.cli", "run", "joongdo", "--base-url", site.base_url],
+            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+        try:
+            deadline = time.monotonic() + 120
+            stats_files: list[Path] = []
+            while time.monotonic() < deadline and not stats_files:
+                stats_files = list((tmp_path / "logs" / "joongdo").glob("*.stats.json"))
+                time.sleep(0.5)
+            assert stats_files, "no scheduled crawl finished within 120 s"
+            proc.send_signal(signal.SIGTERM)
+            output, _ = proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    assert proc.returncode == 0, output
+    assert "stopped" in output
+    stats = json.loads(stats_files[0].read_text(encoding="utf-8"))
+    assert stats["finish_reason"] == "finished"
+    assert mongo_client[db_name].articles.count_documents({"outlet": "joongdo"}) == stats["newsdesk/articles/new"] > 0
+    mongo_client.drop_database(db_name)
