@@ -336,8 +336,9 @@ def db_status() -> None:
         out.print(f"MONGO_URI is set: {mask_uri(os.environ['MONGO_URI'])}")
         return
     state = EmbeddedServer().status(data_dir())
-    if state:
-        out.print(f"embedded SecantusDB running: pid {state.get('pid')}, {state.get('uri')}, data {data_dir()}")
+    if state and state.get("running"):
+        answering = "answering" if state.get("responding") else "NOT answering"
+        out.print(f"embedded SecantusDB running ({answering}): pid {state.get('pid')}, {state.get('uri')}, data {data_dir()}, log {state.get('log')}")
     else:
         out.print(f"embedded SecantusDB not running (data folder {data_dir()})")
 

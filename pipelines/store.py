@@ -118,6 +118,10 @@ class MongoStorePipeline:
             count = getattr(result, outcome)
             if count:
                 self.stats.inc_value(f"newsdesk/articles/{outcome}", count)
+        duplicates = sum(1 for outcome in result.outcomes if outcome == "duplicate")
+        if duplicates:
+            # the same canonical URL twice in one batch: stored once, the earlier copy counted here
+            self.stats.inc_value("newsdesk/articles/duplicate_in_batch", duplicates)
         for error in result.errors:
             self.stats.inc_value("newsdesk/store/errors")
             logger.error("store: %s", error)

@@ -93,3 +93,22 @@ def test_run_schedules_a_crawl_and_stops_cleanly_on_sigterm(mongo_uri, mongo_cli
     assert stats["finish_reason"] == "finished"
     assert mongo_client[db_name].articles.count_documents({"outlet": "joongdo"}) == stats["newsdesk/articles/new"] > 0
     mongo_client.drop_database(db_name)
+
+
+def test_db_status_articles_and_stop_with_the_embedded_server(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "MONGO_URI"}
+    env.update(NEWSDESK_DATA_DIR=str(tmp_path / "data"), NEWSDESK_DB="test_cli_embedded", COLUMNS="200")
+
+    def cli(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "crawler.cli", *args], capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
+
+    try:
+        assert "not running" in cli("db", "status").stdout
+        listing = cli("articles", "--json")  # starts the embedded server on first use
+        assert listing.returncode == 0, listing.stderr
+        assert listing.stdout == ""  # an empty database lists nothing
+        status = cli("db", "status").stdout
+        assert "running (answering)" in status and str(tmp_path) in status
+    finally:
+        assert "stopped" in cli("db", "stop").stdout
+    assert "not running" in cli("db", "status").stdout
