@@ -14,7 +14,7 @@ name_ko = "데모일보"
 domains = ["www.demo.kr", "m.demo.kr"]
 region = "대전"
 family = "joongdo"
-page = "crawler.pages.joongdo.JoongdoArticlePage"
+page = "crawler.pages.template.TemplateArticlePage"
 list_urls = ["https://www.demo.kr/list"]
 article_url = 'view\\.php\\?key=\\d+'
 """

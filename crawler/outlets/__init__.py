@@ -17,6 +17,8 @@ from typing import Any, Mapping
 from urllib.parse import urlsplit
 
 REGISTRY_PATH = Path(__file__).with_name("outlets.toml")
+FAMILIES_PATH = Path(__file__).with_name("families.toml")
+DEFAULT_PAGE = "crawler.pages.template.TemplateArticlePage"
 
 
 class OutletError(ValueError):
@@ -44,6 +46,18 @@ class OutletSpec:
     page_param: str = "page"
     encoding: str = "utf-8"
     every_minutes: int = 30
+    selectors: Mapping[str, Any] = field(default_factory=dict)
+
+    def template(self) -> Any:
+        """The family's page template with this outlet's selector overrides applied."""
+        from crawler.pages.template import PageTemplate
+
+        base = families().get(self.family)
+        if base is None:
+            raise OutletError(f"outlet {self.name!r}: family {self.family!r} has no template in {FAMILIES_PATH.name}")
+        if not self.selectors:
+            return base
+        return PageTemplate.from_mapping(f"{self.family}/{self.name}", self.selectors, base=base)
 
     @property
     def main_host(self) -> str:
@@ -76,7 +90,7 @@ class OutletSpec:
         return host in self.domains
 
 
-_REQUIRED = ("name_ko", "domains", "region", "family", "page", "list_urls", "article_url")
+_REQUIRED = ("name_ko", "domains", "region", "family", "list_urls", "article_url")
 
 
 def _build(name: str, raw: Mapping[str, Any]) -> OutletSpec:
@@ -105,7 +119,7 @@ def _build(name: str, raw: Mapping[str, Any]) -> OutletSpec:
         domains=domains,
         region=raw["region"],
         family=raw["family"],
-        page=raw["page"],
+        page=raw.get("page", DEFAULT_PAGE),
         list_urls=tuple(raw["list_urls"]),
         article_url=pattern,
         canonical=CanonicalRules(
@@ -116,6 +130,7 @@ def _build(name: str, raw: Mapping[str, Any]) -> OutletSpec:
         page_param=raw.get("page_param", "page"),
         encoding=raw.get("encoding", "utf-8"),
         every_minutes=every,
+        selectors=dict(raw.get("selectors", {})),
     )
 
 
@@ -130,7 +145,29 @@ def load_registry(path: Path = REGISTRY_PATH) -> dict[str, OutletSpec]:
 
 @cache
 def registry() -> dict[str, OutletSpec]:
-    return load_registry()
+    specs = load_registry()
+    known = families()
+    for spec in specs.values():
+        if spec.family not in known:
+            raise OutletError(f"outlet {spec.name!r}: family {spec.family!r} is not in {FAMILIES_PATH.name} (known: {', '.join(sorted(known))})")
+        if spec.selectors:
+            spec.template()  # unknown selector keys fail at load, not mid-crawl
+    return specs
+
+
+@cache
+def families() -> dict[str, Any]:
+    """Page templates per CMS family, from families.toml."""
+    from crawler.pages.template import PageTemplate
+
+    try:
+        data = tomllib.loads(FAMILIES_PATH.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise OutletError(f"cannot read family templates {FAMILIES_PATH}: {exc}") from exc
+    try:
+        return {name: PageTemplate.from_mapping(name, raw) for name, raw in data.items()}
+    except ValueError as exc:
+        raise OutletError(f"{FAMILIES_PATH.name}: {exc}") from exc
 
 
 def get_outlet(name: str) -> OutletSpec:

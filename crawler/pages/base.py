@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import json
 from functools import cached_property
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterator
 from urllib.parse import urljoin
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
-from w3lib.encoding import html_to_unicode
-
 from crawler.items import Article
+from crawler.text.encoding import decode_html
 
 # Block-level tags end a line of text; inline tags do not (a <b> inside a sentence must not
 # split it into two paragraphs).
@@ -26,17 +25,6 @@ BLOCK_TAGS = frozenset(
 )
 # Never text: removed before any text is read.
 NON_TEXT_TAGS = frozenset("script style noscript template iframe object embed svg button input select textarea".split())
-
-
-def decode_html(data: bytes, content_type: str | None = None, default: str = "utf-8") -> str:
-    """Bytes to text by BOM, then HTTP header, then <meta charset>, then `default`.
-
-    w3lib maps euc-kr to cp949, the superset Korean sites actually emit; a wrong latin-1
-    guess would turn every Hangul syllable into mojibake, so latin-1 is never the fallback.
-    """
-    header = f"text/html; charset={content_type}" if content_type and "=" not in content_type else content_type
-    _, text = html_to_unicode(header, data, default_encoding=default)
-    return text
 
 
 def block_lines(node: LexborNode) -> list[str]:
@@ -64,11 +52,16 @@ def block_lines(node: LexborNode) -> list[str]:
 
 
 class ArticlePage:
-    """Base page object. Subclasses set `outlet_name` via their spec and implement fields."""
+    """Base page object: the parsed tree and the helpers every family uses."""
 
-    def __init__(self, url: str, html: str | bytes, outlet: Any | None = None) -> None:
+    def __init__(self, url: str, html: str | bytes, outlet: Any | None = None, *, content_type: str | None = None) -> None:
+        """`html` as bytes is decoded here (header charset, <meta>, the outlet's encoding, CP949)."""
         self.url = url
-        self.html = decode_html(html) if isinstance(html, bytes) else html
+        if isinstance(html, bytes):
+            declared = getattr(outlet, "encoding", None)
+            self.html, self.encoding = decode_html(html, content_type, declared)
+        else:
+            self.html, self.encoding = html, "unicode"
         self.outlet = outlet
 
     @cached_property
@@ -135,11 +128,3 @@ def _flatten_ld(data: Any) -> Iterator[dict[str, Any]]:
             yield from _flatten_ld(data["@graph"])
         else:
             yield data
-
-
-def first(values: Iterable[str | None]) -> str | None:
-    """The first non-empty value: fields try the outlet's selector, then meta, in order."""
-    for value in values:
-        if value:
-            return value
-    return None

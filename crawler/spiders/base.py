@@ -144,13 +144,26 @@ class OutletSpider(scrapy.Spider):
 
     def parse_article(self, response: Response, article_url: str) -> Any:
         page_cls = self.outlet.page_class()
+        content_type = response.headers.get(b"Content-Type")
         try:
-            article = page_cls(url=article_url, html=response.text, outlet=self.outlet).to_article()
+            article = page_cls(
+                url=article_url,
+                html=response.body,
+                outlet=self.outlet,
+                content_type=content_type.decode("latin-1") if content_type else None,
+            ).to_article()
         except Exception:  # a page that breaks the parser is counted and logged, never fatal
             self.crawler.stats.inc_value("newsdesk/parse_errors")
             logger.exception("cannot parse article %s (fetched from %s)", article_url, response.url)
             return
-        self.crawler.stats.inc_value("newsdesk/articles_parsed")
+        stats = self.crawler.stats
+        stats.inc_value("newsdesk/articles_parsed")
+        fell_back = [name for name, source in article.provenance.items() if source not in ("selector", "text", "none")]
+        for name in fell_back:
+            stats.inc_value(f"newsdesk/fallback/{name}")
+        if fell_back:
+            # the early sign that the outlet's template changed (monitors watch the share)
+            stats.inc_value("newsdesk/fallback/articles")
         yield article
 
 

@@ -86,7 +86,7 @@ def test_article_parse_error_is_counted_and_logged(monkeypatch, caplog):
     def broken(self):
         raise RuntimeError("template changed")
 
-    monkeypatch.setattr("crawler.pages.joongdo.JoongdoArticlePage.to_article", broken)
+    monkeypatch.setattr("crawler.pages.template.TemplateArticlePage.to_article", broken)
     url = "https://www.joongdo.co.kr/web/view.php?key=20190823010011746"
     resp = HtmlResponse(url, body=b"<html></html>", encoding="utf-8")
     assert list(sp.parse_article(resp, article_url=url)) == []

@@ -1,0 +1,285 @@
+"""Template-driven article pages: one class for every outlet whose template is data.
+
+Korean regional papers run on a handful of CMSs whose article templates differ only in
+where they put each field; the parsing rules (labelled dates, reporter trailers, wire leads,
+photo captions, copyright lines) are the same everywhere. So an outlet names its family's
+template (crawler/outlets/families.toml), maybe overrides a selector, and gets this class;
+only a site that is truly different subclasses it.
+
+Fields the template cannot find come from crawler.pages.generic (JSON-LD, meta tags,
+trafilatura for the body), and `provenance` records where each field came from: a field
+that moves from "selector" to a fallback is the first sign that a site changed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from functools import cached_property
+from typing import Any, Mapping
+
+from selectolax.lexbor import LexborNode
+
+from crawler.items import Article, Image, PrintEdition
+from crawler.pages.base import ArticlePage, block_lines
+from crawler.pages.generic import GenericFields
+from crawler.text.bylines import Byline, is_byline_line, parse_byline, strip_wire_lead
+from crawler.text.clean import is_copyright_line, join_body, normalize_text
+from crawler.text.dates import LabelledDate, find_labelled_dates
+
+# A body shorter than this from the template is treated as a miss (a changed template often
+# leaves a container that holds only a caption or a share bar).
+MIN_TEMPLATE_BODY = 120
+DEFAULT_STOP_LINES = ("기자의 다른기사 보기", "관련기사", "랭킹뉴스", "많이 본 뉴스", "헤드라인 뉴스", "실시간 뉴스", "포토뉴스")
+DEFAULT_STRIP = ("table", "figure", "figcaption", ".copyright", ".caption", "iframe", "ins", ".ad", ".ads")
+
+
+@dataclass(frozen=True)
+class PageTemplate:
+    """Where a CMS family prints each field (see families.toml for the meaning of each key)."""
+
+    name: str
+    title: tuple[str, ...] = ()
+    subtitle: tuple[str, ...] = ()
+    sections: tuple[str, ...] = ()
+    info: tuple[str, ...] = ()
+    byline: tuple[str, ...] = ()
+    body: tuple[str, ...] = ()
+    strip: tuple[str, ...] = DEFAULT_STRIP
+    caption: tuple[str, ...] = ("figcaption", ".caption")
+    stop_lines: tuple[str, ...] = DEFAULT_STOP_LINES
+    site_suffixes: tuple[str, ...] = ()
+    skip_images: tuple[str, ...] = ("/reporter/", "/banner/", "/icon", "/btn_", "/ad/", "blank.gif", "spacer.gif")
+
+    @classmethod
+    def from_mapping(cls, name: str, data: Mapping[str, Any], base: "PageTemplate | None" = None) -> "PageTemplate":
+        known = {f.name for f in fields(cls)} - {"name"}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"template {name!r}: unknown keys {sorted(unknown)}; expected some of {sorted(known)}")
+        values = {f.name: getattr(base, f.name) for f in fields(cls)} if base else {}
+        values.update({key: tuple(value) if isinstance(value, list) else value for key, value in data.items()})
+        values["name"] = name
+        return cls(**values)
+
+
+@dataclass
+class BodyParts:
+    paragraphs: list[str] = field(default_factory=list)
+    bylines: list[Byline] = field(default_factory=list)  # wire lead first, then trailers
+
+
+class TemplateArticlePage(ArticlePage):
+    """An article page parsed by its outlet's template, with generic fallback per field."""
+
+    template: PageTemplate
+
+    def __init__(self, url: str, html: str | bytes, outlet: Any | None = None, *,
+                 template: PageTemplate | None = None, content_type: str | None = None) -> None:
+        super().__init__(url, html, outlet, content_type=content_type)
+        if template is None:
+            if outlet is None:
+                raise ValueError("TemplateArticlePage needs an outlet spec or a template")
+            template = outlet.template()
+        self.template = template
+
+    # -- selectors -----------------------------------------------------------------------
+    def first_text(self, selectors: tuple[str, ...]) -> str | None:
+        for selector in selectors:
+            text = self.css_text(selector)
+            if text:
+                return text
+        return None
+
+    def first_node(self, selectors: tuple[str, ...]) -> LexborNode | None:
+        for selector in selectors:
+            node = self.tree.css_first(selector)
+            if node is not None:
+                return node
+        return None
+
+    @cached_property
+    def generic(self) -> GenericFields:
+        return GenericFields(self)
+
+    # -- fields --------------------------------------------------------------------------
+    def title(self) -> tuple[str | None, str]:
+        text = self.first_text(self.template.title)
+        if text:
+            return text, "selector"
+        value, source = self.generic.title()
+        return (_strip_suffix(value, self.template.site_suffixes) if value else None), source
+
+    def subtitle(self) -> str | None:
+        return self.first_text(self.template.subtitle)
+
+    def sections(self) -> list[str]:
+        for selector in self.template.sections:
+            names = [" ".join(n.text().split()) for n in self.tree.css(selector)]
+            names = [n for n in names if n]
+            if names:
+                return list(dict.fromkeys(names))
+        section = self.meta("article:section")
+        return [section] if section else []
+
+    @cached_property
+    def info_dates(self) -> list[LabelledDate]:
+        for selector in self.template.info:
+            nodes = self.tree.css(selector)
+            text = " ".join(normalize_text(line) for node in nodes for line in block_lines(node))
+            dates = find_labelled_dates(text)
+            if dates:
+                return dates
+        return []
+
+    def header_byline(self) -> Byline | None:
+        for selector in self.template.byline:
+            for node in self.tree.css(selector):
+                text = normalize_text(node.text(separator=" "))
+                if not text or find_labelled_dates(text):
+                    continue
+                byline = parse_byline(text) or parse_byline(f"{text} 기자")
+                if byline and (byline.authors or byline.wire):
+                    return byline
+        return None
+
+    @cached_property
+    def body_node(self) -> LexborNode | None:
+        return self.first_node(self.template.body)
+
+    @cached_property
+    def images(self) -> list[Image]:
+        if self.body_node is None:
+            return []
+        found: list[Image] = []
+        seen: set[str] = set()
+        for img in self.body_node.css("img"):
+            src = self.absolute(img.attributes.get("data-src") or img.attributes.get("src"))
+            if not src or src in seen or any(part in src for part in self.template.skip_images):
+                continue
+            seen.add(src)
+            found.append(Image(src=src, caption=self._caption_for(img)))
+        return found
+
+    def _caption_for(self, img: LexborNode) -> str | None:
+        node = img.parent
+        while node is not None and node.tag not in ("table", "figure", "body") and not _is_photo_box(node):
+            node = node.parent
+        if node is None or node.tag == "body":
+            return None
+        for selector in self.template.caption:
+            cap = node.css_first(selector)
+            if cap is not None:
+                text = normalize_text(cap.text(separator=" "))
+                if text:
+                    return text
+        if node.tag == "table":  # caption in another cell of the photo table
+            cells = [normalize_text(td.text()) for td in node.css("td") if td.css_first("img") is None]
+            text = " ".join(c for c in cells if c)
+            return text or None
+        return None
+
+    @cached_property
+    def body_parts(self) -> BodyParts:
+        if self.body_node is None:
+            return BodyParts()
+        node = self.body_node.clone()  # images are read from the untouched original
+        for selector in self.template.strip:
+            for junk in node.css(selector):
+                junk.decompose()
+        stops = set(self.template.stop_lines)
+        paragraphs: list[str] = []
+        for raw in block_lines(node):
+            line = normalize_text(raw)
+            if not line:
+                continue
+            if is_copyright_line(line) or line in stops:
+                break
+            paragraphs.append(line)
+        bylines: list[Byline] = []
+        while paragraphs and is_byline_line(paragraphs[-1]):
+            byline = parse_byline(paragraphs.pop())
+            if byline:
+                bylines.insert(0, byline)
+        if paragraphs:
+            rest, lead = strip_wire_lead(paragraphs[0])
+            if lead is not None:
+                bylines.insert(0, lead)
+                if rest:
+                    paragraphs[0] = rest
+                else:
+                    paragraphs.pop(0)
+        return BodyParts(paragraphs, bylines)
+
+    # -- the article ---------------------------------------------------------------------
+    def to_article(self) -> Article:
+        provenance: dict[str, str] = {}
+        title, provenance["title"] = self.title()
+
+        dates = self.info_dates
+        published = next((d.value for d in dates if d.kind == "published"), None)
+        modified = next((d.value for d in reversed(dates) if d.kind == "modified"), None)
+        provenance["published"] = "selector"
+        if published is None:
+            published, provenance["published"] = self.generic.published()
+        if modified is None:
+            modified, source = self.generic.modified()
+            if modified is not None:
+                provenance["modified"] = source
+        else:
+            provenance["modified"] = "selector"
+        printed = next((d for d in dates if d.kind == "print"), None)
+        print_edition = PrintEdition(date=printed.value.date().isoformat(), page=printed.page) if printed else None
+
+        parts = self.body_parts
+        body = join_body(parts.paragraphs)
+        provenance["body"] = "selector"
+        if len(body) < MIN_TEMPLATE_BODY:
+            fallback, source = self.generic.body()
+            if len(fallback) > len(body):
+                body, provenance["body"] = fallback, source
+            elif not body:
+                provenance["body"] = "none"
+
+        header = self.header_byline()
+        authors: list[str] = []
+        for byline in ([header] if header else []) + parts.bylines:
+            authors.extend(a for a in byline.authors if a not in authors)
+        provenance["authors"] = "selector" if header and header.authors else ("text" if authors else "none")
+        if not authors:
+            authors, source = self.generic.authors()
+            if authors:
+                provenance["authors"] = source
+        bylines = ([header] if header else []) + parts.bylines
+        region = next((b.region for b in reversed(bylines) if b.region), None)
+        wire = next((b.wire for b in bylines if b.wire), None)
+
+        canonical = self.outlet.canonicalize(self.url) if self.outlet is not None else self.url
+        return Article(
+            outlet=self.outlet.name if self.outlet is not None else self.template.name,
+            url=self.url,
+            canonical_url=canonical,
+            title=title or "",
+            subtitle=self.subtitle(),
+            sections=self.sections(),
+            published=published,
+            modified=modified,
+            print_edition=print_edition,
+            authors=authors,
+            region=region,
+            wire=wire,
+            body=body,
+            images=self.images,
+            provenance=provenance,
+        )
+
+
+def _is_photo_box(node: LexborNode) -> bool:
+    classes = (node.attributes.get("class") or "").lower()
+    return any(word in classes for word in ("photo", "img", "image", "figure", "pic"))
+
+
+def _strip_suffix(title: str, suffixes: tuple[str, ...]) -> str:
+    for suffix in suffixes:
+        if title.endswith(suffix):
+            return title[: -len(suffix)].strip()
+    return title.strip()
