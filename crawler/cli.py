@@ -87,6 +87,102 @@ def extract(
 
 
 # ---------------------------------------------------------------------------------------
+@app.command()
+def outlets(
+    as_json: bool = typer.Option(False, "--json", help="JSON for machines instead of a table."),
+) -> None:
+    """List the outlets newsdesk knows, with their entry points and last crawl status."""
+    from crawler.outlets import OutletError, registry
+    from crawler.progress import summarize
+    from crawler.runstats import latest_stats
+    from crawler.scheduling.paths import logs_dir
+
+    try:
+        specs = registry()
+    except OutletError as exc:
+        fail(str(exc))
+    rows = []
+    for spec in specs.values():
+        stats = latest_stats(spec.name, logs_dir())
+        last = None
+        if stats:
+            s = summarize(stats)
+            last = {
+                "finished": stats.get("finish_time"),
+                "finish_reason": s["finish_reason"],
+                "pages": s["pages_fetched"],
+                "new": s["new"],
+                "updated": s["updated"],
+                "dropped": sum(s["dropped"].values()),
+                "errors": sum(s["errors"].values()),
+                "fallback_articles": stats.get("newsdesk/fallback/articles", 0),
+            }
+        rows.append({
+            "name": spec.name,
+            "name_ko": spec.name_ko,
+            "region": spec.region,
+            "family": spec.family,
+            "domains": list(spec.domains),
+            "encoding": spec.encoding,
+            "every_minutes": spec.every_minutes,
+            "rss_urls": list(spec.rss_urls),
+            "list_urls": list(spec.list_urls),
+            "sitemap_urls": list(spec.sitemap_urls),
+            "last_crawl": last,
+        })
+    if as_json:
+        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2, default=_json_default) + "\n")
+        return
+    table = Table(title=f"{len(rows)} outlets")
+    for column in ("outlet", "이름", "region", "family", "entry", "every", "last crawl"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        entry = "rss" if row["rss_urls"] else "list"
+        if row["sitemap_urls"]:
+            entry += "+sitemap"
+        last = row["last_crawl"]
+        status = "never" if last is None else (
+            f"{str(last['finished'])[:16]} {last['finish_reason']}: {last['new']} new, {last['errors']} errors"
+        )
+        table.add_row(row["name"], row["name_ko"], row["region"], row["family"], entry, f"{row['every_minutes']}m", status)
+    out.print(table)
+
+
+# ---------------------------------------------------------------------------------------
+@app.command()
+def evaluate(
+    folder: Path = typer.Argument(..., help="Folder of <name>.html + <name>.json pairs (searched recursively)."),
+    output: Path = typer.Option(Path("evaluation.json"), "--output", "-o", help="Where to write the full results as JSON."),
+) -> None:
+    """Score extraction against hand-checked pages, beside trafilatura alone on the same pages."""
+    from crawler.evaluate import FIELDS, evaluate as run_evaluation, to_json as scores_json
+
+    if not folder.is_dir():
+        fail(f"{folder} is not a folder")
+    try:
+        scores = run_evaluation(folder)
+    except ValueError as exc:
+        fail(str(exc))
+    table = Table(title=f"extraction on {scores[0].pages} pages in {folder}")
+    table.add_column("metric")
+    for s in scores:
+        table.add_column(s.system, justify="right")
+    for name in FIELDS:
+        table.add_row(f"{name} accuracy", *(f"{s.accuracy.get(name, float('nan')):.3f}" for s in scores))
+    table.add_row("field accuracy (all)", *(f"{s.field_accuracy:.3f}" for s in scores))
+    table.add_row("body precision", *(f"{s.body_precision:.3f}" for s in scores))
+    table.add_row("body recall", *(f"{s.body_recall:.3f}" for s in scores))
+    table.add_row("body F1", *(f"{s.body_f1:.3f}" for s in scores))
+    table.add_row("ms per page", *(f"{s.ms_per_page:.1f}" for s in scores))
+    out.print(table)
+    misses = [(r.name, r.wrong) for r in scores[0].results if r.wrong]
+    for name, wrong in misses:
+        out.print(f"[yellow]newsdesk miss[/] {name}: {json.dumps(wrong, ensure_ascii=False)}", highlight=False)
+    output.write_text(scores_json(scores), encoding="utf-8")
+    out.print(f"results: {output}")
+
+
+# ---------------------------------------------------------------------------------------
 def _print_summary(outcomes: list[Any], log_file: Path | None) -> int:
     from crawler.progress import summarize
 
@@ -165,6 +261,7 @@ def crawl(
         max_articles=max_articles,
         settings_overrides={"NEWSDESK_PROGRESS": sys.stderr.isatty() or os.environ.get("NEWSDESK_PROGRESS") == "1"},
         log_file=log_file,
+        stats_dir=log_file.parent,
     )
     if _print_summary(outcomes, log_file):
         raise typer.Exit(1)

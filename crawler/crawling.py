@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -16,6 +17,7 @@ from scrapy.settings import Settings
 from scrapy.utils.project import get_project_settings
 
 from crawler.progress import BOARD
+from crawler.runstats import write_stats
 
 
 @dataclass
@@ -39,6 +41,7 @@ def crawl_outlets(
     max_articles: int | None = None,
     settings_overrides: Mapping[str, Any] | None = None,
     log_file: Path | None = None,
+    stats_dir: Path | None = None,
 ) -> list[CrawlOutcome]:
     """Crawl `outlets` concurrently and return each one's final stats."""
     overrides = dict(settings_overrides or {})
@@ -60,4 +63,9 @@ def crawl_outlets(
         process.start()
     finally:
         BOARD.stop()
-    return [CrawlOutcome(name, dict(crawler.stats.get_stats())) for name, crawler in crawlers]
+    outcomes = [CrawlOutcome(name, dict(crawler.stats.get_stats())) for name, crawler in crawlers]
+    if stats_dir is not None:
+        stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
+        for outcome in outcomes:
+            write_stats(stats_dir / outcome.outlet / f"{stamp}.stats.json", outcome.stats)
+    return outcomes

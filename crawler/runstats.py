@@ -17,6 +17,25 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
 
+def write_stats(path: Path, stats: dict[str, Any]) -> None:
+    """Atomically write a crawl's stats as JSON (a reader never sees half a file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(stats, ensure_ascii=False, default=_default, indent=1), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def latest_stats(outlet: str, logs: Path) -> dict[str, Any] | None:
+    """The newest stats file of an outlet's crawls (scheduled or from the CLI), or None."""
+    folder = logs / outlet
+    for path in sorted(folder.glob("*.stats.json"), reverse=True):
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+    return None
+
+
 def _default(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
@@ -41,7 +60,4 @@ class StatsFileExtension:
     def spider_closed(self, spider: Any, reason: str) -> None:
         stats = dict(self.crawler.stats.get_stats())
         stats.setdefault("finish_reason", reason)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(stats, ensure_ascii=False, default=_default, indent=1), encoding="utf-8")
-        os.replace(tmp, self.path)
+        write_stats(self.path, stats)

@@ -66,6 +66,7 @@ NEWSDESK_STORE_FLUSH_SECONDS = 5.0
 
 # Navigation
 NEWSDESK_MAX_LIST_PAGES = 3  # pages per list/section entry point, newest first
+NEWSDESK_MAX_SITEMAPS = 3  # child sitemaps followed from a sitemap index, newest first
 NEWSDESK_MAX_ARTICLES = 0  # 0 = no cap; `newsdesk crawl --max-articles` sets it
 
 # Progress display (the CLI turns it on; plain `scrapy crawl` logs instead)

@@ -47,6 +47,8 @@ class OutletSpec:
     encoding: str = "utf-8"
     every_minutes: int = 30
     selectors: Mapping[str, Any] = field(default_factory=dict)
+    rss_urls: tuple[str, ...] = ()
+    sitemap_urls: tuple[str, ...] = ()
 
     def template(self) -> Any:
         """The family's page template with this outlet's selector overrides applied."""
@@ -90,7 +92,7 @@ class OutletSpec:
         return host in self.domains
 
 
-_REQUIRED = ("name_ko", "domains", "region", "family", "list_urls", "article_url")
+_REQUIRED = ("name_ko", "domains", "region", "family", "article_url")
 
 
 def _build(name: str, raw: Mapping[str, Any]) -> OutletSpec:
@@ -107,9 +109,13 @@ def _build(name: str, raw: Mapping[str, Any]) -> OutletSpec:
     domains = tuple(d.lower() for d in raw["domains"])
     if not domains:
         raise OutletError(f"outlet {name!r}: domains is empty")
-    for url in raw["list_urls"]:
-        if (urlsplit(url).hostname or "").lower() not in domains:
-            raise OutletError(f"outlet {name!r}: list URL {url!r} is not on one of its domains {domains}")
+    entry_points = {key: tuple(raw.get(key, ())) for key in ("list_urls", "rss_urls", "sitemap_urls")}
+    if not any(entry_points.values()):
+        raise OutletError(f"outlet {name!r}: needs at least one of list_urls, rss_urls, sitemap_urls")
+    for key, urls in entry_points.items():
+        for url in urls:
+            if (urlsplit(url).hostname or "").lower() not in domains:
+                raise OutletError(f"outlet {name!r}: {key} entry {url!r} is not on one of its domains {domains}")
     every = int(raw.get("every_minutes", 30))
     if every < 1:
         raise OutletError(f"outlet {name!r}: every_minutes must be >= 1, got {every}")
@@ -120,7 +126,9 @@ def _build(name: str, raw: Mapping[str, Any]) -> OutletSpec:
         region=raw["region"],
         family=raw["family"],
         page=raw.get("page", DEFAULT_PAGE),
-        list_urls=tuple(raw["list_urls"]),
+        list_urls=entry_points["list_urls"],
+        rss_urls=entry_points["rss_urls"],
+        sitemap_urls=entry_points["sitemap_urls"],
         article_url=pattern,
         canonical=CanonicalRules(
             keep_params=tuple(canon.get("keep_params", ())),

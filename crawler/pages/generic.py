@@ -119,8 +119,16 @@ def clean_body_lines(lines: list[str]) -> str:
 
 def trafilatura_text(html: str) -> str:
     """Main text by trafilatura (imported on first use: it is the slow path)."""
+    import warnings
+
     import trafilatura
 
+    with warnings.catch_warnings():  # trafilatura 2.x's own FutureWarning about lxml truth tests
+        warnings.simplefilter("ignore", FutureWarning)
+        return _trafilatura_extract(trafilatura, html)
+
+
+def _trafilatura_extract(trafilatura: Any, html: str) -> str:
     return trafilatura.extract(
         html,
         output_format="txt",

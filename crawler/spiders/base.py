@@ -1,4 +1,10 @@
-"""Navigation only: list pages -> article pages -> the outlet's page object.
+"""Navigation only: RSS / list pages / sitemaps -> article pages -> the outlet's page object.
+
+Discovery per outlet: its RSS feeds when it has any (the newest articles, cheaply), its
+section list pages otherwise (paged up to NEWSDESK_MAX_LIST_PAGES, following the pager), and
+its sitemaps in addition where it has them. Article links are canonicalized before they are
+requested, so Scrapy's duplicate filter fetches each article once per crawl whichever of
+these found it, under whichever URL form.
 
 One spider class serves every outlet; an outlet's spider is that class bound to its spec
 (crawler/spiders/outlets.py), so `scrapy crawl joongdo` works and adding an outlet adds no
@@ -12,13 +18,18 @@ documents look the same as from a live crawl.
 from __future__ import annotations
 
 import logging
-from typing import Any, AsyncIterator
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, AsyncIterator, Iterable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import scrapy
 from scrapy.http import Response
 
+from scrapy.utils.sitemap import Sitemap
+
 from crawler.outlets import OutletSpec, get_outlet
+from crawler.text.dates import KST, parse_iso_datetime
 
 logger = logging.getLogger(__name__)
 
@@ -91,8 +102,88 @@ class OutletSpider(scrapy.Spider):
 
     # -- crawl -----------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        for list_url in self.outlet.list_urls:
-            yield self.list_request(list_url, 1)
+        for rss_url in self.outlet.rss_urls:
+            yield scrapy.Request(self.fetch_url(rss_url), callback=self.parse_feed, meta={"newsdesk_kind": "feed"})
+        if not self.outlet.rss_urls:
+            for list_url in self.outlet.list_urls:
+                yield self.list_request(list_url, 1)
+        for sitemap_url in self.outlet.sitemap_urls:
+            yield scrapy.Request(
+                self.fetch_url(sitemap_url), callback=self.parse_sitemap, cb_kwargs={"depth": 0}, meta={"newsdesk_kind": "sitemap"}
+            )
+
+    def article_requests(self, links: Iterable[str], source: str) -> list[scrapy.Request]:
+        """Requests for the article links among `links` (absolute, as found), canonical and capped."""
+        requests: list[scrapy.Request] = []
+        seen: set[str] = set()
+        for link in links:
+            real = self.real_url(link)
+            if not self.outlet.owns(real) or not self.outlet.is_article_url(real):
+                continue
+            canonical = self.outlet.canonicalize(real)
+            if canonical in seen:
+                continue
+            seen.add(canonical)
+            if self.max_articles and self.articles_requested >= self.max_articles:
+                self.crawler.stats.inc_value("newsdesk/articles_over_limit")
+                continue
+            self.articles_requested += 1
+            self.crawler.stats.inc_value(f"newsdesk/discovered/{source}")
+            requests.append(
+                scrapy.Request(
+                    self.fetch_url(canonical),
+                    callback=self.parse_article,
+                    cb_kwargs={"article_url": canonical},
+                    meta={"newsdesk_kind": "article"},
+                )
+            )
+        return requests
+
+    def parse_feed(self, response: Response) -> Any:
+        """RSS 2.0 or Atom: article links newest first (by pubDate/updated when given)."""
+        self.crawler.stats.inc_value("newsdesk/feeds")
+        entries: list[tuple[datetime | None, str]] = []
+        for item in response.xpath("//*[local-name()='item' or local-name()='entry']"):
+            link = item.xpath("./*[local-name()='link']/@href").get() or item.xpath("./*[local-name()='link']/text()").get()
+            if not link:
+                link = item.xpath("./*[local-name()='guid']/text()").get()
+            if not link:
+                continue
+            when = item.xpath(
+                "./*[local-name()='pubDate' or local-name()='published' or local-name()='updated' or local-name()='date']/text()"
+            ).get()
+            entries.append((_feed_date(when), response.urljoin(link.strip())))
+        if not entries:
+            self.crawler.stats.inc_value("newsdesk/feeds_without_items")
+            logger.warning("feed %s has no items", response.url)
+            return
+        entries.sort(key=lambda e: e[0] or datetime.min.replace(tzinfo=KST), reverse=True)
+        yield from self.article_requests((link for _, link in entries), "feed")
+
+    def parse_sitemap(self, response: Response, depth: int) -> Any:
+        """Sitemap or sitemap index; an index's newest child sitemaps are followed (bounded)."""
+        try:
+            sitemap = Sitemap(response.body)
+            entries = list(sitemap)
+        except Exception:  # malformed XML is counted, never fatal
+            self.crawler.stats.inc_value("newsdesk/sitemaps_unreadable")
+            logger.warning("sitemap %s is not readable XML", response.url)
+            return
+        self.crawler.stats.inc_value("newsdesk/sitemaps")
+        entries.sort(key=lambda e: e.get("lastmod") or "", reverse=True)
+        if sitemap.type == "sitemapindex":
+            limit = self.settings.getint("NEWSDESK_MAX_SITEMAPS", 3)
+            if depth >= 1:
+                return
+            for entry in entries[:limit]:
+                real = self.real_url(response.urljoin(entry["loc"]))
+                if self.outlet.owns(real):
+                    yield scrapy.Request(
+                        self.fetch_url(real), callback=self.parse_sitemap, cb_kwargs={"depth": depth + 1},
+                        meta={"newsdesk_kind": "sitemap"},
+                    )
+            return
+        yield from self.article_requests((response.urljoin(e["loc"]) for e in entries if e.get("loc")), "sitemap")
 
     def list_request(self, list_url: str, page: int) -> scrapy.Request:
         real = list_url if page == 1 else with_query_param(list_url, self.outlet.page_param, str(page))
@@ -106,30 +197,14 @@ class OutletSpider(scrapy.Spider):
     def parse_list(self, response: Response, list_url: str, page: int) -> Any:
         stats = self.crawler.stats
         stats.inc_value("newsdesk/list_pages")
-        found: list[str] = []
-        seen: set[str] = set()
-        for href in response.css("a::attr(href)").getall():
-            absolute = self.real_url(response.urljoin(href.strip()))
-            if not self.outlet.owns(absolute) or not self.outlet.is_article_url(absolute):
-                continue
-            canonical = self.outlet.canonicalize(absolute)
-            if canonical not in seen:
-                seen.add(canonical)
-                found.append(canonical)
-        if not found:
+        links = [response.urljoin(href.strip()) for href in response.css("a::attr(href)").getall()]
+        if not any(self.outlet.is_article_url(self.real_url(link)) for link in links):
             stats.inc_value("newsdesk/list_pages_without_articles")
             logger.warning("list page %s (page %d) has no article links", response.url, page)
             return
-        for canonical in found:
-            if self.max_articles and self.articles_requested >= self.max_articles:
-                return
-            self.articles_requested += 1
-            yield scrapy.Request(
-                self.fetch_url(canonical),
-                callback=self.parse_article,
-                cb_kwargs={"article_url": canonical},
-                meta={"newsdesk_kind": "article"},
-            )
+        yield from self.article_requests(links, "list")
+        if self.max_articles and self.articles_requested >= self.max_articles:
+            return
         if page < self.max_list_pages and self.links_to_page(response, page + 1):
             yield self.list_request(list_url, page + 1)
 
@@ -165,6 +240,18 @@ class OutletSpider(scrapy.Spider):
             # the early sign that the outlet's template changed (monitors watch the share)
             stats.inc_value("newsdesk/fallback/articles")
         yield article
+
+
+def _feed_date(value: str | None) -> datetime | None:
+    """pubDate (RFC 822) or Atom/DC dates (ISO 8601); naive values read as KST."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        parsed = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return parse_iso_datetime(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=KST)
 
 
 def _positive_int_or_none(value: int | str | None, name: str) -> int | None:

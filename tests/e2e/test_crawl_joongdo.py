@@ -99,3 +99,9 @@ def test_crawl_twice_stores_every_article_once(crawl_env, tmp_path):
         assert {k: v for k, v in doc.items() if k != "last_seen"} == {
             k: v for k, v in first_docs[url].items() if k != "last_seen"
         }
+
+    # the CLI crawl recorded its stats, so `newsdesk outlets` knows the last crawl
+    listing = run([sys.executable, "-m", "crawler.cli", "outlets", "--json"], env)
+    joongdo = next(o for o in json.loads(listing.stdout) if o["name"] == "joongdo")
+    assert joongdo["last_crawl"]["finish_reason"] == "finished"
+    assert joongdo["last_crawl"]["new"] == 0 and joongdo["last_crawl"]["errors"] == 0

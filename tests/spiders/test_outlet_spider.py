@@ -15,8 +15,8 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "joongdo"
 BASE = "http://127.0.0.1:8999"
 
 
-def spider(**kwargs) -> OutletSpider:
-    crawler = get_crawler(JoongdoSpider, settings_dict={"NEWSDESK_MAX_LIST_PAGES": 3})
+def spider(settings: dict | None = None, **kwargs) -> OutletSpider:
+    crawler = get_crawler(JoongdoSpider, settings_dict={"NEWSDESK_MAX_LIST_PAGES": 3, **(settings or {})})
     crawler.stats.open_spider()
     return JoongdoSpider.from_crawler(crawler, **kwargs)
 
@@ -102,3 +102,78 @@ def test_bad_arguments_are_rejected_with_the_name(bad):
 
 def test_with_query_param_replaces_existing():
     assert with_query_param("https://a/b?ncid=N01&page=1", "page", "3") == "https://a/b?ncid=N01&page=3"
+
+
+RSS = """<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>중도일보</title>
+<item><title>older</title><link>https://www.joongdo.co.kr/web/view.php?key=20240101010000001</link><pubDate>Mon, 01 Jan 2024 09:00:00 +0900</pubDate></item>
+<item><title>newest</title><link>http://m.joongdo.co.kr/main/view.php?key=20240301010000003&amp;utm_source=rss</link><pubDate>Fri, 01 Mar 2024 09:00:00 +0900</pubDate></item>
+<item><title>middle</title><link>https://www.joongdo.co.kr/web/view.php?key=20240201010000002</link><pubDate>Thu, 01 Feb 2024 09:00:00 +0900</pubDate></item>
+<item><title>not an article</title><link>https://www.joongdo.co.kr/web/section.php?ncid=N01</link></item>
+<item><title>elsewhere</title><link>https://example.org/web/view.php?key=20240301010000009</link></item>
+</channel></rss>""".encode()
+
+ATOM = """<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">
+<entry><link href="https://www.joongdo.co.kr/web/view.php?key=20240101010000001"/><updated>2024-01-01T09:00:00</updated></entry>
+<entry><link href="https://www.joongdo.co.kr/web/view.php?key=20240301010000003"/><updated>2024-03-01T09:00:00+09:00</updated></entry>
+</feed>""".encode()
+
+SITEMAP_INDEX = b"""<?xml version="1.0" encoding="UTF-8"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+<sitemap><loc>https://www.joongdo.co.kr/sitemap/2024-01.xml</loc><lastmod>2024-01-31</lastmod></sitemap>
+<sitemap><loc>https://www.joongdo.co.kr/sitemap/2024-03.xml</loc><lastmod>2024-03-31</lastmod></sitemap>
+<sitemap><loc>https://www.joongdo.co.kr/sitemap/2024-02.xml</loc><lastmod>2024-02-29</lastmod></sitemap>
+</sitemapindex>"""
+
+URLSET = b"""<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+<url><loc>https://www.joongdo.co.kr/web/view.php?key=20240301010000003</loc><lastmod>2024-03-01</lastmod></url>
+<url><loc>https://www.joongdo.co.kr/web/view.php?key=20240302010000004</loc><lastmod>2024-03-02</lastmod></url>
+</urlset>"""
+
+
+def xml_response(url: str, body: bytes):
+    from scrapy.http import XmlResponse
+
+    return XmlResponse(url, body=body, request=Request(url))
+
+
+def article_urls(requests) -> list[str]:
+    return [r.cb_kwargs["article_url"] for r in requests if r.meta["newsdesk_kind"] == "article"]
+
+
+def test_rss_gives_own_article_links_newest_first_canonical():
+    sp = spider()
+    reqs = list(sp.parse_feed(xml_response("https://www.joongdo.co.kr/rss.xml", RSS)))
+    assert article_urls(reqs) == [
+        "https://www.joongdo.co.kr/web/view.php?key=20240301010000003",
+        "https://www.joongdo.co.kr/web/view.php?key=20240201010000002",
+        "https://www.joongdo.co.kr/web/view.php?key=20240101010000001",
+    ]
+    assert sp.crawler.stats.get_value("newsdesk/discovered/feed") == 3
+
+
+def test_atom_feed_with_naive_dates_is_read_as_kst():
+    reqs = list(spider().parse_feed(xml_response("https://www.joongdo.co.kr/atom.xml", ATOM)))
+    assert article_urls(reqs)[0].endswith("key=20240301010000003")
+
+
+def test_sitemap_index_follows_newest_children_within_the_limit():
+    sp = spider({"NEWSDESK_MAX_SITEMAPS": 2})
+    reqs = list(sp.parse_sitemap(xml_response("https://www.joongdo.co.kr/sitemap.xml", SITEMAP_INDEX), depth=0))
+    assert [r.url for r in reqs] == ["https://www.joongdo.co.kr/sitemap/2024-03.xml", "https://www.joongdo.co.kr/sitemap/2024-02.xml"]
+    assert list(sp.parse_sitemap(xml_response("https://www.joongdo.co.kr/sitemap.xml", SITEMAP_INDEX), depth=1)) == []
+
+
+def test_sitemap_urlset_newest_first_and_garbage_counted():
+    sp = spider()
+    reqs = list(sp.parse_sitemap(xml_response("https://www.joongdo.co.kr/sitemap/2024-03.xml", URLSET), depth=1))
+    assert article_urls(reqs) == [
+        "https://www.joongdo.co.kr/web/view.php?key=20240302010000004",
+        "https://www.joongdo.co.kr/web/view.php?key=20240301010000003",
+    ]
+    assert list(sp.parse_sitemap(xml_response("https://www.joongdo.co.kr/s.xml", b"not xml at all"), depth=0)) == []
+    assert sp.crawler.stats.get_value("newsdesk/sitemaps_unreadable") == 1
+
+
+def test_empty_feed_is_counted():
+    sp = spider()
+    assert list(sp.parse_feed(xml_response("https://www.joongdo.co.kr/rss.xml", b"<rss><channel></channel></rss>"))) == []
+    assert sp.crawler.stats.get_value("newsdesk/feeds_without_items") == 1
