@@ -32,7 +32,7 @@ class SiteSpec:
     outlet: str
     folder: Path
     routes: dict[str, Path]
-    charset: str = "utf-8"
+    charset: str | None = "utf-8"  # None: send no charset at all, as some old servers do
     start_paths: list[str] = field(default_factory=list)
 
     @classmethod
@@ -52,7 +52,7 @@ class SiteSpec:
             outlet=data["outlet"],
             folder=folder,
             routes=routes,
-            charset=data.get("charset", "utf-8"),
+            charset=data.get("charset", "utf-8"),  # an explicit null means "no charset header"
             start_paths=list(data.get("start_paths", [])),
         )
 
@@ -108,7 +108,7 @@ class FixtureSite:
                 body = file.read_bytes()
                 kind = "text/plain" if file.suffix == ".txt" else "application/xml" if file.suffix in (".xml", ".rss") else "text/html"
                 self.send_response(200)
-                self.send_header("Content-Type", f"{kind}; charset={site.charset}")
+                self.send_header("Content-Type", f"{kind}; charset={site.charset}" if site.charset else kind)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)

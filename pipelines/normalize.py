@@ -20,7 +20,7 @@ from crawler.text.clean import normalize_text
 from crawler.text.dates import KST
 from crawler.text.urls import canonicalize_url
 
-TEXT_FIELDS = ("title", "subtitle", "region", "wire")
+TEXT_FIELDS = ("title", "region", "wire")
 DATE_FIELDS = ("published", "modified")
 
 
@@ -65,6 +65,10 @@ class NormalizePipeline:
         for name in TEXT_FIELDS:
             if name in adapter and adapter.get(name) is not None:
                 adapter[name] = normalize_text(adapter[name]) or None
+        if adapter.get("subtitle"):
+            # a deck printed on several lines keeps one line each
+            lines = [normalize_text(line) for line in adapter["subtitle"].split("\n")]
+            adapter["subtitle"] = "\n".join(line for line in lines if line) or None
         adapter["body"] = normalize_body(adapter.get("body") or "")
         if adapter.get("sections"):
             adapter["sections"] = [s for s in (normalize_text(x) for x in adapter["sections"]) if s]

@@ -27,7 +27,7 @@ class OutletError(ValueError):
 
 @dataclass(frozen=True)
 class CanonicalRules:
-    keep_params: tuple[str, ...] = ()
+    keep_params: tuple[str, ...] | None = None  # None: keep all but tracking; (): keep none
     host_aliases: Mapping[str, str] = field(default_factory=dict)
     path_aliases: Mapping[str, str] = field(default_factory=dict)
 
@@ -49,6 +49,22 @@ class OutletSpec:
     selectors: Mapping[str, Any] = field(default_factory=dict)
     rss_urls: tuple[str, ...] = ()
     sitemap_urls: tuple[str, ...] = ()
+    print_edition_url: re.Pattern[str] | None = None
+    skin: str | None = None  # the family's template variant last seen on the site (informational)
+    scheme: str = "https"  # "http" for sites that serve no https: canonical URLs and fetches use it
+
+    def print_edition_from_url(self, url: str) -> Any:
+        """Print date and page when the outlet encodes them in article URLs (국제신문's key)."""
+        if self.print_edition_url is None:
+            return None
+        match = self.print_edition_url.search(url)
+        if match is None:
+            return None
+        from crawler.items import PrintEdition
+
+        raw = match.group("date")
+        page = match.groupdict().get("page")
+        return PrintEdition(date=f"{raw[:4]}-{raw[4:6]}-{raw[6:8]}", page=int(page) if page else None)
 
     def template(self) -> Any:
         """The family's page template with this outlet's selector overrides applied."""
@@ -80,12 +96,16 @@ class OutletSpec:
         """The article's one identifying URL under this outlet's rules (unique in the store)."""
         from crawler.text.urls import canonicalize_url
 
-        return canonicalize_url(
+        canonical = canonicalize_url(
             url,
-            keep_params=self.canonical.keep_params or None,
+            keep_params=self.canonical.keep_params,
             host_aliases=self.canonical.host_aliases,
             path_aliases=self.canonical.path_aliases,
+            force_https=self.scheme == "https",
         )
+        if self.scheme == "http" and canonical.startswith("https://"):
+            canonical = "http://" + canonical[len("https://"):]
+        return canonical
 
     def owns(self, url: str) -> bool:
         host = (urlsplit(url).hostname or "").lower()
@@ -116,6 +136,17 @@ def _build(name: str, raw: Mapping[str, Any]) -> OutletSpec:
         for url in urls:
             if (urlsplit(url).hostname or "").lower() not in domains:
                 raise OutletError(f"outlet {name!r}: {key} entry {url!r} is not on one of its domains {domains}")
+    scheme = raw.get("scheme", "https")
+    if scheme not in ("http", "https"):
+        raise OutletError(f"outlet {name!r}: scheme must be 'http' or 'https', not {scheme!r}")
+    print_rx = None
+    if raw.get("print_edition_url"):
+        try:
+            print_rx = re.compile(raw["print_edition_url"])
+        except re.error as exc:
+            raise OutletError(f"outlet {name!r}: print_edition_url is not a valid regex: {exc}") from exc
+        if "date" not in print_rx.groupindex:
+            raise OutletError(f"outlet {name!r}: print_edition_url needs a (?P<date>YYYYMMDD) group")
     every = int(raw.get("every_minutes", 30))
     if every < 1:
         raise OutletError(f"outlet {name!r}: every_minutes must be >= 1, got {every}")
@@ -131,7 +162,7 @@ def _build(name: str, raw: Mapping[str, Any]) -> OutletSpec:
         sitemap_urls=entry_points["sitemap_urls"],
         article_url=pattern,
         canonical=CanonicalRules(
-            keep_params=tuple(canon.get("keep_params", ())),
+            keep_params=tuple(canon["keep_params"]) if "keep_params" in canon else None,
             host_aliases=dict(canon.get("host_aliases", {})),
             path_aliases=dict(canon.get("path_aliases", {})),
         ),
@@ -139,6 +170,9 @@ def _build(name: str, raw: Mapping[str, Any]) -> OutletSpec:
         encoding=raw.get("encoding", "utf-8"),
         every_minutes=every,
         selectors=dict(raw.get("selectors", {})),
+        print_edition_url=print_rx,
+        skin=raw.get("skin"),
+        scheme=scheme,
     )
 
 

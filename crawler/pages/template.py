@@ -13,6 +13,7 @@ that moves from "selector" to a fallback is the first sign that a site changed.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, fields
 from functools import cached_property
 from typing import Any, Mapping
@@ -24,13 +25,21 @@ from crawler.pages.base import ArticlePage, block_lines
 from crawler.pages.generic import GenericFields
 from crawler.text.bylines import Byline, is_byline_line, parse_byline, strip_wire_lead
 from crawler.text.clean import is_copyright_line, join_body, normalize_text
-from crawler.text.dates import LabelledDate, find_labelled_dates
+from crawler.text.dates import LabelledDate, find_datetimes, find_labelled_dates
 
 # A body shorter than this from the template is treated as a miss (a changed template often
 # leaves a container that holds only a caption or a share bar).
 MIN_TEMPLATE_BODY = 120
 DEFAULT_STOP_LINES = ("기자의 다른기사 보기", "관련기사", "랭킹뉴스", "많이 본 뉴스", "헤드라인 뉴스", "실시간 뉴스", "포토뉴스")
 DEFAULT_STRIP = ("table", "figure", "figcaption", ".copyright", ".caption", "iframe", "ins", ".ad", ".ads")
+# Trailing body lines that are not article text: a bare e-mail, promo links (▶ 구독하기).
+_TRAILING_JUNK = re.compile(r"^(?:[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.?|[▶☞►◎].*|\[.{0,40}구독.{0,20}\])$")
+# A reporter credit glued to the end of the last sentence: `...기록했다. /이수빈 기자 subin@...`.
+_GLUED_TRAILER = re.compile(r"(?<=[.!?\"”’)])\s+(?P<credit>/?\s?[가-힣=·,\s]{2,40}?(?:기자|특파원|논설위원)(?:\s+[\w.+-]+@[\w.-]*)?)$")
+# Breadcrumb roots that are not sections.
+_HOME = {"홈", "home", "메인", "main", "뉴스", "news", "전체기사"}
+# Bullets some outlets print before each deck line (`- `, `· `, `▶ `).
+_BULLET = re.compile(r"^[-–—·•▶■□◆◇△▲○●]\s*")
 
 
 @dataclass(frozen=True)
@@ -48,7 +57,9 @@ class PageTemplate:
     caption: tuple[str, ...] = ("figcaption", ".caption")
     stop_lines: tuple[str, ...] = DEFAULT_STOP_LINES
     site_suffixes: tuple[str, ...] = ()
-    skip_images: tuple[str, ...] = ("/reporter/", "/banner/", "/icon", "/btn_", "/ad/", "blank.gif", "spacer.gif")
+    skip_images: tuple[str, ...] = (
+        "/reporter/", "/newsroom/", "default-user", "/profile/", "/banner/", "/icon", "/btn_", "/ad/", "blank.gif", "spacer.gif",
+    )
 
     @classmethod
     def from_mapping(cls, name: str, data: Mapping[str, Any], base: "PageTemplate | None" = None) -> "PageTemplate":
@@ -83,9 +94,18 @@ class TemplateArticlePage(ArticlePage):
         self.template = template
 
     # -- selectors -----------------------------------------------------------------------
+    def select_text(self, selector: str) -> str | None:
+        """Text of the first match; `css@attr` reads an attribute (`meta[property="og:title"]@content`)."""
+        css, _, attr = selector.partition("@")
+        if not attr:
+            return self.css_text(css)
+        node = self.tree.css_first(css)
+        value = node.attributes.get(attr) if node is not None else None
+        return normalize_text(value) or None if value else None
+
     def first_text(self, selectors: tuple[str, ...]) -> str | None:
         for selector in selectors:
-            text = self.css_text(selector)
+            text = self.select_text(selector)
             if text:
                 return text
         return None
@@ -110,12 +130,19 @@ class TemplateArticlePage(ArticlePage):
         return (_strip_suffix(value, self.template.site_suffixes) if value else None), source
 
     def subtitle(self) -> str | None:
-        return self.first_text(self.template.subtitle)
+        """The deck; several printed lines stay separate lines (bullets dropped)."""
+        for selector in self.template.subtitle:
+            nodes = self.tree.css(selector)
+            lines = [_BULLET.sub("", normalize_text(line)) for node in nodes for line in block_lines(node)]
+            lines = [line for line in lines if line]
+            if lines:
+                return "\n".join(dict.fromkeys(lines))
+        return None
 
     def sections(self) -> list[str]:
         for selector in self.template.sections:
             names = [" ".join(n.text().split()) for n in self.tree.css(selector)]
-            names = [n for n in names if n]
+            names = [n for n in names if n and n.lower() not in _HOME]
             if names:
                 return list(dict.fromkeys(names))
         section = self.meta("article:section")
@@ -123,13 +150,17 @@ class TemplateArticlePage(ArticlePage):
 
     @cached_property
     def info_dates(self) -> list[LabelledDate]:
+        """Labelled dates from the info containers; a bare date there counts as published."""
+        unlabelled: list[LabelledDate] = []
         for selector in self.template.info:
             nodes = self.tree.css(selector)
             text = " ".join(normalize_text(line) for node in nodes for line in block_lines(node))
             dates = find_labelled_dates(text)
             if dates:
                 return dates
-        return []
+            if not unlabelled:
+                unlabelled = [LabelledDate("published", "", value, None, text) for value in find_datetimes(text)[:1]]
+        return unlabelled
 
     def header_byline(self) -> Byline | None:
         for selector in self.template.byline:
@@ -185,7 +216,8 @@ class TemplateArticlePage(ArticlePage):
         node = self.body_node.clone()  # images are read from the untouched original
         for selector in self.template.strip:
             for junk in node.css(selector):
-                junk.decompose()
+                if junk.mem_id != node.mem_id:  # css() matches the container itself too
+                    junk.decompose()
         stops = set(self.template.stop_lines)
         paragraphs: list[str] = []
         for raw in block_lines(node):
@@ -196,10 +228,21 @@ class TemplateArticlePage(ArticlePage):
                 break
             paragraphs.append(line)
         bylines: list[Byline] = []
-        while paragraphs and is_byline_line(paragraphs[-1]):
-            byline = parse_byline(paragraphs.pop())
-            if byline:
-                bylines.insert(0, byline)
+        if paragraphs:
+            glued = _GLUED_TRAILER.search(paragraphs[-1])
+            if glued and is_byline_line(glued.group("credit")):
+                paragraphs[-1] = paragraphs[-1][: glued.start()].rstrip()
+                paragraphs.append(glued.group("credit"))
+        while paragraphs:
+            last = paragraphs[-1]
+            if is_byline_line(last):
+                byline = parse_byline(paragraphs.pop())
+                if byline:
+                    bylines.insert(0, byline)
+            elif _TRAILING_JUNK.match(last):
+                paragraphs.pop()
+            else:
+                break
         if paragraphs:
             rest, lead = strip_wire_lead(paragraphs[0])
             if lead is not None:
@@ -221,14 +264,21 @@ class TemplateArticlePage(ArticlePage):
         provenance["published"] = "selector"
         if published is None:
             published, provenance["published"] = self.generic.published()
-        if modified is None:
-            modified, source = self.generic.modified()
-            if modified is not None:
-                provenance["modified"] = source
-        else:
+        if modified is not None:
             provenance["modified"] = "selector"
+        elif not dates:
+            # Only when the page prints no dates at all: a printed 입력 without 수정 means the
+            # outlet shows no correction, and a CMS's dateModified (often its last touch of
+            # the record) must not invent one.
+            modified, source = self.generic.modified()
+            if modified is not None and modified != published:
+                provenance["modified"] = source
+            else:
+                modified = None
         printed = next((d for d in dates if d.kind == "print"), None)
         print_edition = PrintEdition(date=printed.value.date().isoformat(), page=printed.page) if printed else None
+        if print_edition is None and self.outlet is not None:
+            print_edition = self.outlet.print_edition_from_url(self.url)
 
         parts = self.body_parts
         body = join_body(parts.paragraphs)

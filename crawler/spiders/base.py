@@ -97,7 +97,7 @@ class OutletSpider(scrapy.Spider):
             return fetched_url
         parts = urlsplit(fetched_url)
         if parts.netloc == urlsplit(self.base_url).netloc:
-            return urlunsplit(parts._replace(scheme="https", netloc=self.outlet.main_host))
+            return urlunsplit(parts._replace(scheme=self.outlet.scheme, netloc=self.outlet.main_host))
         return fetched_url
 
     # -- crawl -----------------------------------------------------------------------------

@@ -205,6 +205,10 @@ def parse_byline(text: str) -> Byline | None:
     fl = _FIELD_LABEL.match(s)
     if fl is not None:
         s = s[fl.end():]
+        # "기자명 연합뉴스": the credit names an agency, not a person.
+        agency = _wire_name(s.strip())
+        if agency is not None:
+            return Byline(authors=[], wire=agency, emails=emails)
         # After an explicit 기자명 label the title is optional: "기자명 : 홍길동".
         if _NAMES_ONLY_RX.fullmatch(s):
             names = [x for x in _SPLIT_NAMES.split(s) if x]

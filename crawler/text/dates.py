@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 __all__ = [
     "KST",
     "LabelledDate",
+    "find_datetimes",
     "find_labelled_dates",
     "parse_iso_datetime",
     "parse_korean_datetime",
@@ -119,6 +120,34 @@ def _match_at(text: str, pos: int) -> tuple[datetime | None, int] | None:
         value = _build(dm.group("y"), dm.group("m"), dm.group("d"), hh, mm, ss, ap)
         return value, end
     return None
+
+
+_YEAR_START = re.compile(r"(?<!\d)(?:19|20)\d{2}(?=\s?[-/.년])")
+
+
+def find_datetimes(text: str) -> list[datetime]:
+    """Every printed date/time in ``text``, in order, with or without a label before it.
+
+    For info lines that print the date bare (광주일보: ``2026년 02월 24일(화) 19:00``): the
+    label-first scanner finds nothing there. Same forms as the other parsers; impossible
+    dates are skipped, years are never guessed.
+    """
+    if not isinstance(text, str) or not text:
+        return []
+    found: list[datetime] = []
+    pos = 0
+    while True:
+        ym = _YEAR_START.search(text, pos)
+        if ym is None:
+            return found
+        matched = _match_at(text, ym.start())
+        if matched is None:
+            pos = ym.end()
+            continue
+        value, end = matched
+        if value is not None:
+            found.append(value)
+        pos = max(end, ym.end())
 
 
 def parse_korean_datetime(text: str) -> datetime | None:

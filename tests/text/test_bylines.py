@@ -184,3 +184,9 @@ def test_seed_trailer_and_info_line() -> None:
     assert parse_byline("오희룡 기자오희룡 기자") == b(["오희룡"])
     assert parse_byline("세종=오희룡 기자 huily@") == b(["오희룡"], region="세종", emails=["huily@"])
     assert is_byline_line("세종=오희룡 기자 huily@")
+
+
+@pytest.mark.parametrize(("text", "wire"), [("기자명 연합뉴스", "연합뉴스"), ("기자명 : 뉴시스", "뉴시스"), ("기자명 뉴스1", "뉴스1")])
+def test_field_label_naming_an_agency_is_a_wire_not_an_author(text, wire):
+    byline = parse_byline(text)
+    assert byline is not None and byline.authors == [] and byline.wire == wire

@@ -314,3 +314,23 @@ PUB_MOD = [
 @pytest.mark.parametrize(("text", "published", "modified"), PUB_MOD)
 def test_published_and_modified(text: str, published: datetime | None, modified: datetime | None) -> None:
     assert published_and_modified(text) == (published, modified)
+
+
+# --- unlabelled search ------------------------------------------------------------------
+from crawler.text.dates import find_datetimes  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026년 02월 24일(화) 19:00 가가", [datetime(2026, 2, 24, 19, 0, tzinfo=KST)]),
+        ("| 2025.12.06 16:43 | 2025.12.07 09:10", [datetime(2025, 12, 6, 16, 43, tzinfo=KST), datetime(2025, 12, 7, 9, 10, tzinfo=KST)]),
+        ("발행일 2020-06-28 오후 3:05 조회 1234", [datetime(2020, 6, 28, 15, 5, tzinfo=KST)]),
+        ("조회수 2019 댓글 3", []),
+        ("2020-13-45 10:00", []),
+        ("06월 28일 15:05", []),
+        ("", []),
+    ],
+)
+def test_find_datetimes_without_labels(text, expected):
+    assert find_datetimes(text) == expected
