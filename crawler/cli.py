@@ -67,22 +67,30 @@ def extract(
     file: Path = typer.Argument(..., help="Saved HTML page of an article."),
     url: str = typer.Option(..., "--url", help="The page's real URL; its domain picks the outlet."),
 ) -> None:
-    """Print the article extracted from a saved page as JSON (the outlet developer's tool)."""
+    """Print the article extracted from a saved page as JSON (the outlet developer's tool).
+
+    A domain no outlet spec knows is extracted generically (JSON-LD, meta tags, trafilatura);
+    `provenance` in the output says which method gave each field.
+    """
     from itemadapter import ItemAdapter
 
     from crawler.outlets import OutletError, outlet_for_url
+    from crawler.pages.generic import GenericArticlePage
     from pipelines.normalize import NormalizePipeline
 
-    try:
-        spec = outlet_for_url(url)
-    except OutletError as exc:
-        fail(str(exc))
+    if not url.startswith(("http://", "https://")):
+        fail(f"--url {url!r}: expected the page's absolute http(s) URL")
     try:
         data = file.read_bytes()
     except OSError as exc:
         fail(f"cannot read {file}: {exc.strerror or exc}")
-    article = spec.page_class()(url=url, html=data, outlet=spec).to_article()
-    NormalizePipeline().process_item(article)
+    try:
+        spec = outlet_for_url(url)
+        page: Any = spec.page_class()(url=url, html=data, outlet=spec)
+    except OutletError as exc:
+        err.print(f"note: {exc}; using generic extraction", highlight=False, soft_wrap=True)
+        page = GenericArticlePage(url, data)
+    article = NormalizePipeline().process_item(page.to_article())
     out.print(to_json(ordered(ItemAdapter(article).asdict())), highlight=False, soft_wrap=True)
 
 

@@ -48,7 +48,7 @@ def test_cli_prints_table_and_writes_json(tmp_path):
     assert result.exit_code == 0, result.output
     assert "body F1" in result.stdout and "trafilatura" in result.stdout
     data = json.loads(out.read_text(encoding="utf-8"))
-    assert [s["system"] for s in data] == ["newsdesk", "trafilatura"]
+    assert [s["system"] for s in data] == ["newsdesk", "generic only", "trafilatura"]
     assert data[0]["pages"] == len(find_cases(FIXTURES / "joongdo"))
 
 

@@ -282,24 +282,26 @@ class TemplateArticlePage(ArticlePage):
 
         parts = self.body_parts
         body = join_body(parts.paragraphs)
+        body_bylines = list(parts.bylines)
         provenance["body"] = "selector"
         if len(body) < MIN_TEMPLATE_BODY:
             fallback, source = self.generic.body()
             if len(fallback) > len(body):
                 body, provenance["body"] = fallback, source
+                body_bylines = list(self.generic.body_bylines)
             elif not body:
                 provenance["body"] = "none"
 
         header = self.header_byline()
         authors: list[str] = []
-        for byline in ([header] if header else []) + parts.bylines:
+        for byline in ([header] if header else []) + body_bylines:
             authors.extend(a for a in byline.authors if a not in authors)
         provenance["authors"] = "selector" if header and header.authors else ("text" if authors else "none")
         if not authors:
             authors, source = self.generic.authors()
             if authors:
                 provenance["authors"] = source
-        bylines = ([header] if header else []) + parts.bylines
+        bylines = ([header] if header else []) + body_bylines
         region = next((b.region for b in reversed(bylines) if b.region), None)
         wire = next((b.wire for b in bylines if b.wire), None)
 

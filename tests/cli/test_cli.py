@@ -36,7 +36,7 @@ def test_extract_seed_prints_exactly_the_seed_facts():
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["extract", str(SEED), "--url", "https://example.org/a"], "no outlet serves the domain 'example.org'"),
+        (["extract", str(SEED), "--url", "www.joongdo.co.kr/web/view.php?key=1"], "expected the page's absolute http(s) URL"),
         (["extract", "missing.html", "--url", SEED_URL], "cannot read missing.html"),
         (["extract", str(SEED.parent), "--url", SEED_URL], "cannot read"),
         (["crawl", "nosuchoutlet"], "unknown outlet 'nosuchoutlet'"),
@@ -50,6 +50,23 @@ def test_bad_input_is_one_line_and_exit_2(args, message):
     assert message in proc.stderr
     assert "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_extract_unknown_domain_uses_generic_extraction():
+    proc = subprocess.run(
+        [sys.executable, "-m", "crawler.cli", "extract", str(SEED), "--url", "https://news.example.org/a/1"],
+        capture_output=True, text=True, cwd=ROOT, timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "no outlet serves the domain 'news.example.org'" in proc.stderr and "using generic extraction" in proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["outlet"] == "unknown"
+    expected = json.loads(SEED.with_suffix(".json").read_text(encoding="utf-8"))["expected"]
+    assert doc["title"] == expected["title"]  # og:title without " - 중도일보" (og:site_name)
+    assert doc["published"] == expected["published"]  # the printed 승인 line, found in the text
+    assert doc["body"] == expected["body"]  # the densest text block: trafilatura keeps only the caption here
+    assert doc["authors"] == ["오희룡"] and doc["region"] == "세종"  # from the trailer the body dropped
+    assert doc["provenance"] == {"title": "meta", "published": "text", "authors": "text", "body": "density"}
 
 
 def test_bad_mongo_uri_is_reported_masked(tmp_path):
