@@ -344,6 +344,13 @@ def demo(
         for server in servers:
             server.stop()
     failed = _print_summary(outcomes, log_file)
+    missing = sum(o.stats.get("downloader/response_status_count/404", 0) for o in outcomes)
+    if missing:
+        out.print(
+            f"({missing} of the http errors are 404s: links on the saved list pages to articles the offline "
+            "copy does not include, as a live site's would be fetched)",
+            highlight=False,
+        )
     client = get_client(uri)
     store = ArticleStore(client[database_name()])
     shown = store.latest(None, limit=2, since=datetime.now(timezone.utc) - timedelta(hours=1), by="first_seen")
