@@ -10,13 +10,15 @@ from __future__ import annotations
 import json
 import os
 import sys
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Optional
 
 import typer
 from rich.console import Console
 from rich.table import Table
+
+from crawler.jsonutil import dumps, dumps_line
 
 app = typer.Typer(
     help="newsdesk: scheduled crawling of Korean regional news into MongoDB.",
@@ -26,6 +28,8 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="The embedded database (SecantusDB) used when MONGO_URI is unset.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+deadletter_app = typer.Typer(help="Articles the database refused, kept on disk until replayed.", no_args_is_help=True)
+app.add_typer(deadletter_app, name="deadletter")
 
 out = Console()
 err = Console(stderr=True)
@@ -37,12 +41,6 @@ def fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
-def _json_default(value: Any) -> Any:
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    raise TypeError(f"not JSON serializable: {type(value).__name__}")
-
-
 FIELD_ORDER = (
     "outlet", "url", "canonical_url", "title", "subtitle", "sections", "published", "modified",
     "print_edition", "authors", "region", "wire", "body", "images", "provenance", "content_hash",
@@ -52,13 +50,13 @@ FIELD_ORDER = (
 
 def ordered(doc: dict[str, Any]) -> dict[str, Any]:
     """The article's fields in reading order (dataclass order is constrained by defaults)."""
-    doc = {k: v for k, v in doc.items() if k not in ("_id", "extra") or v}
+    doc = {k: v for k, v in doc.items() if k != "_id" and (k != "extra" or v)}
     first = {k: doc[k] for k in FIELD_ORDER if k in doc}
     return {**first, **{k: v for k, v in doc.items() if k not in first}}
 
 
 def to_json(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, indent=2, default=_json_default)
+    return dumps(obj, indent=2)
 
 
 # ---------------------------------------------------------------------------------------
@@ -139,7 +137,7 @@ def outlets(
             "last_crawl": last,
         })
     if as_json:
-        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2, default=_json_default) + "\n")
+        sys.stdout.write(dumps(rows, indent=2) + "\n")
         return
     table = Table(title=f"{len(rows)} outlets")
     for column in ("outlet", "이름", "region", "family", "entry", "every", "last crawl"):
@@ -423,7 +421,7 @@ def articles(
     client.close()
     if as_json:
         for doc in docs:
-            sys.stdout.write(json.dumps(ordered(_kst(doc)), ensure_ascii=False, default=_json_default) + "\n")
+            sys.stdout.write(dumps_line(ordered(_kst(doc))))
         return
     table = Table(title=f"articles in {database_name()} (last {days} days)")
     for column in ("published (KST)", "outlet", "title", "authors", "url"):
@@ -462,6 +460,43 @@ def db_stop() -> None:
 
     stopped = EmbeddedServer().stop(data_dir())
     out.print("stopped" if stopped else f"not running (data folder {data_dir()})")
+
+
+@deadletter_app.command("list")
+def deadletter_list() -> None:
+    """Show dead-letter files waiting to be replayed."""
+    from crawler.store import data_dir
+    from crawler.store.deadletter import pending_files
+
+    files = pending_files(data_dir() / "deadletter")
+    if not files:
+        out.print("no dead letters")
+        return
+    for path in files:
+        lines = sum(1 for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+        out.print(f"{path}  ({lines} articles)")
+
+
+@deadletter_app.command("replay")
+def deadletter_replay() -> None:
+    """Write dead-lettered articles into the database (idempotent); replayed files move aside."""
+    from crawler.store import ArticleStore, data_dir, database_name, get_client
+    from crawler.store.deadletter import replay
+
+    uri = _check_db()
+    client = get_client(uri)
+    try:
+        store = ArticleStore(client[database_name()])
+        store.ensure_indexes()
+        result = replay(data_dir() / "deadletter", store)
+    finally:
+        client.close()
+    out.print(
+        f"replayed {result.files} files, {result.articles} articles: {result.new} new, "
+        f"{result.updated} updated, {result.unchanged} already stored"
+    )
+    if result.failed_files:
+        fail(f"{result.failed_files} files could not be replayed; they stay in {data_dir() / 'deadletter'}", code=1)
 
 
 def main() -> None:

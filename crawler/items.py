@@ -33,7 +33,7 @@ class Article:
     """One article. Field names are the stored document's field names (docs/schema.md later)."""
 
     outlet: str  # outlet id from crawler/outlets (e.g. "joongdo")
-    url: str  # the URL the page was fetched as (real host, even when crawled from a local copy)
+    url: str  # where the article was fetched, on the outlet's real host (crawls request the canonical form)
     canonical_url: str  # the one URL that identifies the article (unique in `articles`)
     title: str
     body: str  # paragraph text only, paragraphs separated by a blank line
@@ -50,5 +50,6 @@ class Article:
     # of a site change is a field that stops coming from its selector.
     provenance: dict[str, str] = field(default_factory=dict)
     # Filled by pipelines, not page objects.
-    content_hash: str | None = None
+    body_hash: str | None = None  # the body alone, whitespace-free (exact duplicates)
+    content_hash: str | None = None  # every content field (the store rewrites on change)
     extra: dict[str, Any] = field(default_factory=dict)

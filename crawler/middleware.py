@@ -1,8 +1,9 @@
 """Retries with backoff: Scrapy's RetryMiddleware re-queues at once, which is exactly what a
 struggling regional site (5xx) or a rate limiter (429) does not want. This subclass keeps
-Scrapy's retry accounting (stats, max_retry_times, give-up logging) and only waits before
-handing the retry back: Retry-After when the server sent one, exponential backoff otherwise,
-both capped. The wait is a reactor timer, so other requests keep flowing meanwhile.
+Scrapy's retry accounting (stats, max_retry_times, give-up logging) and, before handing the
+retry back, pauses the whole download slot (the host) for Retry-After when the server sent
+one, exponential backoff otherwise, both capped: every request to that host waits, not only
+the retried one, and nothing sleeps while holding a concurrency slot.
 """
 
 from __future__ import annotations
@@ -11,11 +12,11 @@ from email.utils import parsedate_to_datetime
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
+from time import monotonic
+
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
-from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.settings import BaseSettings
 from scrapy.utils.response import response_status_message
-from twisted.internet import reactor
-from twisted.internet.task import deferLater
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -45,7 +46,7 @@ def retry_after_seconds(value: bytes | str | None, *, now: datetime | None = Non
 class BackoffRetryMiddleware(RetryMiddleware):
     """RetryMiddleware that waits before a retry (Retry-After, else base * 2**(n-1), capped)."""
 
-    def __init__(self, settings) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, settings: BaseSettings) -> None:
         super().__init__(settings)
         self.backoff_base = settings.getfloat("NEWSDESK_RETRY_BACKOFF_BASE", 2.0)
         self.backoff_max = settings.getfloat("NEWSDESK_RETRY_BACKOFF_MAX", 120.0)
@@ -65,27 +66,40 @@ class BackoffRetryMiddleware(RetryMiddleware):
         attempt = max(1, int(retry_request.meta.get("retry_times", 1)))
         return min(self.backoff_base * (2 ** (attempt - 1)), self.backoff_max)
 
-    async def _wait(self, seconds: float) -> None:
-        if seconds > 0:
-            await maybe_deferred_to_future(deferLater(reactor, seconds, lambda: None))
+    def pause_slot(self, request: Request, seconds: float) -> None:
+        """Hold every request to the request's host for `seconds` (Scrapy's slot delay logic)."""
+        engine = getattr(self.crawler, "engine", None)
+        downloader = getattr(engine, "downloader", None)
+        if downloader is None or seconds <= 0:
+            return
+        key = request.meta.get("download_slot") or downloader.get_slot_key(request)
+        slot = downloader.slots.get(key)
+        if slot is None:
+            return
+        # The downloader holds a slot while monotonic() - lastseen < delay, and only when delay
+        # is non-zero: a millisecond delay costs nothing and makes the pause apply.
+        slot.delay = max(slot.delay, 0.001)
+        slot.lastseen = max(slot.lastseen, monotonic() + seconds)
+        if self.crawler.stats is not None:
+            self.crawler.stats.inc_value("newsdesk/retry/slot_paused")
+            self.crawler.stats.max_value("newsdesk/retry/max_pause_seconds", round(seconds, 1))
 
-    async def process_response(self, request: Request, response: Response) -> Request | Response:  # type: ignore[override]
+    def process_response(self, request: Request, response: Response) -> Request | Response:  # type: ignore[override]
         if request.meta.get("dont_retry", False) or response.status not in self.retry_http_codes:
             return response
         retry = self._retry(request, response_status_message(response.status))
         if retry is None:
             return response
-        delay = self.delay_for(retry, response)
         if self.crawler.stats is not None:
             self.crawler.stats.inc_value(f"newsdesk/retry/status/{response.status}")
-        await self._wait(delay)
+        self.pause_slot(request, self.delay_for(retry, response))
         return retry
 
-    async def process_exception(self, request: Request, exception: Exception) -> Request | None:  # type: ignore[override]
+    def process_exception(self, request: Request, exception: Exception) -> Request | None:  # type: ignore[override]
         if request.meta.get("dont_retry", False) or not isinstance(exception, self.exceptions_to_retry):
             return None
         retry = self._retry(request, exception)
         if retry is None:
             return None
-        await self._wait(self.delay_for(retry, None))
+        self.pause_slot(request, self.delay_for(retry, None))
         return retry

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +15,14 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
+from crawler.jsonutil import dumps
+
 
 def write_stats(path: Path, stats: dict[str, Any]) -> None:
     """Atomically write a crawl's stats as JSON (a reader never sees half a file)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(stats, ensure_ascii=False, default=_default, indent=1), encoding="utf-8")
+    tmp.write_text(dumps(stats, indent=1), encoding="utf-8")
     os.replace(tmp, path)
 
 
@@ -34,12 +35,6 @@ def latest_stats(outlet: str, logs: Path) -> dict[str, Any] | None:
         except (OSError, ValueError):
             continue
     return None
-
-
-def _default(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return str(value)
 
 
 class StatsFileExtension:

@@ -2,32 +2,62 @@
 
 Text fields get Unicode NFC and collapsed whitespace, dates become aware Asia/Seoul datetimes
 (a naive one is read as KST, the only zone Korean outlets print, and counted), author lists are
-split and de-duplicated, the canonical URL is passed through the generic canonicalizer, and a
-content hash of title + subtitle + body is computed for change detection in the store.
+split and de-duplicated, the canonical URL follows the outlet's own rules (from its spec, by the
+item's `outlet`; generic rules for unknown outlets), and two hashes are computed:
+`body_hash` (the body alone, whitespace-insensitive: exact duplicates) and `content_hash`
+(every stored content field: the store rewrites an article only when this changes).
+An item whose fields cannot be normalized is dropped with a counted reason.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import datetime
 from typing import Any
 
 from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 
+from crawler.outlets import registry
 from crawler.text.bylines import parse_byline
 from crawler.text.clean import normalize_text
 from crawler.text.dates import KST
 from crawler.text.urls import canonicalize_url
+from pipelines.validate import ArticleDropped
 
 TEXT_FIELDS = ("title", "region", "wire")
 DATE_FIELDS = ("published", "modified")
+# Everything a reader or analyst sees; bookkeeping (hashes, provenance, seen times) is not content.
+CONTENT_FIELDS = ("title", "subtitle", "body", "sections", "published", "modified", "print_edition",
+                  "authors", "region", "wire", "images")
 
 
-def content_hash(title: str | None, subtitle: str | None, body: str | None) -> str:
-    """Stable hash of what a reader reads; whitespace differences do not change it."""
-    canon = "\x1f".join(" ".join((part or "").split()) for part in (title, subtitle, body))
-    return hashlib.blake2b(canon.encode("utf-8"), digest_size=16).hexdigest()
+def _digest(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+
+
+def body_hash(body: str | None) -> str:
+    """The body with all whitespace removed: the same text laid out differently hashes alike."""
+    return _digest("".join((body or "").split()))
+
+
+def content_hash(doc: dict[str, Any]) -> str:
+    """Stable hash of every content field; whitespace inside text does not change it."""
+
+    def canon(value: Any) -> Any:
+        if isinstance(value, str):
+            return " ".join(value.split())
+        if isinstance(value, datetime):
+            return value.isoformat()
+        if isinstance(value, dict):
+            return {k: canon(v) for k, v in sorted(value.items())}
+        if isinstance(value, (list, tuple)):
+            return [canon(v) for v in value]
+        return value
+
+    payload = {name: canon(doc.get(name)) for name in CONTENT_FIELDS}
+    return _digest(json.dumps(payload, ensure_ascii=False, sort_keys=True, default=str))
 
 
 def split_authors(names: list[str]) -> list[str]:
@@ -50,6 +80,14 @@ def normalize_body(body: str) -> str:
     return "\n\n".join(p for p in paragraphs if p)
 
 
+def canonical_for(outlet: str | None, url: str) -> str:
+    """The outlet's canonical form of `url` (its spec's rules), generic rules otherwise."""
+    spec = registry().get(outlet or "")
+    if spec is not None and spec.owns(url):
+        return spec.canonicalize(url)
+    return canonicalize_url(url, force_https=False)
+
+
 class NormalizePipeline:
     """Stateless apart from the stats it counts into, so `newsdesk extract` reuses it as is."""
 
@@ -62,6 +100,16 @@ class NormalizePipeline:
 
     def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)
+        try:
+            self._normalize(adapter)
+        except (TypeError, ValueError) as exc:
+            reason = "malformed_fields"
+            if self.stats is not None:
+                self.stats.inc_value(f"newsdesk/dropped/{reason}")
+            raise ArticleDropped(reason, f"{adapter.get('url') or '<no url>'}: {exc}") from exc
+        return item
+
+    def _normalize(self, adapter: ItemAdapter) -> None:
         for name in TEXT_FIELDS:
             if name in adapter and adapter.get(name) is not None:
                 adapter[name] = normalize_text(adapter[name]) or None
@@ -69,17 +117,20 @@ class NormalizePipeline:
             # a deck printed on several lines keeps one line each
             lines = [normalize_text(line) for line in adapter["subtitle"].split("\n")]
             adapter["subtitle"] = "\n".join(line for line in lines if line) or None
+        if adapter.get("subtitle") and adapter.get("subtitle") == adapter.get("title"):
+            adapter["subtitle"] = None
+        adapter["title"] = adapter.get("title") or ""
         adapter["body"] = normalize_body(adapter.get("body") or "")
         if adapter.get("sections"):
-            adapter["sections"] = [s for s in (normalize_text(x) for x in adapter["sections"]) if s]
+            adapter["sections"] = list(dict.fromkeys(s for s in (normalize_text(x) for x in adapter["sections"]) if s))
         adapter["authors"] = split_authors(list(adapter.get("authors") or []))
         for name in DATE_FIELDS:
             adapter[name] = self._to_kst(adapter.get(name), name)
         canonical = adapter.get("canonical_url") or adapter.get("url")
         if canonical:
-            adapter["canonical_url"] = canonicalize_url(canonical, force_https=False)
-        adapter["content_hash"] = content_hash(adapter.get("title"), adapter.get("subtitle"), adapter.get("body"))
-        return item
+            adapter["canonical_url"] = canonical_for(adapter.get("outlet"), canonical)
+        adapter["body_hash"] = body_hash(adapter["body"])
+        adapter["content_hash"] = content_hash(adapter.asdict())
 
     def _to_kst(self, value: datetime | None, name: str) -> datetime | None:
         if value is None:

@@ -2,27 +2,33 @@
 
 Items are buffered and written `NEWSDESK_STORE_BATCH_SIZE` at a time (and at least every
 `NEWSDESK_STORE_FLUSH_SECONDS`, so a slow crawl still lands promptly) by crawler.store's
-ArticleStore in a worker thread. A batch the database refuses is written to a dead-letter
-JSONL file under the data folder, counted, and logged with the URI masked: nothing is lost
-silently.
+ArticleStore, on one dedicated writer thread: writes keep their order, and the reactor's
+shared thread pool (DNS lookups use it) is never starved by a slow database. When
+`NEWSDESK_STORE_MAX_PENDING` batches are waiting, process_item waits too (backpressure), so
+memory stays bounded. Whatever the database refuses (it is down, or one document is bad) is
+written to a dead-letter JSONL file under the data folder, counted and logged with the URI
+masked: `newsdesk deadletter replay` writes it back later. Nothing is lost silently.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import time
-from datetime import date, datetime, timezone
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from itemadapter import ItemAdapter
+from pymongo.errors import PyMongoError
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import maybe_deferred_to_future
-from twisted.internet import defer, task, threads
+from twisted.internet import defer, reactor, task, threads
+from twisted.python.threadpool import ThreadPool
 
+from crawler.jsonutil import dumps_line
 from crawler.store import ArticleStore, UpsertResult, data_dir, database_name, get_client, mask_uri, resolve_uri
 
 logger = logging.getLogger(__name__)
@@ -36,10 +42,14 @@ def item_to_document(item: Any) -> dict[str, Any]:
     return doc
 
 
-def _json_default(value: Any) -> Any:
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    raise TypeError(f"not JSON serializable: {type(value).__name__}")
+@dataclass
+class BatchOutcome:
+    """What one batch write did; built on the writer thread, counted on the reactor."""
+
+    result: UpsertResult | None = None
+    deadlettered: int = 0
+    deadletter_path: Path | None = None
+    problems: list[str] = field(default_factory=list)
 
 
 class MongoStorePipeline:
@@ -50,12 +60,14 @@ class MongoStorePipeline:
         settings = crawler.settings
         self.batch_size = max(1, settings.getint("NEWSDESK_STORE_BATCH_SIZE", 100))
         self.flush_seconds = settings.getfloat("NEWSDESK_STORE_FLUSH_SECONDS", 5.0)
+        self.max_pending = max(1, settings.getint("NEWSDESK_STORE_MAX_PENDING", 4))
         self.buffer: list[dict[str, Any]] = []
-        self.pending: set[defer.Deferred] = set()
-        self.client = None
+        self.pending: list[defer.Deferred] = []
+        self.client: Any = None
         self.store: ArticleStore | None = None
         self.uri = ""
         self._timer: task.LoopingCall | None = None
+        self._pool = ThreadPool(minthreads=1, maxthreads=1, name="newsdesk-store")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "MongoStorePipeline":
@@ -67,9 +79,13 @@ class MongoStorePipeline:
                 env[name] = str(crawler.settings.get(name))
         return cls(crawler, env)
 
+    def _in_thread(self, func: Any, *args: Any) -> defer.Deferred:
+        return threads.deferToThreadPool(reactor, self._pool, func, *args)
+
     # -- lifecycle -----------------------------------------------------------------------
     async def open_spider(self) -> None:
-        await maybe_deferred_to_future(threads.deferToThread(self._connect))
+        self._pool.start()
+        await maybe_deferred_to_future(self._in_thread(self._connect))
         self._timer = task.LoopingCall(self._flush_if_any)
         self._timer.start(self.flush_seconds, now=False)
 
@@ -87,63 +103,110 @@ class MongoStorePipeline:
         if self.pending:
             await maybe_deferred_to_future(defer.DeferredList(list(self.pending), consumeErrors=True))
         if self.client is not None:
-            self.client.close()
+            await maybe_deferred_to_future(self._in_thread(self.client.close))
+        self._pool.stop()
 
     # -- items ---------------------------------------------------------------------------
-    def process_item(self, item: Any) -> Any:
+    async def process_item(self, item: Any) -> Any:
         self.buffer.append(item_to_document(item))
         if len(self.buffer) >= self.batch_size:
             self._flush_if_any()
+        while len(self.pending) >= self.max_pending:
+            self.stats.inc_value("newsdesk/store/backpressure_waits")
+            await maybe_deferred_to_future(defer.DeferredList(list(self.pending[:1]), consumeErrors=True))
         return item
 
     def _flush_if_any(self) -> None:
         if not self.buffer:
             return
         batch, self.buffer = self.buffer, []
-        d = threads.deferToThread(self._write, batch)
-        d.addCallbacks(self._written, self._failed, errbackArgs=(batch,))
-        self.pending.add(d)
+        d = self._in_thread(self._write, batch)
+        d.addCallbacks(self._written, self._crashed)
+        self.pending.append(d)
         d.addBoth(self._forget, d)
 
     def _forget(self, result: Any, d: defer.Deferred) -> Any:
-        self.pending.discard(d)
+        if d in self.pending:
+            self.pending.remove(d)
         return result
 
-    def _write(self, batch: list[dict[str, Any]]) -> UpsertResult:
+    # -- on the writer thread ------------------------------------------------------------
+    def _write(self, batch: list[dict[str, Any]]) -> BatchOutcome:
         assert self.store is not None
-        return self.store.upsert_many(batch, now=datetime.now(timezone.utc))
+        now = datetime.now(timezone.utc)
+        outcome = BatchOutcome()
+        try:
+            outcome.result = self.store.upsert_many(batch, now=now)
+        except ValueError:
+            # one malformed document must not take its batch down: write them one by one
+            outcome.result = UpsertResult(new=0, updated=0, unchanged=0, errors=[], outcomes=[])
+            refused: list[dict[str, Any]] = []
+            for doc in batch:
+                try:
+                    single = self.store.upsert_many([doc], now=now)
+                except ValueError as exc:
+                    outcome.problems.append(str(exc))
+                    refused.append(doc)
+                    continue
+                _merge(outcome.result, single)
+            if refused:
+                self._dead_letter(outcome, refused)
+            return outcome
+        except PyMongoError as exc:
+            outcome.problems.append(f"database error: {exc}")
+            self._dead_letter(outcome, batch)
+            return outcome
+        failed = [batch[i] for i, o in enumerate(outcome.result.outcomes) if o == "error"]
+        if failed:
+            outcome.problems.extend(outcome.result.errors)
+            self._dead_letter(outcome, failed)
+        return outcome
 
-    def _written(self, result: UpsertResult) -> None:
-        for outcome in ("new", "updated", "unchanged"):
-            count = getattr(result, outcome)
-            if count:
-                self.stats.inc_value(f"newsdesk/articles/{outcome}", count)
-        duplicates = sum(1 for outcome in result.outcomes if outcome == "duplicate")
-        if duplicates:
-            # the same canonical URL twice in one batch: stored once, the earlier copy counted here
-            self.stats.inc_value("newsdesk/articles/duplicate_in_batch", duplicates)
-        for error in result.errors:
-            self.stats.inc_value("newsdesk/store/errors")
-            logger.error("store: %s", error)
-
-    def _failed(self, failure: Any, batch: list[dict[str, Any]]) -> None:
-        self.stats.inc_value("newsdesk/store/failed_batches")
-        self.stats.inc_value("newsdesk/store/deadlettered", len(batch))
-        path = self._dead_letter(batch)
-        logger.error(
-            "store: writing %d articles to %s failed (%s); kept in %s for replay",
-            len(batch),
-            mask_uri(self.uri),
-            failure.getErrorMessage(),
-            path,
-        )
-
-    def _dead_letter(self, batch: list[dict[str, Any]]) -> Path:
+    def _dead_letter(self, outcome: BatchOutcome, docs: list[dict[str, Any]]) -> None:
         folder = data_dir(self.env) / "deadletter"
         folder.mkdir(parents=True, exist_ok=True)
         spider = self.crawler.spider.name if self.crawler.spider else "unknown"
         path = folder / f"{spider}-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}.jsonl"
         with path.open("a", encoding="utf-8") as fh:
-            for doc in batch:
-                fh.write(json.dumps(doc, ensure_ascii=False, default=_json_default) + "\n")
-        return path
+            for doc in docs:
+                fh.write(dumps_line(doc))
+            fh.flush()
+            os.fsync(fh.fileno())
+        outcome.deadlettered += len(docs)
+        outcome.deadletter_path = path
+
+    # -- back on the reactor -------------------------------------------------------------
+    def _written(self, outcome: BatchOutcome) -> None:
+        result = outcome.result
+        if result is not None:
+            for name in ("new", "updated", "unchanged"):
+                count = getattr(result, name)
+                if count:
+                    self.stats.inc_value(f"newsdesk/articles/{name}", count)
+            duplicates = result.outcomes.count("duplicate")
+            if duplicates:
+                # the same canonical URL twice in one batch: stored once, the earlier copy counted here
+                self.stats.inc_value("newsdesk/articles/duplicate_in_batch", duplicates)
+        for problem in outcome.problems:
+            self.stats.inc_value("newsdesk/store/errors")
+            logger.error("store (%s): %s", mask_uri(self.uri), problem)
+        if outcome.deadlettered:
+            self.stats.inc_value("newsdesk/store/deadlettered", outcome.deadlettered)
+            logger.error(
+                "store: %d articles kept in %s; `newsdesk deadletter replay` writes them back",
+                outcome.deadlettered,
+                outcome.deadletter_path,
+            )
+
+    def _crashed(self, failure: Any) -> None:
+        """Only reached if writing the dead-letter file itself failed: say so loudly."""
+        self.stats.inc_value("newsdesk/store/lost_batches")
+        logger.error("store: a batch could not be written nor kept (%s)", failure.getErrorMessage())
+
+
+def _merge(total: UpsertResult, part: UpsertResult) -> None:
+    total.new += part.new
+    total.updated += part.updated
+    total.unchanged += part.unchanged
+    total.errors.extend(part.errors)
+    total.outcomes.extend(part.outcomes)

@@ -5,12 +5,15 @@ budgets, and a crawler that is blocked learns nothing. Overlays (dev/prod/test) 
 what differs.
 """
 
+import os as _os
+
 BOT_NAME = "newsdesk"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
 
 # --- Identity and politeness -------------------------------------------------------------
-NEWSDESK_CONTACT = "newsdesk-operator@example.org"  # set your own in prod (NEWSDESK_CONTACT env)
+# Who site owners can write to about this crawler: set NEWSDESK_CONTACT for real crawls.
+NEWSDESK_CONTACT = _os.environ.get("NEWSDESK_CONTACT", "newsdesk-operator@example.org")
 USER_AGENT = f"newsdesk/0.1 (+mailto:{NEWSDESK_CONTACT}; Korean regional news archive)"
 ROBOTSTXT_OBEY = True
 
@@ -63,6 +66,7 @@ NEWSDESK_OLDEST_PUBLISHED_YEAR = 1990
 # NEWSDESK_DATA_DIR (default ./data).
 NEWSDESK_STORE_BATCH_SIZE = 100
 NEWSDESK_STORE_FLUSH_SECONDS = 5.0
+NEWSDESK_STORE_MAX_PENDING = 4  # batches waiting for the writer before items wait too
 
 # Navigation
 NEWSDESK_MAX_LIST_PAGES = 3  # pages per list/section entry point, newest first
@@ -73,5 +77,5 @@ NEWSDESK_MAX_ARTICLES = 0  # 0 = no cap; `newsdesk crawl --max-articles` sets it
 NEWSDESK_PROGRESS = False
 
 LOG_LEVEL = "INFO"
-REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+LOG_FORMATTER = "crawler.logformatter.NewsdeskLogFormatter"
 FEED_EXPORT_ENCODING = "utf-8"

@@ -57,6 +57,7 @@ class PageTemplate:
     caption: tuple[str, ...] = ("figcaption", ".caption")
     stop_lines: tuple[str, ...] = DEFAULT_STOP_LINES
     site_suffixes: tuple[str, ...] = ()
+    list_links: tuple[str, ...] = ()  # list pages: the article links (navigation, read by spiders)
     skip_images: tuple[str, ...] = (
         "/reporter/", "/newsroom/", "default-user", "/profile/", "/banner/", "/icon", "/btn_", "/ad/", "blank.gif", "spacer.gif",
     )

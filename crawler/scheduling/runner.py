@@ -95,6 +95,9 @@ class CrawlRunner:
         )
         with self._lock:
             self._children[proc.pid] = proc
+            stopping = self._stopping.is_set()
+        if stopping:  # stop_all ran between our check and the registration: do not outlive it
+            self._terminate(proc)
         timed_out = False
         try:
             proc.wait(timeout=self.time_limit)

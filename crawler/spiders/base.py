@@ -61,13 +61,20 @@ class OutletSpider(scrapy.Spider):
         self._max_articles_arg = _positive_int_or_none(max_articles, "max_articles")
         self._max_list_pages_arg = _positive_int_or_none(max_list_pages, "max_list_pages")
         self.articles_requested = 0
+        self._requested: set[str] = set()
+        # Offsite filtering (also of redirects): the outlet's hosts, and the local copy if any.
+        self.allowed_domains = list(self.outlet.domains) + (
+            [urlsplit(self.base_url).hostname or ""] if self.base_url else []
+        )
 
     @staticmethod
     def _check_base_url(base_url: str) -> str:
-        parts = urlsplit(base_url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
+        parts = urlsplit(base_url.strip())
+        if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
             raise ValueError(f"base_url {base_url!r}: expected http(s)://host[:port]")
-        return f"{parts.scheme}://{parts.netloc}"
+        if parts.path not in ("", "/") or parts.query:
+            raise ValueError(f"base_url {base_url!r}: only scheme, host and port are used; drop the path")
+        return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
 
     # -- limits from arguments, else settings -------------------------------------------
     @property
@@ -121,13 +128,14 @@ class OutletSpider(scrapy.Spider):
             if not self.outlet.owns(real) or not self.outlet.is_article_url(real):
                 continue
             canonical = self.outlet.canonicalize(real)
-            if canonical in seen:
+            if canonical in seen or canonical in self._requested:
                 continue
             seen.add(canonical)
             if self.max_articles and self.articles_requested >= self.max_articles:
                 self.crawler.stats.inc_value("newsdesk/articles_over_limit")
                 continue
             self.articles_requested += 1
+            self._requested.add(canonical)
             self.crawler.stats.inc_value(f"newsdesk/discovered/{source}")
             requests.append(
                 scrapy.Request(
@@ -197,7 +205,7 @@ class OutletSpider(scrapy.Spider):
     def parse_list(self, response: Response, list_url: str, page: int) -> Any:
         stats = self.crawler.stats
         stats.inc_value("newsdesk/list_pages")
-        links = [response.urljoin(href.strip()) for href in response.css("a::attr(href)").getall()]
+        links = self.list_links(response)
         if not any(self.outlet.is_article_url(self.real_url(link)) for link in links):
             stats.inc_value("newsdesk/list_pages_without_articles")
             logger.warning("list page %s (page %d) has no article links", response.url, page)
@@ -207,6 +215,18 @@ class OutletSpider(scrapy.Spider):
             return
         if page < self.max_list_pages and self.links_to_page(response, page + 1):
             yield self.list_request(list_url, page + 1)
+
+    def list_links(self, response: Response) -> list[str]:
+        """Article links of a list page, in page order: what the family's list selectors match
+        (so sidebars such as 랭킹뉴스 do not count); all links when none is given or none
+        matches (counted: the list markup changed)."""
+        selectors = self.outlet.template().list_links
+        hrefs = [h for selector in selectors for h in response.css(f"{selector}::attr(href)").getall()]
+        if not hrefs:
+            if selectors:
+                self.crawler.stats.inc_value("newsdesk/list_selector_missed")
+            hrefs = response.css("a::attr(href)").getall()
+        return [response.urljoin(h.strip()) for h in hrefs]
 
     def links_to_page(self, response: Response, page: int) -> bool:
         """Whether the list page links to page `page` (the pager): no guessing past the end."""

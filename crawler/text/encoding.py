@@ -16,6 +16,7 @@ _META_CHARSET = re.compile(
     rb"""<meta[^>]+?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE
 )
 _HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:-]+)", re.IGNORECASE)
+MAX_BAD_BYTES = 8  # replacement characters tolerated in an otherwise valid decode (or 1 per 2 KB)
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 # Names that decode any byte sequence: a claim of one of these proves nothing.
 _UNTRUSTED = {"latin_1", "iso8859_1", "cp1252", "ascii"}
@@ -66,4 +67,11 @@ def decode_html(body: bytes, content_type: str | bytes | None = None, declared: 
             return body.decode(name), name
         except (UnicodeDecodeError, LookupError):
             continue
+    # Nothing decodes cleanly. One bad byte (a multibyte character cut by a byte-counting
+    # substr() in a meta description, say) must not hand the page to the wrong codec: the
+    # first candidate that decodes with only a handful of replacements wins.
+    for name in candidates:
+        text = body.decode(name, errors="replace")
+        if text.count("\ufffd") <= max(MAX_BAD_BYTES, len(body) // 2000):
+            return text, name
     return body.decode("cp949", errors="replace"), "cp949"

@@ -9,7 +9,9 @@ from scrapy.utils.test import get_crawler
 
 from crawler.items import Article
 from crawler.text.dates import KST
-from pipelines.normalize import NormalizePipeline, content_hash, split_authors
+from itemadapter import ItemAdapter
+
+from pipelines.normalize import NormalizePipeline, body_hash, content_hash, split_authors
 from pipelines.validate import ArticleDropped, ValidatePipeline
 
 BODY = "세종시는 23일 산학연클러스터지원센터에서 시청 실·국·과장 간부급을 대상으로 워크숍을 진행했다. " * 3
@@ -51,13 +53,35 @@ def test_normalize_text_dates_authors_hash(crawler):
     assert item.published.utcoffset() == timedelta(hours=9)
     assert item.modified == datetime(2019, 8, 23, 21, 0, tzinfo=KST)
     assert item.authors == ["오희룡", "홍길동", "김철수"]
-    assert item.content_hash == content_hash(item.title, item.subtitle, item.body)
+    assert item.content_hash == content_hash(ItemAdapter(item).asdict())
+    assert item.body_hash == body_hash("첫 문단입니다.\n\n둘째 문단입니다.")
     assert crawler.stats.get_value("newsdesk/normalize/naive_published_as_kst") == 1
 
 
-def test_content_hash_ignores_whitespace_but_not_words():
-    assert content_hash("제목", None, "본문  입니다") == content_hash(" 제목", "", "본문 입니다 ")
-    assert content_hash("제목", None, "본문 입니다") != content_hash("제목", None, "본문 입니까")
+def test_hashes_ignore_whitespace_but_not_content():
+    base = {"title": "제목", "body": "본문 입니다", "authors": ["오희룡"], "print_edition": None}
+    assert content_hash(base) == content_hash({**base, "title": " 제목 ", "body": "본문  입니다"})
+    assert content_hash(base) != content_hash({**base, "body": "본문 입니까"})
+    # a print edition added after the paper runs is a change worth storing
+    assert content_hash(base) != content_hash({**base, "print_edition": {"date": "2019-08-26", "page": 3}})
+    assert content_hash(base) != content_hash({**base, "authors": ["오희룡", "김철수"]})
+    assert body_hash("가 나\n\n다") == body_hash("가나다") != body_hash("가나라")
+
+
+def test_malformed_fields_are_dropped_with_a_reason(crawler):
+    pipe = NormalizePipeline.from_crawler(crawler)
+    with pytest.raises(ArticleDropped) as info:
+        pipe.process_item(make(published="2019-08-23 19:01"))
+    assert info.value.reason == "malformed_fields"
+    assert crawler.stats.get_value("newsdesk/dropped/malformed_fields") == 1
+
+
+def test_subtitle_equal_to_title_is_dropped_and_canonical_follows_the_outlet(crawler):
+    item = make(subtitle="세종형 스마트시티 사업 성공 디딤돌 놓는다",
+                canonical_url="http://m.joongdo.co.kr/main/view.php?key=20190823010009999&utm_source=x")
+    NormalizePipeline.from_crawler(crawler).process_item(item)
+    assert item.subtitle is None
+    assert item.canonical_url == "https://www.joongdo.co.kr/web/view.php?key=20190823010009999"
 
 
 def test_split_authors_keeps_order_and_drops_titles():
@@ -82,6 +106,15 @@ def test_validate_drops_with_named_reason(crawler, overrides, reason):
         pipe.process_item(make(**overrides))
     assert info.value.reason == reason
     assert crawler.stats.get_value(f"newsdesk/dropped/{reason}") == 1
+
+
+def test_photo_story_with_a_short_body_is_kept(crawler):
+    from crawler.items import Image
+
+    pipe = ValidatePipeline.from_crawler(crawler)
+    item = make(body="", images=[Image(src="https://dn.joongdo.co.kr/a.jpg", caption="장 담그기 가장 좋은 시기")])
+    assert pipe.process_item(item) is item
+    assert crawler.stats.get_value("newsdesk/validate/photo_story") == 1
 
 
 def test_validate_passes_good_article_and_counts_odd_modified(crawler):

@@ -1,30 +1,32 @@
-"""Store pipeline pieces that need no reactor: document shape, outcome counting, dead letters."""
+"""Store pipeline pieces that need no reactor: document shape, counting, dead letters."""
 
 from __future__ import annotations
 
 import json
 from datetime import datetime
 
+from pymongo.errors import ServerSelectionTimeoutError
 from scrapy.utils.test import get_crawler
-from twisted.python.failure import Failure
 
 from crawler.items import Article, Image, PrintEdition
-from crawler.store import UpsertResult
+from crawler.store import ArticleStore, UpsertResult
 from crawler.text.dates import KST
-from pipelines.store import MongoStorePipeline, item_to_document
+from pipelines.normalize import NormalizePipeline
+from pipelines.store import BatchOutcome, MongoStorePipeline, item_to_document
 
 
-def article() -> Article:
-    return Article(
+def article(n: int = 1) -> Article:
+    item = Article(
         outlet="joongdo",
-        url="https://www.joongdo.co.kr/web/view.php?key=1",
-        canonical_url="https://www.joongdo.co.kr/web/view.php?key=1",
-        title="제목",
-        body="본문",
+        url=f"https://www.joongdo.co.kr/web/view.php?key={n}",
+        canonical_url=f"https://www.joongdo.co.kr/web/view.php?key={n}",
+        title=f"제목 {n}",
+        body="본문 " * 50,
         published=datetime(2019, 8, 23, 19, 1, tzinfo=KST),
         print_edition=PrintEdition(date="2019-08-26", page=3),
         images=[Image(src="https://dn.joongdo.co.kr/a.jpg", caption="사진")],
     )
+    return NormalizePipeline().process_item(item)
 
 
 def pipeline(tmp_path, **settings) -> MongoStorePipeline:
@@ -43,25 +45,47 @@ def test_document_is_plain_data_with_nested_dicts():
 
 def test_outcomes_are_counted_in_stats(tmp_path):
     pipe = pipeline(tmp_path)
-    pipe._written(UpsertResult(new=2, updated=1, unchanged=0, errors=["x failed"], outcomes=[]))
+    result = UpsertResult(new=2, updated=1, unchanged=0, errors=[], outcomes=["new", "duplicate", "new", "updated"])
+    pipe._written(BatchOutcome(result=result, problems=["x failed"]))
     stats = pipe.stats.get_stats()
     assert stats["newsdesk/articles/new"] == 2 and stats["newsdesk/articles/updated"] == 1
+    assert stats["newsdesk/articles/duplicate_in_batch"] == 1
     assert "newsdesk/articles/unchanged" not in stats
     assert stats["newsdesk/store/errors"] == 1
 
 
-def test_refused_batch_goes_to_dead_letter_file_with_uri_masked(tmp_path, caplog):
+class DownStore:
+    def upsert_many(self, docs, *, now=None):
+        raise ServerSelectionTimeoutError("127.0.0.1:1: connection refused")
+
+
+def test_database_down_sends_the_batch_to_a_dead_letter_file(tmp_path, caplog):
     pipe = pipeline(tmp_path)
     pipe.uri = "mongodb://u:pw@127.0.0.1:1/"
-    batch = [item_to_document(article())]
-    pipe._failed(Failure(ConnectionError("server went away")), batch)
+    pipe.store = DownStore()
+    batch = [item_to_document(article(1)), item_to_document(article(2))]
+    outcome = pipe._write(batch)
+    pipe._written(outcome)
     files = list((tmp_path / "deadletter").glob("*.jsonl"))
-    assert len(files) == 1
+    assert len(files) == 1 and outcome.deadlettered == 2
     saved = [json.loads(line) for line in files[0].read_text(encoding="utf-8").splitlines()]
-    assert saved[0]["canonical_url"] == batch[0]["canonical_url"]
+    assert [d["canonical_url"] for d in saved] == [d["canonical_url"] for d in batch]
     assert saved[0]["published"] == "2019-08-23T19:01:00+09:00"
-    assert pipe.stats.get_value("newsdesk/store/deadlettered") == 1
-    assert "server went away" in caplog.text and ":pw@" not in caplog.text
+    assert pipe.stats.get_value("newsdesk/store/deadlettered") == 2
+    assert "connection refused" in caplog.text and ":pw@" not in caplog.text
+
+
+def test_one_bad_document_does_not_take_its_batch_down(tmp_path, mongo_db):
+    pipe = pipeline(tmp_path)
+    pipe.store = ArticleStore(mongo_db)
+    pipe.store.ensure_indexes()
+    bad = item_to_document(article(2))
+    bad["published"] = datetime(2019, 8, 23, 19, 1)  # naive: the store refuses it
+    outcome = pipe._write([item_to_document(article(1)), bad, item_to_document(article(3))])
+    assert outcome.result.new == 2 and outcome.deadlettered == 1
+    assert mongo_db.articles.count_documents({}) == 2
+    (file,) = (tmp_path / "deadletter").glob("*.jsonl")
+    assert json.loads(file.read_text(encoding="utf-8"))["canonical_url"].endswith("key=2")
 
 
 def test_store_can_be_switched_off():

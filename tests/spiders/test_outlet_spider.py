@@ -37,15 +37,27 @@ def test_list_page_yields_canonical_article_requests_once_and_next_page():
     articles = [r for r in reqs if r.meta["newsdesk_kind"] == "article"]
     lists = [r for r in reqs if r.meta["newsdesk_kind"] == "list"]
     urls = [r.cb_kwargs["article_url"] for r in articles]
-    assert len(urls) == len(set(urls)) >= 4
-    assert all(u.startswith("https://www.joongdo.co.kr/web/view.php?key=") for u in urls)
-    # the seed is linked as /main/view.php and http:// too, but requested once
-    assert urls.count("https://www.joongdo.co.kr/web/view.php?key=20190823010011746") == 1
+    # the list's own three articles (each linked twice: thumbnail and headline), not the
+    # 랭킹뉴스 sidebar, which links the seed as /main/view.php
+    assert urls == [
+        "https://www.joongdo.co.kr/web/view.php?key=20250114010004127",
+        "https://www.joongdo.co.kr/web/view.php?key=20240905010002281",
+        "https://www.joongdo.co.kr/web/view.php?key=20240312010003418",
+    ]
     assert [r.url for r in lists] == ["https://www.joongdo.co.kr/web/section.php?ncid=N01&page=2"]
 
 
+def test_an_article_found_again_on_a_later_page_is_not_requested_twice():
+    sp = spider()
+    url = "https://www.joongdo.co.kr/web/section.php?ncid=N01"
+    first = article_urls(requests_from(sp, "list_N01_page2.html", url, page=2))
+    again = article_urls(requests_from(sp, "list_N01_06.html", "https://www.joongdo.co.kr/web/list_news.php?ncid=N01_06"))
+    assert first and not set(first) & set(again)
+    assert sp.articles_requested == len(first) + len(again)
+
+
 def test_base_url_fetches_locally_but_keeps_real_urls():
-    sp = spider(base_url=BASE + "/ignored/path")
+    sp = spider(base_url="HTTP://127.0.0.1:8999/")  # case and a bare slash are fine
     local = f"{BASE}/web/section.php?ncid=N01"
     # when crawling a copy, responses come from the local host
     reqs = list(sp.parse_list(list_response("list_N01.html", local), list_url="https://www.joongdo.co.kr/web/section.php?ncid=N01", page=1))
@@ -94,7 +106,7 @@ def test_article_parse_error_is_counted_and_logged(monkeypatch, caplog):
     assert "cannot parse article" in caplog.text
 
 
-@pytest.mark.parametrize("bad", [{"base_url": "ftp://x"}, {"max_articles": "many"}, {"max_list_pages": "-1"}])
+@pytest.mark.parametrize("bad", [{"base_url": "ftp://x"}, {"base_url": "http://127.0.0.1:8000/copy"}, {"max_articles": "many"}, {"max_list_pages": "-1"}])
 def test_bad_arguments_are_rejected_with_the_name(bad):
     with pytest.raises(ValueError, match=next(iter(bad))):
         spider(**bad)

@@ -40,7 +40,7 @@ def test_bom_wins():
 
 def test_undecodable_bytes_never_raise():
     text, encoding = decode_html(b"\xff\xfe\xfd<p>x</p>"[1:] + b"\x80\x80", None)
-    assert encoding == "cp949" and "<p>x</p>" in text
+    assert "<p>x</p>" in text
 
 
 @pytest.mark.parametrize(("name", "expected"), [("EUC-KR", "cp949"), ("ks_c_5601-1987", "cp949"), ("UTF8", "utf_8"), ("bogus", None), (None, None)])
@@ -53,3 +53,18 @@ def test_charset_sniffing():
     assert header_charset("text/html") is None
     assert meta_charset(b'<meta charset="euc-kr">') == "euc-kr"
     assert meta_charset(b"<html>" + b" " * 5000 + b'<meta charset="euc-kr">') is None
+
+
+def test_one_broken_byte_does_not_switch_codecs():
+    # a UTF-8 page whose meta description was cut mid-character by a byte-counting substr()
+    good = "<html><head><meta charset='utf-8'><meta name='description' content='세종형 스마트".encode()
+    broken = good + "시티".encode()[:-1] + b"'></head><body><p>" + ("세종시는 23일 워크숍을 진행했다. " * 50).encode() + b"</p></body></html>"
+    text, encoding = decode_html(broken, "text/html; charset=utf-8")
+    assert encoding == "utf_8"
+    assert "세종시는 23일 워크숍을 진행했다." in text and text.count("\ufffd") == 1
+
+
+def test_a_euc_kr_page_with_a_bad_byte_stays_korean():
+    body = ("<html><head><meta charset='euc-kr'></head><body><p>" + "부산 해운대 전통시장 " * 50 + "</p></body></html>").encode("cp949") + b"\xff"
+    text, encoding = decode_html(body, None)
+    assert encoding == "cp949" and "부산 해운대 전통시장" in text

@@ -1,0 +1,74 @@
+"""Dead letters: articles the database refused, kept as JSONL until they can be written.
+
+The store pipeline writes them (one file per failed batch, fsynced); `newsdesk deadletter
+replay` reads them back, restores datetimes, upserts them (idempotent: a replay twice, or of
+articles stored meanwhile, doubles nothing) and moves each fully written file to replayed/.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from crawler.store.articles import ArticleStore
+from crawler.text.dates import parse_iso_datetime
+
+DATETIME_FIELDS = ("published", "modified")
+
+
+@dataclass
+class ReplayResult:
+    files: int = 0
+    articles: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed_files: int = 0
+
+
+def pending_files(folder: Path) -> list[Path]:
+    return sorted(folder.glob("*.jsonl")) if folder.is_dir() else []
+
+
+def load(path: Path) -> list[dict[str, Any]]:
+    """Documents of one dead-letter file, datetimes restored; ValueError names a bad line."""
+    docs = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            doc = json.loads(line)
+        except ValueError as exc:
+            raise ValueError(f"{path}:{number}: not JSON ({exc})") from exc
+        for name in DATETIME_FIELDS:
+            if isinstance(doc.get(name), str):
+                doc[name] = parse_iso_datetime(doc[name])
+        doc.pop("first_seen", None)
+        doc.pop("last_seen", None)
+        docs.append(doc)
+    return docs
+
+
+def replay(folder: Path, store: ArticleStore) -> ReplayResult:
+    result = ReplayResult()
+    done = folder / "replayed"
+    for path in pending_files(folder):
+        try:
+            docs = load(path)
+            written = store.upsert_many(docs)
+        except ValueError:
+            result.failed_files += 1
+            continue
+        if written.errors:
+            result.failed_files += 1
+            continue
+        result.files += 1
+        result.articles += len(docs)
+        result.new += written.new
+        result.updated += written.updated
+        result.unchanged += written.unchanged
+        done.mkdir(exist_ok=True)
+        path.rename(done / path.name)
+    return result
