@@ -75,9 +75,17 @@ def extract(
     from crawler.outlets import OutletError, outlet_for_url
     from crawler.pages.generic import GenericArticlePage
     from pipelines.normalize import NormalizePipeline
+    from pipelines.validate import ArticleDropped, ValidatePipeline
 
     if not url.startswith(("http://", "https://")):
         fail(f"--url {url!r}: expected the page's absolute http(s) URL")
+    try:
+        from urllib.parse import urlsplit
+
+        if not urlsplit(url).hostname or urlsplit(url).port == -1:
+            raise ValueError("no host")
+    except ValueError as exc:
+        fail(f"--url {url!r}: not a valid URL ({exc})")
     try:
         data = file.read_bytes()
     except OSError as exc:
@@ -88,8 +96,19 @@ def extract(
     except OutletError as exc:
         err.print(f"note: {exc}; using generic extraction", highlight=False, soft_wrap=True)
         page = GenericArticlePage(url, data)
-    article = NormalizePipeline().process_item(page.to_article())
+    except ValueError as exc:  # a URL urllib cannot take apart (bad port, broken IPv6 host)
+        fail(f"--url {url!r}: {exc}")
+    try:
+        article = NormalizePipeline().process_item(page.to_article())
+    except ArticleDropped as exc:
+        fail(f"cannot extract {file}: {exc}", code=1)
+    except Exception as exc:  # noqa: BLE001 - a page that breaks the parser: one line, not a traceback
+        fail(f"cannot extract {file}: {type(exc).__name__}: {exc}", code=1)
     out.print(to_json(ordered(ItemAdapter(article).asdict())), highlight=False, soft_wrap=True)
+    try:
+        ValidatePipeline().process_item(article)
+    except ArticleDropped as exc:
+        err.print(f"warning: a crawl would drop this page ({exc})", highlight=False, soft_wrap=True)
 
 
 # ---------------------------------------------------------------------------------------
@@ -230,12 +249,29 @@ def _check_outlets(names: list[str]) -> list[str]:
     return names
 
 
-def _check_db() -> str:
-    """Resolve (and if needed start) the database before crawling, so errors come early."""
-    from crawler.store import get_client, mask_uri, resolve_uri
+def _checked_base_url(base_url: str) -> str:
+    from crawler.spiders.base import OutletSpider
 
     try:
-        uri = resolve_uri()
+        return OutletSpider.check_base_url(base_url)
+    except ValueError as exc:
+        fail(f"--base-url: {exc}")
+    raise AssertionError("unreachable")
+
+
+def _check_db(*, start: bool = True) -> str:
+    """Resolve (and if needed start) the database before crawling, so errors come early.
+
+    Read-only commands pass start=False: looking at an empty folder must not create one.
+    """
+    from crawler.store import EmbeddedServerError, data_dir, get_client, mask_uri, resolve_uri
+
+    try:
+        uri = resolve_uri(start_embedded=start)
+    except EmbeddedServerError as exc:
+        if not start:
+            fail(f"no embedded database is running for {data_dir()} (newsdesk db start, or set MONGO_URI)")
+        fail(f"cannot start the embedded database: {exc}")
     except Exception as exc:  # noqa: BLE001 - any failure here is reported in one line
         fail(f"cannot start or find the database: {exc}")
     try:
@@ -255,8 +291,8 @@ def crawl(
 ) -> None:
     """Crawl outlets now, with a live progress table and a summary at the end."""
     _check_outlets(outlets)
-    if base_url is not None and not base_url.startswith(("http://", "https://")):
-        fail(f"--base-url {base_url!r}: expected http(s)://host[:port]")
+    if base_url is not None:
+        base_url = _checked_base_url(base_url)
     from crawler.crawling import crawl_outlets
 
     _check_db()
@@ -292,8 +328,8 @@ def run(
     from crawler.store import mask_uri
 
     names = _check_outlets(outlets) if outlets else list(registry())
-    if base_url is not None and not base_url.startswith(("http://", "https://")):
-        fail(f"--base-url {base_url!r}: expected http(s)://host[:port]")
+    if base_url is not None:
+        base_url = _checked_base_url(base_url)
     uri = _check_db()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
@@ -413,7 +449,7 @@ def articles(
 
     if outlet:
         _check_outlets([outlet])
-    uri = _check_db()
+    uri = _check_db(start=False)
     client = get_client(uri)
     docs = ArticleStore(client[database_name()]).latest(
         outlet, limit=limit, since=datetime.now(timezone.utc) - timedelta(days=days), by="first_seen"
@@ -451,6 +487,17 @@ def db_status() -> None:
         out.print(f"embedded SecantusDB running ({answering}): pid {state.get('pid')}, {state.get('uri')}, data {data_dir()}, log {state.get('log')}")
     else:
         out.print(f"embedded SecantusDB not running (data folder {data_dir()})")
+
+
+@db_app.command("start")
+def db_start() -> None:
+    """Start the embedded database for this data folder (or say where it already runs)."""
+    from crawler.store import data_dir, mask_uri
+
+    if os.environ.get("MONGO_URI"):
+        fail("MONGO_URI is set: newsdesk uses that server, not an embedded one")
+    uri = _check_db()
+    out.print(f"embedded SecantusDB at {mask_uri(uri)}, data {data_dir()}; `newsdesk db stop` stops it")
 
 
 @db_app.command("stop")

@@ -24,16 +24,18 @@ class ArticleDropped(DropItem):
 
 
 class ValidatePipeline:
+    """Checks only; `newsdesk extract` runs it without a crawler to warn about a page."""
+
     def __init__(
         self,
-        crawler: Crawler,
+        stats: Any | None = None,
         *,
-        min_body_chars: int,
-        max_future_skew: timedelta,
-        oldest_year: int,
+        min_body_chars: int = 80,
+        max_future_skew: timedelta = timedelta(minutes=60),
+        oldest_year: int = 1990,
         now: Callable[[], datetime] | None = None,
     ) -> None:
-        self.stats = crawler.stats
+        self.stats = stats
         self.min_body_chars = min_body_chars
         self.max_future_skew = max_future_skew
         self.oldest_year = oldest_year
@@ -43,7 +45,7 @@ class ValidatePipeline:
     def from_crawler(cls, crawler: Crawler) -> "ValidatePipeline":
         settings = crawler.settings
         return cls(
-            crawler,
+            crawler.stats,
             min_body_chars=settings.getint("NEWSDESK_MIN_BODY_CHARS", 80),
             max_future_skew=timedelta(minutes=settings.getint("NEWSDESK_MAX_FUTURE_SKEW_MINUTES", 60)),
             oldest_year=settings.getint("NEWSDESK_OLDEST_PUBLISHED_YEAR", 1990),
@@ -61,7 +63,7 @@ class ValidatePipeline:
         if len(body) < self.min_body_chars:
             if adapter.get("images"):
                 # a photo story (포토뉴스): the picture is the article; kept, and counted
-                self.stats.inc_value("newsdesk/validate/photo_story")
+                self._count("newsdesk/validate/photo_story")
             else:
                 self._drop("body_too_short", f"{url} body has {len(body)} characters, fewer than {self.min_body_chars}")
         published = adapter.get("published")
@@ -76,9 +78,13 @@ class ValidatePipeline:
         modified = adapter.get("modified")
         if modified is not None and modified < published:
             # Kept as printed (readers see it), but counted: usually a template mixing up labels.
-            self.stats.inc_value("newsdesk/validate/modified_before_published")
+            self._count("newsdesk/validate/modified_before_published")
         return item
 
+    def _count(self, key: str) -> None:
+        if self.stats is not None:
+            self.stats.inc_value(key)
+
     def _drop(self, reason: str, detail: str) -> None:
-        self.stats.inc_value(f"newsdesk/dropped/{reason}")
+        self._count(f"newsdesk/dropped/{reason}")
         raise ArticleDropped(reason, detail)

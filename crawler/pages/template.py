@@ -30,10 +30,18 @@ from crawler.text.dates import LabelledDate, find_datetimes, find_labelled_dates
 # A body shorter than this from the template is treated as a miss (a changed template often
 # leaves a container that holds only a caption or a share bar).
 MIN_TEMPLATE_BODY = 120
+MAX_CAPTION = 400
 DEFAULT_STOP_LINES = ("기자의 다른기사 보기", "관련기사", "랭킹뉴스", "많이 본 뉴스", "헤드라인 뉴스", "실시간 뉴스", "포토뉴스")
-DEFAULT_STRIP = ("table", "figure", "figcaption", ".copyright", ".caption", "iframe", "ins", ".ad", ".ads")
-# Trailing body lines that are not article text: a bare e-mail, promo links (▶ 구독하기).
-_TRAILING_JUNK = re.compile(r"^(?:[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.?|[▶☞►◎].*|\[.{0,40}구독.{0,20}\])$")
+DEFAULT_STRIP = ("table", "figure", "figcaption", ".caption", "iframe", "ins", ".ad", ".ads")
+# Elements that end the body wherever they sit in it: everything after them is not article text.
+DEFAULT_STOP_AT = (".copyright", ".view-copyright", ".article-copyright", ".articleCopyright", ".copy_text",
+                   ".view-editors", ".article-copy", ".related", ".relation_news", ".news_relation")
+_STOP = "\ue000"  # private-use sentinel put where a stop_at element was
+# Trailing body lines that are not article text: a bare e-mail, promo links (▶ 구독하기),
+# photo credits (/사진=세종시 제공) and notes (※ 이 기사는 ... 지원을 받았습니다).
+_TRAILING_JUNK = re.compile(
+    r"^(?:[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.?|[▶☞►◎※].*|\[.{0,40}구독.{0,20}\]|/?\s?\(?사진\s?[=:].{0,60}\)?)$"
+)
 # A reporter credit glued to the end of the last sentence: `...기록했다. /이수빈 기자 subin@...`.
 _GLUED_TRAILER = re.compile(r"(?<=[.!?\"”’)])\s+(?P<credit>/?\s?[가-힣=·,\s]{2,40}?(?:기자|특파원|논설위원)(?:\s+[\w.+-]+@[\w.-]*)?)$")
 # Breadcrumb roots that are not sections.
@@ -55,7 +63,8 @@ class PageTemplate:
     body: tuple[str, ...] = ()
     strip: tuple[str, ...] = DEFAULT_STRIP
     caption: tuple[str, ...] = ("figcaption", ".caption")
-    stop_lines: tuple[str, ...] = DEFAULT_STOP_LINES
+    stop_lines: tuple[str, ...] = DEFAULT_STOP_LINES  # added to the defaults, never replacing them
+    stop_at: tuple[str, ...] = DEFAULT_STOP_AT
     site_suffixes: tuple[str, ...] = ()
     list_links: tuple[str, ...] = ()  # list pages: the article links (navigation, read by spiders)
     skip_images: tuple[str, ...] = (
@@ -70,6 +79,8 @@ class PageTemplate:
             raise ValueError(f"template {name!r}: unknown keys {sorted(unknown)}; expected some of {sorted(known)}")
         values = {f.name: getattr(base, f.name) for f in fields(cls)} if base else {}
         values.update({key: tuple(value) if isinstance(value, list) else value for key, value in data.items()})
+        if "stop_lines" in data:
+            values["stop_lines"] = tuple(dict.fromkeys(DEFAULT_STOP_LINES + tuple(data["stop_lines"])))
         values["name"] = name
         return cls(**values)
 
@@ -164,14 +175,24 @@ class TemplateArticlePage(ArticlePage):
         return unlabelled
 
     def header_byline(self) -> Byline | None:
+        """The reporter credit(s) in the header; several credit elements are merged."""
         for selector in self.template.byline:
+            found: list[Byline] = []
             for node in self.tree.css(selector):
                 text = normalize_text(node.text(separator=" "))
                 if not text or find_labelled_dates(text):
                     continue
                 byline = parse_byline(text) or parse_byline(f"{text} 기자")
                 if byline and (byline.authors or byline.wire):
-                    return byline
+                    found.append(byline)
+            if found:
+                merged = Byline(authors=[], region=None, wire=None, emails=[])
+                for byline in found:
+                    merged.authors.extend(a for a in byline.authors if a not in merged.authors)
+                    merged.region = merged.region or byline.region
+                    merged.wire = merged.wire or byline.wire
+                    merged.emails.extend(byline.emails)
+                return merged
         return None
 
     @cached_property
@@ -186,7 +207,9 @@ class TemplateArticlePage(ArticlePage):
         seen: set[str] = set()
         for img in self.body_node.css("img"):
             src = self.absolute(img.attributes.get("data-src") or img.attributes.get("src"))
-            if not src or src in seen or any(part in src for part in self.template.skip_images):
+            if not src or not src.startswith(("http://", "https://")) or len(src) > 2000:
+                continue  # data:, javascript: and the like are not photos we can keep
+            if src in seen or any(part in src for part in self.template.skip_images):
                 continue
             seen.add(src)
             found.append(Image(src=src, caption=self._caption_for(img)))
@@ -208,6 +231,9 @@ class TemplateArticlePage(ArticlePage):
             cells = [normalize_text(td.text()) for td in node.css("td") if td.css_first("img") is None]
             text = " ".join(c for c in cells if c)
             return text or None
+        if _is_photo_box(node):  # a photo div: its own short text is the caption
+            text = normalize_text(node.text(separator=" "))
+            return text if 0 < len(text) <= MAX_CAPTION else None
         return None
 
     @cached_property
@@ -215,19 +241,28 @@ class TemplateArticlePage(ArticlePage):
         if self.body_node is None:
             return BodyParts()
         node = self.body_node.clone()  # images are read from the untouched original
+        for selector in self.template.stop_at:
+            for stop in node.css(selector):
+                if stop.mem_id != node.mem_id:
+                    stop.replace_with(_STOP)
         for selector in self.template.strip:
             for junk in node.css(selector):
                 if junk.mem_id != node.mem_id:  # css() matches the container itself too
                     junk.decompose()
+        for box in node.css("div, span, p, dl"):
+            # a photo box (class photo/img/...) holding an image: its text is a caption
+            if box.mem_id != node.mem_id and _is_photo_box(box) and box.css_first("img") is not None:
+                box.decompose()
         stops = set(self.template.stop_lines)
         paragraphs: list[str] = []
         for raw in block_lines(node):
-            line = normalize_text(raw)
-            if not line:
-                continue
-            if is_copyright_line(line) or line in stops:
+            line = normalize_text(raw.split(_STOP, 1)[0])
+            if line and (is_copyright_line(line) or line in stops):
                 break
-            paragraphs.append(line)
+            if line:
+                paragraphs.append(line)
+            if _STOP in raw:
+                break
         bylines: list[Byline] = []
         if paragraphs:
             glued = _GLUED_TRAILER.search(paragraphs[-1])

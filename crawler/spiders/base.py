@@ -57,7 +57,7 @@ class OutletSpider(scrapy.Spider):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.outlet: OutletSpec = get_outlet(self.outlet_name or self.name)
-        self.base_url = self._check_base_url(base_url) if base_url else None
+        self.base_url = self.check_base_url(base_url) if base_url else None
         self._max_articles_arg = _positive_int_or_none(max_articles, "max_articles")
         self._max_list_pages_arg = _positive_int_or_none(max_list_pages, "max_list_pages")
         self.articles_requested = 0
@@ -68,7 +68,8 @@ class OutletSpider(scrapy.Spider):
         )
 
     @staticmethod
-    def _check_base_url(base_url: str) -> str:
+    def check_base_url(base_url: str) -> str:
+        """`scheme://host[:port]` of a local copy or staging host, lowercased; ValueError otherwise."""
         parts = urlsplit(base_url.strip())
         if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
             raise ValueError(f"base_url {base_url!r}: expected http(s)://host[:port]")

@@ -196,7 +196,7 @@ class EmbeddedServer:
         lock throughout so concurrent callers end up with the same single server.
         """
         folder = Path(data_dir).resolve()
-        folder.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)  # the database, logs and dead letters
         with self._locked(folder, timeout):
             state = self._read_state(folder)
             if state is not None:

@@ -91,11 +91,12 @@ def mask_uri(uri: str) -> str:
     query options named like password/secret/token (also inside
     ``authMechanismProperties``). Hosts, user name, database and other options stay
     readable, because those are what an operator needs to see to debug a connection.
-    A string without ``://`` is returned unchanged.
+    A string without ``://`` (a typo, a bare ``user:pass@host``) cannot be parsed, so
+    everything before its last ``@`` is masked rather than printed.
     """
     parts = _split(uri)
     if parts is None:
-        return uri
+        return f"{MASK}@{uri.rsplit('@', 1)[1]}" if "@" in uri else uri
     userinfo = "" if parts.userinfo is None else _mask_userinfo(parts.userinfo) + "@"
     return f"{parts.scheme}{userinfo}{parts.hosts}{parts.path}{_mask_query(parts.query)}"
 

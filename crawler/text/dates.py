@@ -95,13 +95,20 @@ def _build(
         return None
 
 
+_ISO_AT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?")
+
+
 def _match_at(text: str, pos: int) -> tuple[datetime | None, int] | None:
     """Match one printed date (+ optional weekday and time) starting exactly at ``pos``.
 
     Returns (value, end) where value is None for a well-formed but impossible date, or
     None when nothing date-like starts at ``pos``. Shared by the bare parser and the label
-    scanner so both accept exactly the same forms.
+    scanner so both accept exactly the same forms. An ISO 8601 value printed after a label
+    (``입력 2019-08-23T19:01:00+09:00``) keeps its time and zone.
     """
+    im = _ISO_AT.match(text, pos)
+    if im is not None:
+        return parse_iso_datetime(im.group(0)), im.end()
     for date_rx in _DATE_FORMS:
         dm = date_rx.match(text, pos)
         if dm is None:
@@ -187,7 +194,8 @@ def parse_iso_datetime(value: str) -> datetime | None:
         return None
     s = value.strip()
     if not _ISO_GUARD.match(s):
-        return None
+        # Some CMSs put a printed form in their meta tags (`2019.08.23 19:01`, `2019-8-23 ...`)
+        return parse_korean_datetime(s)
     try:
         dt = datetime.fromisoformat(s)
     except ValueError:
@@ -223,7 +231,16 @@ _LABEL_KINDS: dict[str, str] = {
     "입력": PUBLISHED,
     "등록": PUBLISHED,
     "게재": PUBLISHED,
+    "기사작성": PUBLISHED,
+    "작성일시": PUBLISHED,
+    "작성일": PUBLISHED,
+    "작성": PUBLISHED,
+    "송고시간": PUBLISHED,
+    "송고": PUBLISHED,
+    "게시일": PUBLISHED,
+    "게시": PUBLISHED,
     "최종수정": MODIFIED,
+    "최종업데이트": MODIFIED,
     "기사수정": MODIFIED,
     "수정일시": MODIFIED,
     "수정일": MODIFIED,

@@ -37,6 +37,8 @@ def test_extract_seed_prints_exactly_the_seed_facts():
     ("args", "message"),
     [
         (["extract", str(SEED), "--url", "www.joongdo.co.kr/web/view.php?key=1"], "expected the page's absolute http(s) URL"),
+        (["extract", str(SEED), "--url", "https://www.joongdo.co.kr:99999/web/view.php?key=1"], "--url"),
+        (["crawl", "joongdo", "--base-url", "http://127.0.0.1:8000/copy"], "drop the path"),
         (["extract", "missing.html", "--url", SEED_URL], "cannot read missing.html"),
         (["extract", str(SEED.parent), "--url", SEED_URL], "cannot read"),
         (["crawl", "nosuchoutlet"], "unknown outlet 'nosuchoutlet'"),
@@ -76,7 +78,8 @@ def test_bad_mongo_uri_is_reported_masked(tmp_path):
     assert "does not answer" in proc.stderr and "s3cret" not in proc.stderr
 
 
-@pytest.mark.parametrize("command", [[], ["extract"], ["crawl"], ["run"], ["demo"], ["articles"], ["db", "status"]])
+@pytest.mark.parametrize("command", [[], ["extract"], ["crawl"], ["run"], ["demo"], ["articles"], ["outlets"], ["evaluate"],
+                                     ["db", "status"], ["db", "start"], ["db", "stop"], ["deadletter", "list"], ["deadletter", "replay"]])
 def test_every_command_has_help(command):
     result = runner.invoke(app, [*command, "--help"])
     assert result.exit_code == 0
@@ -121,7 +124,10 @@ def test_db_status_articles_and_stop_with_the_embedded_server(tmp_path):
 
     try:
         assert "not running" in cli("db", "status").stdout
-        listing = cli("articles", "--json")  # starts the embedded server on first use
+        refused = cli("articles")  # read-only: never starts a server
+        assert refused.returncode == 2 and "no embedded database is running" in refused.stderr
+        assert "embedded SecantusDB at mongodb://127.0.0.1:" in cli("db", "start").stdout
+        listing = cli("articles", "--json")
         assert listing.returncode == 0, listing.stderr
         assert listing.stdout == ""  # an empty database lists nothing
         status = cli("db", "status").stdout

@@ -90,3 +90,9 @@ def test_mask_uri(uri: str, expected: str, secret: str | None) -> None:
 )
 def test_uri_database(uri: str, database: str | None) -> None:
     assert uri_database(uri) == database
+
+
+def test_scheme_less_uri_with_a_password_is_masked() -> None:
+    assert mask_uri("user:s3cr3t@127.0.0.1:1") == "***@127.0.0.1:1"
+    assert "s3cr3t" not in mask_uri("mongo//user:s3cr3t@host/db")
+    assert mask_uri("localhost:27017") == "localhost:27017"

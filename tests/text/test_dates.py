@@ -171,7 +171,7 @@ def test_parse_iso_datetime(value: str, expected: datetime) -> None:
 
 @pytest.mark.parametrize(
     "value",
-    ["", "yesterday", "2019-W34", "2019-13-01T00:00:00", "2019-08-23T25:00:00", "2019.08.23 19:01", "0001-01-01"],
+    ["", "yesterday", "2019-W34", "2019-13-01T00:00:00", "2019-08-23T25:00:00", "2019.13.23 19:01", "0001-01-01"],
 )
 def test_parse_iso_datetime_rejects(value: str) -> None:
     assert parse_iso_datetime(value) is None
@@ -334,3 +334,28 @@ from crawler.text.dates import find_datetimes  # noqa: E402
 )
 def test_find_datetimes_without_labels(text, expected):
     assert find_datetimes(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "expected"),
+    [
+        ("작성 2024.03.12 09:30", "published", datetime(2024, 3, 12, 9, 30, tzinfo=KST)),
+        ("기사작성 : 2024-03-12 09:30", "published", datetime(2024, 3, 12, 9, 30, tzinfo=KST)),
+        ("송고시간 2024-03-12 09:30", "published", datetime(2024, 3, 12, 9, 30, tzinfo=KST)),
+        ("게시일 2024.03.12", "published", datetime(2024, 3, 12, tzinfo=KST)),
+        ("최종 업데이트 2024.03.12 11:00", "modified", datetime(2024, 3, 12, 11, 0, tzinfo=KST)),
+        ("입력 2019-08-23T19:01:00+09:00", "published", datetime(2019, 8, 23, 19, 1, tzinfo=KST)),
+        ("입력 2019-08-23T10:01:00Z", "published", datetime(2019, 8, 23, 19, 1, tzinfo=KST)),
+    ],
+)
+def test_more_labels_and_iso_after_a_label(text, kind, expected):
+    found = find_labelled_dates(text)
+    assert found and found[0].kind == kind and found[0].value == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("2019.08.23 19:01", datetime(2019, 8, 23, 19, 1, tzinfo=KST)), ("2019-8-23 19:01", datetime(2019, 8, 23, 19, 1, tzinfo=KST))],
+)
+def test_meta_values_in_printed_forms(value, expected):
+    assert parse_iso_datetime(value) == expected
