@@ -473,6 +473,54 @@ def articles(
 
 
 # ---------------------------------------------------------------------------------------
+@app.command()
+def story(
+    id_or_url: str = typer.Argument(..., help="A story_id, or the URL (canonical or alias) of any copy."),
+    as_json: bool = typer.Option(False, "--json", help="JSON instead of a table."),
+) -> None:
+    """Show a story's copies across outlets: outlet, time, URL and how close each is."""
+    from crawler.store import ArticleStore, database_name, get_client
+
+    uri = _check_db(start=False)
+    client = get_client(uri)
+    try:
+        store = ArticleStore(client[database_name()])
+        story_id = id_or_url
+        if id_or_url.startswith(("http://", "https://")):
+            from crawler.pages.template import canonical_url_of
+
+            doc = store.find_by_url(id_or_url) or store.find_by_url(canonical_url_of(id_or_url))
+            if doc is None:
+                fail(f"no stored article at {id_or_url}")
+            if not doc.get("story_id"):
+                fail(f"{id_or_url} is stored but has no story (its body is too short to compare)")
+            story_id = doc["story_id"]
+        copies = store.story(story_id)
+    finally:
+        client.close()
+    if not copies:
+        fail(f"no story {story_id!r}")
+    if as_json:
+        sys.stdout.write(dumps({"story_id": story_id, "copies": [_kst(c) for c in copies]}, indent=2) + "\n")
+        return
+    table = Table(title=f"story {story_id}: {len(copies)} copies")
+    for column in ("published (KST)", "outlet", "similarity", "title", "url"):
+        table.add_column(column, overflow="fold")
+    for copy in copies:
+        copy = _kst(copy)
+        when = copy.get("published") or copy.get("first_seen")
+        similarity = copy.get("story_similarity")
+        table.add_row(
+            when.strftime("%Y-%m-%d %H:%M") if when else "-",
+            copy.get("outlet", ""),
+            "first copy" if similarity is None else f"{similarity:.2f}",
+            copy.get("title", ""),
+            copy.get("canonical_url", ""),
+        )
+    out.print(table)
+
+
+# ---------------------------------------------------------------------------------------
 @db_app.command("status")
 def db_status() -> None:
     """Say which database newsdesk uses and whether the embedded one is running."""

@@ -52,4 +52,9 @@ class Article:
     # Filled by pipelines, not page objects.
     body_hash: str | None = None  # the body alone, whitespace-free (exact duplicates)
     content_hash: str | None = None  # every content field (the store rewrites on change)
+    story_id: str | None = None  # shared by every copy of one story across outlets (dedup)
+    story_similarity: float | None = None  # estimated Jaccard with the closest earlier copy
+    story_closest: str | None = None  # canonical URL of that closest earlier copy
+    minhash: bytes | None = None  # the story signature, kept so the index can be rebuilt
+    alias_of: str | None = None  # same body as this stored article of the outlet: an alias URL
     extra: dict[str, Any] = field(default_factory=dict)

@@ -54,6 +54,7 @@ REMOTE_CONTROL_ENABLED = False
 ITEM_PIPELINES = {
     "pipelines.normalize.NormalizePipeline": 100,
     "pipelines.validate.ValidatePipeline": 200,
+    "pipelines.dedup.DedupPipeline": 300,
     "pipelines.store.MongoStorePipeline": 800,
 }
 
@@ -67,6 +68,15 @@ NEWSDESK_OLDEST_PUBLISHED_YEAR = 1990
 NEWSDESK_STORE_BATCH_SIZE = 100
 NEWSDESK_STORE_FLUSH_SECONDS = 5.0
 NEWSDESK_STORE_MAX_PENDING = 4  # batches waiting for the writer before items wait too
+
+# Dedup: story clusters over articles first seen in the last N days (bounds the index)
+NEWSDESK_STORY_WINDOW_DAYS = 14
+NEWSDESK_STORY_THRESHOLD = 0.5  # estimated Jaccard of story shingles; chosen in bench/dedup_bench.py
+
+# Incremental crawls: stored articles are not fetched again, except within this many hours
+# after publication, when corrections are likely
+NEWSDESK_INCREMENTAL = True
+NEWSDESK_REVISIT_HOURS = 48
 
 # Navigation
 NEWSDESK_MAX_LIST_PAGES = 3  # pages per list/section entry point, newest first

@@ -18,7 +18,8 @@ documents look the same as from a live crawl.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+import os
+from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any, AsyncIterator, Iterable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -26,7 +27,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import scrapy
 from scrapy.http import Response
 
+from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.sitemap import Sitemap
+from twisted.internet import threads
 
 from crawler.outlets import OutletSpec, get_outlet
 from crawler.text.dates import KST, parse_iso_datetime
@@ -62,6 +65,8 @@ class OutletSpider(scrapy.Spider):
         self._max_list_pages_arg = _positive_int_or_none(max_list_pages, "max_list_pages")
         self.articles_requested = 0
         self._requested: set[str] = set()
+        self._store: Any = None
+        self._client: Any = None
         # Offsite filtering (also of redirects): the outlet's hosts, and the local copy if any.
         self.allowed_domains = list(self.outlet.domains) + (
             [urlsplit(self.base_url).hostname or ""] if self.base_url else []
@@ -83,6 +88,11 @@ class OutletSpider(scrapy.Spider):
         if self._max_articles_arg is not None:
             return self._max_articles_arg
         return self.settings.getint("NEWSDESK_MAX_ARTICLES", 0)
+
+    @property
+    def incremental(self) -> bool:
+        """Skip stored articles: on unless switched off or there is no store to ask."""
+        return self.settings.getbool("NEWSDESK_INCREMENTAL", True) and self.settings.getbool("NEWSDESK_STORE_ENABLED", True)
 
     @property
     def max_list_pages(self) -> int:
@@ -120,18 +130,65 @@ class OutletSpider(scrapy.Spider):
                 self.fetch_url(sitemap_url), callback=self.parse_sitemap, cb_kwargs={"depth": 0}, meta={"newsdesk_kind": "sitemap"}
             )
 
-    def article_requests(self, links: Iterable[str], source: str) -> list[scrapy.Request]:
-        """Requests for the article links among `links` (absolute, as found), canonical and capped."""
-        requests: list[scrapy.Request] = []
-        seen: set[str] = set()
+    def candidates(self, links: Iterable[str]) -> list[str]:
+        """Canonical URLs of the article links among `links` (absolute, as found), in order,
+        without the ones this crawl already requested."""
+        found: list[str] = []
         for link in links:
             real = self.real_url(link)
             if not self.outlet.owns(real) or not self.outlet.is_article_url(real):
                 continue
             canonical = self.outlet.canonicalize(real)
-            if canonical in seen or canonical in self._requested:
+            if canonical not in found and canonical not in self._requested:
+                found.append(canonical)
+        return found
+
+    async def fresh(self, canonicals: list[str]) -> list[str]:
+        """The candidates worth fetching: not stored yet, or published within the revisit
+        window (corrections are likely then). One batched store lookup per page."""
+        if not canonicals or not self.incremental:
+            return canonicals
+        known = await self.known_urls(canonicals)
+        window = timedelta(hours=self.settings.getfloat("NEWSDESK_REVISIT_HOURS", 48))
+        now = datetime.now(timezone.utc)
+        keep: list[str] = []
+        for url in canonicals:
+            if url not in known:
+                keep.append(url)
+            elif known[url] is not None and now - known[url] <= window:
+                self.crawler.stats.inc_value("newsdesk/incremental/revisits")
+                keep.append(url)
+            else:
+                self.crawler.stats.inc_value("newsdesk/incremental/skipped_known")
+        return keep
+
+    async def known_urls(self, canonicals: list[str]) -> dict[str, datetime | None]:
+        """canonical URL -> published for the stored ones (canonical or alias), off the reactor."""
+        if self._store is None:
+            self._store = await maybe_deferred_to_future(threads.deferToThread(self._open_store))
+        return await maybe_deferred_to_future(threads.deferToThread(self._store.known_urls, canonicals))
+
+    def _open_store(self) -> Any:
+        from crawler.store import ArticleStore, database_name, get_client, resolve_uri
+
+        env = dict(os.environ)
+        for name in ("MONGO_URI", "NEWSDESK_DB", "NEWSDESK_DATA_DIR"):
+            if self.settings.get(name):
+                env[name] = str(self.settings.get(name))
+        self._client = get_client(resolve_uri(env))
+        return ArticleStore(self._client[database_name(env)])
+
+    def closed(self, reason: str) -> Any:
+        if self._client is not None:
+            return threads.deferToThread(self._client.close)
+        return None
+
+    def article_requests(self, canonicals: Iterable[str], source: str) -> list[scrapy.Request]:
+        """Requests for canonical article URLs, capped by max_articles."""
+        requests: list[scrapy.Request] = []
+        for canonical in canonicals:
+            if canonical in self._requested:
                 continue
-            seen.add(canonical)
             if self.max_articles and self.articles_requested >= self.max_articles:
                 self.crawler.stats.inc_value("newsdesk/articles_over_limit")
                 continue
@@ -148,7 +205,7 @@ class OutletSpider(scrapy.Spider):
             )
         return requests
 
-    def parse_feed(self, response: Response) -> Any:
+    async def parse_feed(self, response: Response) -> Any:
         """RSS 2.0 or Atom: article links newest first (by pubDate/updated when given)."""
         self.crawler.stats.inc_value("newsdesk/feeds")
         entries: list[tuple[datetime | None, str]] = []
@@ -167,9 +224,10 @@ class OutletSpider(scrapy.Spider):
             logger.warning("feed %s has no items", response.url)
             return
         entries.sort(key=lambda e: e[0] or datetime.min.replace(tzinfo=KST), reverse=True)
-        yield from self.article_requests((link for _, link in entries), "feed")
+        for request in self.article_requests(await self.fresh(self.candidates(link for _, link in entries)), "feed"):
+            yield request
 
-    def parse_sitemap(self, response: Response, depth: int) -> Any:
+    async def parse_sitemap(self, response: Response, depth: int) -> Any:
         """Sitemap or sitemap index; an index's newest child sitemaps are followed (bounded)."""
         try:
             sitemap = Sitemap(response.body)
@@ -192,7 +250,9 @@ class OutletSpider(scrapy.Spider):
                         meta={"newsdesk_kind": "sitemap"},
                     )
             return
-        yield from self.article_requests((response.urljoin(e["loc"]) for e in entries if e.get("loc")), "sitemap")
+        links = (response.urljoin(e["loc"]) for e in entries if e.get("loc"))
+        for request in self.article_requests(await self.fresh(self.candidates(links)), "sitemap"):
+            yield request
 
     def list_request(self, list_url: str, page: int) -> scrapy.Request:
         real = list_url if page == 1 else with_query_param(list_url, self.outlet.page_param, str(page))
@@ -203,7 +263,7 @@ class OutletSpider(scrapy.Spider):
             meta={"newsdesk_kind": "list"},
         )
 
-    def parse_list(self, response: Response, list_url: str, page: int) -> Any:
+    async def parse_list(self, response: Response, list_url: str, page: int) -> Any:
         stats = self.crawler.stats
         stats.inc_value("newsdesk/list_pages")
         links = self.list_links(response)
@@ -211,8 +271,15 @@ class OutletSpider(scrapy.Spider):
             stats.inc_value("newsdesk/list_pages_without_articles")
             logger.warning("list page %s (page %d) has no article links", response.url, page)
             return
-        yield from self.article_requests(links, "list")
+        candidates = self.candidates(links)
+        fresh = await self.fresh(candidates)
+        for request in self.article_requests(fresh, "list"):
+            yield request
         if self.max_articles and self.articles_requested >= self.max_articles:
+            return
+        if candidates and not fresh:
+            # a whole page of stored articles: older pages hold nothing new either
+            stats.inc_value("newsdesk/incremental/paging_stopped")
             return
         if page < self.max_list_pages and self.links_to_page(response, page + 1):
             yield self.list_request(list_url, page + 1)

@@ -17,7 +17,7 @@ from typing import Any, Literal
 from pymongo import ASCENDING, DESCENDING, IndexModel, InsertOne, UpdateOne
 from pymongo.collection import Collection
 from pymongo.database import Database
-from pymongo.errors import BulkWriteError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 COLLECTION = "articles"
 
@@ -25,7 +25,11 @@ NEW = "new"
 UPDATED = "updated"
 UNCHANGED = "unchanged"
 DUPLICATE = "duplicate"  # an earlier copy of a canonical_url that recurs later in the batch
+ALIAS = "alias"  # the same body as a stored article of the outlet: recorded as its alias URL
 ERROR = "error"
+REVISIONS = "article_revisions"
+# Fields kept in article_revisions when a recrawl finds the title or body changed.
+REVISED_FIELDS = ("title", "subtitle", "body", "authors", "modified", "content_hash", "body_hash", "revision", "last_seen")
 
 # Set by the store, never taken from the caller: a document read back with get() and
 # passed to upsert_many again must not move first_seen or try to rewrite _id.
@@ -44,7 +48,10 @@ INDEXES = [
     IndexModel([("first_seen", ASCENDING)]),
     IndexModel([("content_hash", ASCENDING)]),
     IndexModel([("story_id", ASCENDING)], sparse=True),
+    IndexModel([("outlet", ASCENDING), ("body_hash", ASCENDING)]),
+    IndexModel([("aliases", ASCENDING)], sparse=True),
 ]
+REVISION_INDEXES = [IndexModel([("canonical_url", ASCENDING), ("revision", ASCENDING)], unique=True)]
 
 
 @dataclass
@@ -61,6 +68,8 @@ class UpsertResult:
     unchanged: int = 0
     errors: list[str] = field(default_factory=list)
     outcomes: list[str] = field(default_factory=list)
+    revised: int = 0  # of `updated`: title or body changed, previous version kept in article_revisions
+    aliases: int = 0  # documents recorded as alias URLs of a stored article
 
 
 def _check_aware(value: Any, path: str) -> None:
@@ -127,9 +136,11 @@ class ArticleStore:
         self.collection: Collection[dict[str, Any]] = db.get_collection(
             COLLECTION, codec_options=options
         )
+        self.revisions: Collection[dict[str, Any]] = db.get_collection(REVISIONS, codec_options=options)
 
     def ensure_indexes(self) -> list[str]:
         """Create the indexes every query here relies on; safe to call at every start."""
+        self.revisions.create_indexes(REVISION_INDEXES)
         return self.collection.create_indexes(INDEXES)
 
     # -- writes ---------------------------------------------------------------------------
@@ -153,11 +164,17 @@ class ArticleStore:
         if now is None:
             now = datetime.now(timezone.utc)
         _check_aware(now, "now")
+        self._revised = 0
         outcomes: list[str] = [""] * len(docs)
         pending: dict[str, tuple[int, dict[str, Any]]] = {}
+        aliases: list[tuple[int, str, str]] = []
         for position, doc in enumerate(docs):
             fields = _prepare(position, doc)
             url = fields["canonical_url"]
+            target = fields.pop("alias_of", None)
+            if target and target != url:
+                aliases.append((position, url, target))
+                continue
             if url in pending:
                 outcomes[pending[url][0]] = DUPLICATE
             pending[url] = (position, fields)
@@ -170,6 +187,15 @@ class ArticleStore:
         for url, (position, _fields) in pending.items():
             outcomes[position] = ERROR
             errors.append(f"{url}: still conflicting after {_WRITE_ROUNDS} write attempts")
+        if aliases:
+            # after the inserts: an alias may point at an article new in this very batch
+            self.collection.bulk_write(
+                [UpdateOne({"canonical_url": target}, {"$addToSet": {"aliases": url}, "$set": {"last_seen": now}})
+                 for _position, url, target in aliases],
+                ordered=False,
+            )
+            for position, _url, _target in aliases:
+                outcomes[position] = ALIAS
 
         return UpsertResult(
             new=outcomes.count(NEW),
@@ -177,6 +203,8 @@ class ArticleStore:
             unchanged=outcomes.count(UNCHANGED),
             errors=errors,
             outcomes=outcomes,
+            revised=self._revised,
+            aliases=len(aliases),
         )
 
     def _write_round(
@@ -187,18 +215,27 @@ class ArticleStore:
         errors: list[str],
     ) -> dict[str, tuple[int, dict[str, Any]]]:
         """Classify and write `pending`; return the ones that lost an insert race."""
-        stored = self._stored_hashes(list(pending))
+        stored = self._stored_states(list(pending))
+        revised = [
+            url for url, (_p, fields) in pending.items()
+            if url in stored and stored[url].get("content_hash") != fields["content_hash"]
+            and (stored[url].get("body_hash") != fields.get("body_hash") or stored[url].get("title") != fields.get("title"))
+        ]
+        previous = self._previous_versions(revised)
         ops: list[InsertOne[dict[str, Any]] | UpdateOne] = []
         op_urls: list[str] = []
         for url, (position, fields) in pending.items():
             if url not in stored:
                 ops.append(InsertOne({**fields, "first_seen": now, "last_seen": now}))
                 outcomes[position] = NEW
-            elif stored[url] == fields["content_hash"]:
+            elif stored[url].get("content_hash") == fields["content_hash"]:
                 ops.append(UpdateOne({"canonical_url": url}, {"$set": {"last_seen": now}}))
                 outcomes[position] = UNCHANGED
             else:
-                update = {"$set": {**fields, "last_seen": now}, "$setOnInsert": {"first_seen": now}}
+                changes = dict(fields)
+                if url in previous:
+                    changes.update(self._revise(previous[url], fields, now))
+                update = {"$set": {**changes, "last_seen": now}, "$setOnInsert": {"first_seen": now}}
                 ops.append(UpdateOne({"canonical_url": url}, update, upsert=True))
                 outcomes[position] = UPDATED
             op_urls.append(url)
@@ -219,17 +256,67 @@ class ArticleStore:
                 errors.append(f"write concern: {error.get('errmsg')} (code {error.get('code')})")
         return retry
 
+    def _previous_versions(self, urls: Sequence[str]) -> dict[str, dict[str, Any]]:
+        found: dict[str, dict[str, Any]] = {}
+        projection = {"_id": 0, "canonical_url": 1, **{name: 1 for name in REVISED_FIELDS}}
+        for chunk in _chunks(list(urls), _LOOKUP_CHUNK):
+            for doc in self.collection.find({"canonical_url": {"$in": list(chunk)}}, projection):
+                found[doc["canonical_url"]] = doc
+        return found
+
+    def _revise(self, previous: dict[str, Any], fields: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+        """Keep the previous version in article_revisions; return the article's extra changes.
+
+        Revisions are numbered from 0 (the first stored version). A page that printed no
+        수정 time gets `modified` = when the change was seen; a printed one is kept.
+        """
+        number = int(previous.get("revision") or 0)
+        kept = {name: previous.get(name) for name in REVISED_FIELDS if name != "revision"}
+        try:
+            self.revisions.insert_one({"canonical_url": previous["canonical_url"], "revision": number, "replaced_at": now, **kept})
+        except DuplicateKeyError:
+            pass  # a retried write: this version is already kept
+        self._revised += 1
+        changes: dict[str, Any] = {"revision": number + 1}
+        if fields.get("modified") is None or fields.get("modified") == previous.get("modified"):
+            changes["modified"] = now
+            changes["modified_detected"] = True
+        return changes
+
+    def revisions_of(self, canonical_url: str) -> list[dict[str, Any]]:
+        """Earlier versions of an article, oldest first (indexed on canonical_url, revision)."""
+        return list(self.revisions.find({"canonical_url": canonical_url}, {"_id": 0}).sort("revision", ASCENDING))
+
+    def story(self, story_id: str) -> list[dict[str, Any]]:
+        """Every stored copy of a story (indexed on story_id), earliest published first."""
+        projection = {"_id": 0, "outlet": 1, "canonical_url": 1, "title": 1, "published": 1,
+                      "first_seen": 1, "story_similarity": 1, "story_closest": 1, "aliases": 1}
+        docs = list(self.collection.find({"story_id": story_id}, projection))
+        return sorted(docs, key=lambda d: (d.get("published") or d.get("first_seen") or datetime.max.replace(tzinfo=timezone.utc)))
+
+    def find_by_url(self, url: str) -> dict[str, Any] | None:
+        """The article at `url`, as its canonical URL or as one of its aliases (both indexed)."""
+        return self.collection.find_one({"canonical_url": url}) or self.collection.find_one({"aliases": url})
+
+    def signatures_since(self, since: datetime) -> Iterator[dict[str, Any]]:
+        """(canonical_url, minhash, story_id, outlet, body_hash) of articles first seen since
+        `since`: the story index's rebuild, bounded by the indexed first_seen range."""
+        _check_aware(since, "since")
+        projection = {"_id": 0, "canonical_url": 1, "minhash": 1, "story_id": 1, "outlet": 1, "body_hash": 1}
+        yield from self.collection.find({"first_seen": {"$gte": since}}, projection)
+
     # -- reads ----------------------------------------------------------------------------
 
-    def _stored_hashes(self, urls: Sequence[str]) -> dict[str, str | None]:
-        found: dict[str, str | None] = {}
+    def _stored_states(self, urls: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """Hashes and title of stored articles: enough to tell new, unchanged, updated, revised."""
+        found: dict[str, dict[str, Any]] = {}
         for chunk in _chunks(urls, _LOOKUP_CHUNK):
             cursor = self.collection.find(
                 {"canonical_url": {"$in": list(chunk)}},
-                {"_id": 0, "canonical_url": 1, "content_hash": 1},
+                {"_id": 0, "canonical_url": 1, "content_hash": 1, "body_hash": 1, "title": 1},
             )
             for doc in cursor:
-                found[doc["canonical_url"]] = doc.get("content_hash")
+                found[doc["canonical_url"]] = doc
         return found
 
     def known_urls(self, canonical_urls: Iterable[str]) -> dict[str, datetime | None]:
@@ -241,12 +328,15 @@ class ArticleStore:
         urls = list(dict.fromkeys(canonical_urls))
         found: dict[str, datetime | None] = {}
         for chunk in _chunks(urls, _LOOKUP_CHUNK):
+            wanted = set(chunk)
             cursor = self.collection.find(
-                {"canonical_url": {"$in": list(chunk)}},
-                {"_id": 0, "canonical_url": 1, "published": 1},
+                {"$or": [{"canonical_url": {"$in": list(chunk)}}, {"aliases": {"$in": list(chunk)}}]},
+                {"_id": 0, "canonical_url": 1, "published": 1, "aliases": 1},
             )
             for doc in cursor:
-                found[doc["canonical_url"]] = doc.get("published")
+                for url in [doc["canonical_url"], *(doc.get("aliases") or [])]:
+                    if url in wanted:
+                        found[url] = doc.get("published")
         return found
 
     def get(self, canonical_url: str) -> dict[str, Any] | None:

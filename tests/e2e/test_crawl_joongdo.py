@@ -71,7 +71,15 @@ def test_crawl_twice_stores_every_article_once(crawl_env, tmp_path):
         assert "/robots.txt" in site.requests
         assert not any(p.startswith("/main/view.php") for p in site.requests)
 
+        # second crawl (the CLI): incremental, so stored articles are not fetched again
+        before = len(site.requests)
         second = run([sys.executable, "-m", "crawler.cli", "crawl", "joongdo", "--base-url", site.base_url], env)
+        second_requests = site.requests[before:]
+        # third crawl with incremental off: every article refetched, nothing doubled
+        third_stats_file = tmp_path / "third.stats.json"
+        run([sys.executable, "-m", "scrapy", "crawl", "joongdo", "-a", f"base_url={site.base_url}",
+             "-s", "NEWSDESK_INCREMENTAL=False", "-s", f"NEWSDESK_STATS_FILE={third_stats_file}"], env)
+        third_stats = json.loads(third_stats_file.read_text(encoding="utf-8"))
         second_docs = {d["canonical_url"]: d for d in db.articles.find({"outlet": "joongdo"})}
 
     assert first_stats["finish_reason"] == "finished"
@@ -89,9 +97,14 @@ def test_crawl_twice_stores_every_article_once(crawl_env, tmp_path):
         assert doc["first_seen"] == doc["last_seen"]
         assert doc["content_hash"]
 
-    # second crawl: nothing new, nothing duplicated, first_seen kept, last_seen moved
+    # second crawl: no article page fetched again (published long ago, outside the revisit
+    # window); list paging stopped at the first page of known articles
+    assert not any("view.php" in path for path in second_requests), second_requests
+    assert len(second_requests) <= 0.5 * first_stats["downloader/request_count"]
+    # third crawl (incremental off): nothing new, nothing duplicated, first_seen kept, last_seen moved
+    assert third_stats.get("newsdesk/articles/unchanged") == len(expected)
+    assert "newsdesk/articles/new" not in third_stats
     assert db.articles.count_documents({"outlet": "joongdo"}) == len(expected)
-    assert "unchanged" in second.stdout
     for url, doc in second_docs.items():
         assert doc["_id"] == first_docs[url]["_id"]
         assert doc["first_seen"] == first_docs[url]["first_seen"]
@@ -105,3 +118,4 @@ def test_crawl_twice_stores_every_article_once(crawl_env, tmp_path):
     joongdo = next(o for o in json.loads(listing.stdout) if o["name"] == "joongdo")
     assert joongdo["last_crawl"]["finish_reason"] == "finished"
     assert joongdo["last_crawl"]["new"] == 0 and joongdo["last_crawl"]["errors"] == 0
+    assert "unchanged" in second.stdout  # the summary table

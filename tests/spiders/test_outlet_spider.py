@@ -15,8 +15,18 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "joongdo"
 BASE = "http://127.0.0.1:8999"
 
 
+def collect(agen) -> list:
+    """Run an async callback to completion outside a reactor (no store lookups here)."""
+    import asyncio
+
+    async def drain():
+        return [x async for x in agen]
+
+    return asyncio.run(drain())
+
+
 def spider(settings: dict | None = None, **kwargs) -> OutletSpider:
-    crawler = get_crawler(JoongdoSpider, settings_dict={"NEWSDESK_MAX_LIST_PAGES": 3, **(settings or {})})
+    crawler = get_crawler(JoongdoSpider, settings_dict={"NEWSDESK_MAX_LIST_PAGES": 3, "NEWSDESK_INCREMENTAL": False, **(settings or {})})
     crawler.stats.open_spider()
     return JoongdoSpider.from_crawler(crawler, **kwargs)
 
@@ -27,7 +37,7 @@ def list_response(name: str, url: str) -> HtmlResponse:
 
 
 def requests_from(sp: OutletSpider, name: str, url: str, page: int = 1) -> list[Request]:
-    return list(sp.parse_list(list_response(name, url), list_url=url, page=page))
+    return collect(sp.parse_list(list_response(name, url), list_url=url, page=page))
 
 
 def test_list_page_yields_canonical_article_requests_once_and_next_page():
@@ -60,7 +70,7 @@ def test_base_url_fetches_locally_but_keeps_real_urls():
     sp = spider(base_url="HTTP://127.0.0.1:8999/")  # case and a bare slash are fine
     local = f"{BASE}/web/section.php?ncid=N01"
     # when crawling a copy, responses come from the local host
-    reqs = list(sp.parse_list(list_response("list_N01.html", local), list_url="https://www.joongdo.co.kr/web/section.php?ncid=N01", page=1))
+    reqs = collect(sp.parse_list(list_response("list_N01.html", local), list_url="https://www.joongdo.co.kr/web/section.php?ncid=N01", page=1))
     article = next(r for r in reqs if r.meta["newsdesk_kind"] == "article")
     assert article.url.startswith(BASE + "/web/view.php?key=")
     assert article.cb_kwargs["article_url"].startswith("https://www.joongdo.co.kr/web/view.php?key=")
@@ -88,7 +98,7 @@ def test_empty_list_page_is_counted_not_fatal():
     sp = spider()
     url = "https://www.joongdo.co.kr/web/section.php?ncid=N01"
     resp = HtmlResponse(url, body=b"<html><body>maintenance</body></html>", encoding="utf-8")
-    assert list(sp.parse_list(resp, list_url=url, page=1)) == []
+    assert collect(sp.parse_list(resp, list_url=url, page=1)) == []
     assert sp.crawler.stats.get_value("newsdesk/list_pages_without_articles") == 1
 
 
@@ -153,7 +163,7 @@ def article_urls(requests) -> list[str]:
 
 def test_rss_gives_own_article_links_newest_first_canonical():
     sp = spider()
-    reqs = list(sp.parse_feed(xml_response("https://www.joongdo.co.kr/rss.xml", RSS)))
+    reqs = collect(sp.parse_feed(xml_response("https://www.joongdo.co.kr/rss.xml", RSS)))
     assert article_urls(reqs) == [
         "https://www.joongdo.co.kr/web/view.php?key=20240301010000003",
         "https://www.joongdo.co.kr/web/view.php?key=20240201010000002",
@@ -163,29 +173,64 @@ def test_rss_gives_own_article_links_newest_first_canonical():
 
 
 def test_atom_feed_with_naive_dates_is_read_as_kst():
-    reqs = list(spider().parse_feed(xml_response("https://www.joongdo.co.kr/atom.xml", ATOM)))
+    reqs = collect(spider().parse_feed(xml_response("https://www.joongdo.co.kr/atom.xml", ATOM)))
     assert article_urls(reqs)[0].endswith("key=20240301010000003")
 
 
 def test_sitemap_index_follows_newest_children_within_the_limit():
     sp = spider({"NEWSDESK_MAX_SITEMAPS": 2})
-    reqs = list(sp.parse_sitemap(xml_response("https://www.joongdo.co.kr/sitemap.xml", SITEMAP_INDEX), depth=0))
+    reqs = collect(sp.parse_sitemap(xml_response("https://www.joongdo.co.kr/sitemap.xml", SITEMAP_INDEX), depth=0))
     assert [r.url for r in reqs] == ["https://www.joongdo.co.kr/sitemap/2024-03.xml", "https://www.joongdo.co.kr/sitemap/2024-02.xml"]
-    assert list(sp.parse_sitemap(xml_response("https://www.joongdo.co.kr/sitemap.xml", SITEMAP_INDEX), depth=1)) == []
+    assert collect(sp.parse_sitemap(xml_response("https://www.joongdo.co.kr/sitemap.xml", SITEMAP_INDEX), depth=1)) == []
 
 
 def test_sitemap_urlset_newest_first_and_garbage_counted():
     sp = spider()
-    reqs = list(sp.parse_sitemap(xml_response("https://www.joongdo.co.kr/sitemap/2024-03.xml", URLSET), depth=1))
+    reqs = collect(sp.parse_sitemap(xml_response("https://www.joongdo.co.kr/sitemap/2024-03.xml", URLSET), depth=1))
     assert article_urls(reqs) == [
         "https://www.joongdo.co.kr/web/view.php?key=20240302010000004",
         "https://www.joongdo.co.kr/web/view.php?key=20240301010000003",
     ]
-    assert list(sp.parse_sitemap(xml_response("https://www.joongdo.co.kr/s.xml", b"not xml at all"), depth=0)) == []
+    assert collect(sp.parse_sitemap(xml_response("https://www.joongdo.co.kr/s.xml", b"not xml at all"), depth=0)) == []
     assert sp.crawler.stats.get_value("newsdesk/sitemaps_unreadable") == 1
 
 
 def test_empty_feed_is_counted():
     sp = spider()
-    assert list(sp.parse_feed(xml_response("https://www.joongdo.co.kr/rss.xml", b"<rss><channel></channel></rss>"))) == []
+    assert collect(sp.parse_feed(xml_response("https://www.joongdo.co.kr/rss.xml", b"<rss><channel></channel></rss>"))) == []
     assert sp.crawler.stats.get_value("newsdesk/feeds_without_items") == 1
+
+
+def incremental_spider(known: dict, **settings) -> OutletSpider:
+    sp = spider({"NEWSDESK_INCREMENTAL": True, **settings})
+
+    async def fake_known(urls):
+        return {u: known[u] for u in urls if u in known}
+
+    sp.known_urls = fake_known
+    return sp
+
+
+def test_stored_articles_are_skipped_and_paging_stops_at_a_known_page():
+    from datetime import datetime, timedelta, timezone
+
+    url = "https://www.joongdo.co.kr/web/section.php?ncid=N01"
+    old = datetime(2024, 3, 12, tzinfo=timezone.utc)
+    recent = datetime.now(timezone.utc) - timedelta(hours=3)
+    known = {
+        "https://www.joongdo.co.kr/web/view.php?key=20250114010004127": recent,  # within 48 h: revisited
+        "https://www.joongdo.co.kr/web/view.php?key=20240905010002281": old,
+        "https://www.joongdo.co.kr/web/view.php?key=20240312010003418": old,
+    }
+    sp = incremental_spider(known)
+    reqs = requests_from(sp, "list_N01.html", url)
+    assert article_urls(reqs) == ["https://www.joongdo.co.kr/web/view.php?key=20250114010004127"]
+    assert [r for r in reqs if r.meta["newsdesk_kind"] == "list"]  # one article was fetched: keep paging
+    stats = sp.crawler.stats
+    assert stats.get_value("newsdesk/incremental/skipped_known") == 2
+    assert stats.get_value("newsdesk/incremental/revisits") == 1
+
+    all_old = incremental_spider({u: old for u in known})
+    reqs = requests_from(all_old, "list_N01.html", url)
+    assert reqs == []  # nothing new on page 1: page 2 is not requested
+    assert all_old.crawler.stats.get_value("newsdesk/incremental/paging_stopped") == 1

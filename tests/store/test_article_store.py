@@ -165,14 +165,14 @@ def test_concurrent_insert_is_retried_not_lost(
 ) -> None:
     """Another writer inserts the article between our read and our write."""
     store.upsert_many([article(1)], now=T0)
-    real = store._stored_hashes
+    real = store._stored_states
     reads: list[int] = []
 
     def stale_first_read(urls: Any) -> dict[str, str | None]:
         reads.append(len(urls))
         return {} if len(reads) == 1 else real(urls)
 
-    monkeypatch.setattr(store, "_stored_hashes", stale_first_read)
+    monkeypatch.setattr(store, "_stored_states", stale_first_read)
     result = store.upsert_many([article(1, body=body), article(2)], now=T1)
     assert result.errors == []
     assert result.outcomes == [outcome, "new"]
