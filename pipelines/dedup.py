@@ -14,7 +14,6 @@ take microseconds, signatures about a millisecond. Counts: newsdesk/dedup/*.
 from __future__ import annotations
 
 import logging
-import os
 import time
 import tracemalloc
 from datetime import datetime, timedelta, timezone
@@ -27,7 +26,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import threads
 
 from crawler.dedup.stories import DEFAULT_THRESHOLD, StoryIndex, signature, to_bytes
-from crawler.store import ArticleStore, database_name, get_client, resolve_uri
+from crawler.store import ArticleStore, database_name, get_client, resolve_uri, store_env
 
 logger = logging.getLogger(__name__)
 
@@ -45,11 +44,7 @@ class DedupPipeline:
     def from_crawler(cls, crawler: Crawler) -> "DedupPipeline":
         if not crawler.settings.getbool("NEWSDESK_DEDUP_ENABLED", True):
             raise NotConfigured("NEWSDESK_DEDUP_ENABLED is off")
-        env = dict(os.environ)
-        for name in ("MONGO_URI", "NEWSDESK_DB", "NEWSDESK_DATA_DIR"):
-            if crawler.settings.get(name):
-                env[name] = str(crawler.settings.get(name))
-        return cls(crawler, env)
+        return cls(crawler, store_env(crawler.settings))
 
     async def open_spider(self) -> None:
         loaded, seconds, peak = await maybe_deferred_to_future(threads.deferToThread(self._rebuild))

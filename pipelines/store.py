@@ -29,7 +29,7 @@ from twisted.internet import defer, reactor, task, threads
 from twisted.python.threadpool import ThreadPool
 
 from crawler.jsonutil import dumps_line
-from crawler.store import ArticleStore, UpsertResult, data_dir, database_name, get_client, mask_uri, resolve_uri
+from crawler.store import ArticleStore, UpsertResult, data_dir, database_name, get_client, mask_uri, resolve_uri, store_env
 
 logger = logging.getLogger(__name__)
 
@@ -73,11 +73,7 @@ class MongoStorePipeline:
     def from_crawler(cls, crawler: Crawler) -> "MongoStorePipeline":
         if not crawler.settings.getbool("NEWSDESK_STORE_ENABLED", True):
             raise NotConfigured("NEWSDESK_STORE_ENABLED is off")
-        env = dict(os.environ)
-        for name in ("MONGO_URI", "NEWSDESK_DB", "NEWSDESK_DATA_DIR"):
-            if crawler.settings.get(name):
-                env[name] = str(crawler.settings.get(name))
-        return cls(crawler, env)
+        return cls(crawler, store_env(crawler.settings))
 
     def _in_thread(self, func: Any, *args: Any) -> defer.Deferred:
         return threads.deferToThreadPool(reactor, self._pool, func, *args)

@@ -18,7 +18,6 @@ documents look the same as from a live crawl.
 from __future__ import annotations
 
 import logging
-import os
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any, AsyncIterator, Iterable
@@ -169,12 +168,9 @@ class OutletSpider(scrapy.Spider):
         return await maybe_deferred_to_future(threads.deferToThread(self._store.known_urls, canonicals))
 
     def _open_store(self) -> Any:
-        from crawler.store import ArticleStore, database_name, get_client, resolve_uri
+        from crawler.store import ArticleStore, database_name, get_client, resolve_uri, store_env
 
-        env = dict(os.environ)
-        for name in ("MONGO_URI", "NEWSDESK_DB", "NEWSDESK_DATA_DIR"):
-            if self.settings.get(name):
-                env[name] = str(self.settings.get(name))
+        env = store_env(self.settings)
         self._client = get_client(resolve_uri(env))
         return ArticleStore(self._client[database_name(env)])
 

@@ -5,7 +5,7 @@ pipeline does.
 """
 
 from crawler.store.articles import ArticleStore, UpsertResult
-from crawler.store.connection import database_name, get_client, resolve_uri
+from crawler.store.connection import database_name, get_client, resolve_uri, store_env
 from crawler.store.embedded import EmbeddedServer, EmbeddedServerError, data_dir
 from crawler.store.uri import mask_uri
 
@@ -19,4 +19,5 @@ __all__ = [
     "get_client",
     "mask_uri",
     "resolve_uri",
+    "store_env",
 ]

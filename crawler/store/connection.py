@@ -79,3 +79,20 @@ def get_client(uri: str, **kwargs: Any) -> MongoClient[dict[str, Any]]:
     }
     options.update(kwargs)
     return MongoClient(uri, **options)
+
+
+STORE_SETTINGS = ("MONGO_URI", "NEWSDESK_DB", "NEWSDESK_DATA_DIR")
+
+
+def store_env(settings: Any, env: Mapping[str, str] = os.environ) -> dict[str, str]:
+    """The environment with Scrapy settings of the same names on top (`-s MONGO_URI=...`).
+
+    Every crawl component that opens the store (spider lookups, dedup index, store
+    pipeline) resolves the database from this, so they always agree on which one it is.
+    """
+    merged = dict(env)
+    for name in STORE_SETTINGS:
+        value = settings.get(name) if settings is not None else None
+        if value:
+            merged[name] = str(value)
+    return merged
