@@ -53,8 +53,10 @@ class Article:
     body_hash: str | None = None  # the body alone, whitespace-free (exact duplicates)
     content_hash: str | None = None  # every content field (the store rewrites on change)
     story_id: str | None = None  # shared by every copy of one story across outlets (dedup)
-    story_similarity: float | None = None  # estimated Jaccard with the closest earlier copy
+    story_similarity: float | None = None  # estimated containment in the closest earlier copy
     story_closest: str | None = None  # canonical URL of that closest earlier copy
     minhash: bytes | None = None  # the story signature, kept so the index can be rebuilt
+    story_shingles: int | None = None  # shingle count of the story text (containment estimate)
+    story_numbers: list[str] = field(default_factory=list)  # numbers the story prints
     alias_of: str | None = None  # same body as this stored article of the outlet: an alias URL
     extra: dict[str, Any] = field(default_factory=dict)

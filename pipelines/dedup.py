@@ -3,8 +3,9 @@
 - Exact: the same body (body_hash) at a second URL of the same outlet is the same article:
   the item is marked `alias_of` the stored one, and the store records the URL as an alias
   instead of storing the article twice.
-- Near: the story signature (MinHash of the story text) is looked up in the StoryIndex;
-  the item gets the story_id of the closest earlier copy above the threshold, or a new one.
+- Near: the story signature (MinHash of the story text, its size, its numbers) is looked
+  up in the StoryIndex; the item gets the story_id of the closest earlier copy that passes
+  the containment and numbers tests, or a new one.
 
 The index is rebuilt from Mongo at spider open (articles first seen in the last
 NEWSDESK_STORY_WINDOW_DAYS, an indexed range scan) on a thread; lookups are in-memory and
@@ -36,7 +37,7 @@ class DedupPipeline:
         self.stats = crawler.stats
         self.env = env
         settings = crawler.settings
-        self.window = timedelta(days=settings.getfloat("NEWSDESK_STORY_WINDOW_DAYS", 14))
+        self.window = timedelta(days=settings.getfloat("NEWSDESK_STORY_WINDOW_DAYS", 7))
         self.index = StoryIndex(threshold=settings.getfloat("NEWSDESK_STORY_THRESHOLD", DEFAULT_THRESHOLD))
         self.exact: dict[tuple[str, str], str] = {}  # (outlet, body_hash) -> canonical_url
 
@@ -79,12 +80,14 @@ class DedupPipeline:
                 adapter["alias_of"] = known
                 self.stats.inc_value("newsdesk/dedup/exact_alias")
                 return item
-        minhash = signature(adapter.get("body") or "")
-        if minhash is None:
+        sig = signature(adapter.get("body") or "")
+        if sig is None:
             self.stats.inc_value("newsdesk/dedup/too_short")
             return item
-        match = self.index.assign(url, minhash)
-        adapter["minhash"] = to_bytes(minhash)
+        match = self.index.assign(url, sig)
+        adapter["minhash"] = to_bytes(sig.minhash)
+        adapter["story_shingles"] = sig.size
+        adapter["story_numbers"] = sorted(sig.numbers)
         adapter["story_id"] = match.story_id
         adapter["story_similarity"] = match.similarity
         adapter["story_closest"] = match.closest_url

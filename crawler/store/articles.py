@@ -302,7 +302,8 @@ class ArticleStore:
         """(canonical_url, minhash, story_id, outlet, body_hash) of articles first seen since
         `since`: the story index's rebuild, bounded by the indexed first_seen range."""
         _check_aware(since, "since")
-        projection = {"_id": 0, "canonical_url": 1, "minhash": 1, "story_id": 1, "outlet": 1, "body_hash": 1}
+        projection = {"_id": 0, "canonical_url": 1, "minhash": 1, "story_id": 1, "outlet": 1, "body_hash": 1,
+                      "story_shingles": 1, "story_numbers": 1}
         yield from self.collection.find({"first_seen": {"$gte": since}}, projection)
 
     # -- reads ----------------------------------------------------------------------------
