@@ -71,7 +71,7 @@ NEWSDESK_STORE_MAX_PENDING = 4  # batches waiting for the writer before items wa
 
 # Dedup: story clusters over articles first seen in the last N days (bounds the index)
 NEWSDESK_STORY_WINDOW_DAYS = 7  # index memory grows ~11 MB per 1,000 articles (bench/dedup_bench.py)
-NEWSDESK_STORY_THRESHOLD = 0.72  # estimated containment of story shingles; chosen in bench/dedup_bench.py
+NEWSDESK_STORY_THRESHOLD = 0.70  # estimated containment of story shingles; chosen in bench/dedup_bench.py
 
 # Incremental crawls: stored articles are not fetched again, except within this many hours
 # after publication, when corrections are likely

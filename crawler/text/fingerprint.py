@@ -26,8 +26,14 @@ def story_text(body: str) -> str:
     paragraphs = [p.strip() for p in (body or "").split("\n") if p.strip()]
     if paragraphs:
         paragraphs[0], _ = strip_wire_lead(paragraphs[0])
-    paragraphs = [p for p in paragraphs if not is_byline_line(p) and not is_copyright_line(p)]
-    text = _EMAIL.sub(" ", " ".join(paragraphs))
+    # credits and copyright lines sit at the ends; the strict byline parser is the costly
+    # part of this function, so only the edges are checked
+    edge = set(range(min(2, len(paragraphs)))) | set(range(max(0, len(paragraphs) - 4), len(paragraphs)))
+    paragraphs = [p for i, p in enumerate(paragraphs)
+                  if i not in edge or not (is_byline_line(p) or is_copyright_line(p))]
+    text = " ".join(paragraphs)
+    if "@" in text:
+        text = _EMAIL.sub(" ", text)
     text = _THOUSANDS.sub("", text)
     text = _KOREAN_THOUSANDS.sub(r"\1\2", text)
     return _NOT_WORD.sub("", text).lower()
@@ -37,7 +43,8 @@ def shingles(text: str, size: int = SHINGLE) -> set[bytes]:
     """Distinct character `size`-grams as UTF-8 bytes (what MinHash hashes)."""
     if len(text) < size:
         return {text.encode("utf-8")} if text else set()
-    return {text[i : i + size].encode("utf-8") for i in range(len(text) - size + 1)}
+    grams = {text[i : i + size] for i in range(len(text) - size + 1)}  # dedupe before encoding
+    return {gram.encode("utf-8") for gram in grams}
 
 
 def jaccard(a: set[bytes], b: set[bytes]) -> float:
