@@ -39,12 +39,16 @@ class DedupPipeline:
         settings = crawler.settings
         self.window = timedelta(days=settings.getfloat("NEWSDESK_STORY_WINDOW_DAYS", 7))
         self.index = StoryIndex(threshold=settings.getfloat("NEWSDESK_STORY_THRESHOLD", DEFAULT_THRESHOLD))
-        self.exact: dict[tuple[str, str], str] = {}  # (outlet, body_hash) -> canonical_url
+        # (outlet, body_hash, title without spaces) -> canonical_url: a boilerplate body under
+        # two different titles is two articles, not one
+        self.exact: dict[tuple[str, str, str], str] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "DedupPipeline":
         if not crawler.settings.getbool("NEWSDESK_DEDUP_ENABLED", True):
             raise NotConfigured("NEWSDESK_DEDUP_ENABLED is off")
+        if not crawler.settings.getbool("NEWSDESK_STORE_ENABLED", True):
+            raise NotConfigured("no store: nothing to compare stories with")
         return cls(crawler, store_env(crawler.settings))
 
     async def open_spider(self) -> None:
@@ -56,26 +60,33 @@ class DedupPipeline:
 
     def _rebuild(self) -> tuple[int, float, int]:
         started = time.perf_counter()
-        tracemalloc.start()
-        client = get_client(resolve_uri(self.env))
+        trace = not tracemalloc.is_tracing()  # never switch off tracing someone else started
+        if trace:
+            tracemalloc.start()
         try:
-            store = ArticleStore(client[database_name(self.env)])
-            rows = list(store.signatures_since(datetime.now(timezone.utc) - self.window))
+            client = get_client(resolve_uri(self.env))
+            try:
+                store = ArticleStore(client[database_name(self.env)])
+                rows = list(store.signatures_since(datetime.now(timezone.utc) - self.window))
+            finally:
+                client.close()
+            for row in rows:
+                if row.get("body_hash") and row.get("outlet"):
+                    self.exact.setdefault((row["outlet"], row["body_hash"], _key(row.get("title"))), row["canonical_url"])
+            loaded = self.index.load(rows)
+            peak = tracemalloc.get_traced_memory()[1] if trace else 0
         finally:
-            client.close()
-        for row in rows:
-            if row.get("body_hash") and row.get("outlet"):
-                self.exact.setdefault((row["outlet"], row["body_hash"]), row["canonical_url"])
-        loaded = self.index.load(rows)
-        _, peak = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
+            if trace:
+                tracemalloc.stop()
+        if self.index.skipped:
+            self.stats.set_value("newsdesk/dedup/index_unreadable", self.index.skipped)
         return loaded, time.perf_counter() - started, peak
 
     def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)
         url, outlet, body_hash = adapter.get("canonical_url"), adapter.get("outlet"), adapter.get("body_hash")
         if body_hash and outlet:
-            known = self.exact.setdefault((outlet, body_hash), url)
+            known = self.exact.setdefault((outlet, body_hash, _key(adapter.get("title"))), url)
             if known != url:
                 adapter["alias_of"] = known
                 self.stats.inc_value("newsdesk/dedup/exact_alias")
@@ -83,6 +94,11 @@ class DedupPipeline:
         sig = signature(adapter.get("body") or "")
         if sig is None:
             self.stats.inc_value("newsdesk/dedup/too_short")
+            return item
+        if url in self.index.stories:
+            # a recrawl keeps its story: the stored story fields stay (the store leaves None alone)
+            adapter["story_id"] = self.index.stories[url]
+            self.stats.inc_value("newsdesk/dedup/known_story")
             return item
         match = self.index.assign(url, sig)
         adapter["minhash"] = to_bytes(sig.minhash)
@@ -93,3 +109,7 @@ class DedupPipeline:
         adapter["story_closest"] = match.closest_url
         self.stats.inc_value("newsdesk/dedup/joined_story" if match.similarity is not None else "newsdesk/dedup/new_story")
         return item
+
+
+def _key(title: Any) -> str:
+    return "".join(str(title or "").split())

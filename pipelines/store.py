@@ -25,7 +25,7 @@ from pymongo.errors import PyMongoError
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import maybe_deferred_to_future
-from twisted.internet import defer, reactor, task, threads
+from twisted.internet import defer, task, threads
 from twisted.python.threadpool import ThreadPool
 
 from crawler.jsonutil import dumps_line
@@ -76,6 +76,8 @@ class MongoStorePipeline:
         return cls(crawler, store_env(crawler.settings))
 
     def _in_thread(self, func: Any, *args: Any) -> defer.Deferred:
+        from twisted.internet import reactor  # imported late: Scrapy installs its reactor first
+
         return threads.deferToThreadPool(reactor, self._pool, func, *args)
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -140,16 +142,16 @@ class MongoStorePipeline:
             for doc in batch:
                 try:
                     single = self.store.upsert_many([doc], now=now)
-                except ValueError as exc:
-                    outcome.problems.append(str(exc))
+                except Exception as exc:  # noqa: BLE001 - refused or failed: kept, never lost
+                    outcome.problems.append(f"{type(exc).__name__}: {exc}")
                     refused.append(doc)
                     continue
                 _merge(outcome.result, single)
             if refused:
                 self._dead_letter(outcome, refused)
             return outcome
-        except PyMongoError as exc:
-            outcome.problems.append(f"database error: {exc}")
+        except Exception as exc:  # noqa: BLE001 - database down, unencodable document, ...: kept
+            outcome.problems.append(f"{'database error' if isinstance(exc, PyMongoError) else type(exc).__name__}: {exc}")
             self._dead_letter(outcome, batch)
             return outcome
         failed = [batch[i] for i, o in enumerate(outcome.result.outcomes) if o == "error"]
@@ -179,6 +181,9 @@ class MongoStorePipeline:
                 count = getattr(result, name)
                 if count:
                     self.stats.inc_value(f"newsdesk/articles/{name}", count)
+            for name, count in (("aliases", result.aliases), ("revised", result.revised)):
+                if count:
+                    self.stats.inc_value(f"newsdesk/articles/{name}", count)
             duplicates = result.outcomes.count("duplicate")
             if duplicates:
                 # the same canonical URL twice in one batch: stored once, the earlier copy counted here
@@ -206,3 +211,5 @@ def _merge(total: UpsertResult, part: UpsertResult) -> None:
     total.unchanged += part.unchanged
     total.errors.extend(part.errors)
     total.outcomes.extend(part.outcomes)
+    total.revised += part.revised
+    total.aliases += part.aliases

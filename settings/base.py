@@ -77,6 +77,7 @@ NEWSDESK_STORY_THRESHOLD = 0.70  # estimated containment of story shingles; chos
 # after publication, when corrections are likely
 NEWSDESK_INCREMENTAL = True
 NEWSDESK_REVISIT_HOURS = 48
+NEWSDESK_REVISIT_EVERY_HOURS = 6  # within the window, an article is refetched at most this often
 
 # Navigation
 NEWSDESK_MAX_LIST_PAGES = 3  # pages per list/section entry point, newest first

@@ -32,7 +32,7 @@ from typing import Any, Iterable
 import numpy as np
 from datasketch import MinHash, MinHashLSH
 
-from crawler.text.fingerprint import shingles, story_text
+from crawler.text.fingerprint import shingles, squash, story_clean
 
 NUM_PERM = 64
 SCHEME = "affine32"  # datasketch 2.x: 32-bit values, one multiply-add per permutation
@@ -74,17 +74,19 @@ class StorySignature:
 
 def signature(body: str, num_perm: int = NUM_PERM) -> StorySignature | None:
     """The body's story signature, or None when the body is too short to tell."""
-    text = story_text(body)
+    clean = story_clean(body)
+    text = squash(clean)
     if len(text) < MIN_STORY_CHARS:
         return None
     grams = shingles(text)
     minhash = MinHash(num_perm=num_perm, hashfunc=zlib.crc32, permutations=_permutations(num_perm), scheme=SCHEME)
     minhash.update_batch(list(grams))
-    return StorySignature(minhash, len(grams), frozenset(numbers_of(body)))
+    return StorySignature(minhash, len(grams), frozenset(numbers_of(clean)))
 
 
 def numbers_of(body: str) -> list[str]:
-    """The numbers a text prints, in order, without repeats (at most MAX_NUMBERS)."""
+    """The numbers a text prints, in order, without repeats (at most MAX_NUMBERS). Given the
+    cleaned story text, so bylines, e-mails and 1천300만-style figures agree across reprints."""
     return list(dict.fromkeys(n.replace(",", "") for n in _NUMBER.findall(body or "")))[:MAX_NUMBERS]
 
 
@@ -122,6 +124,7 @@ class StoryIndex:
         self.lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=num_perm)
         self.signatures: dict[str, StorySignature] = {}
         self.stories: dict[str, str] = {}
+        self.skipped = 0  # stored signatures that could not be read
 
     def __len__(self) -> int:
         return len(self.signatures)
@@ -140,10 +143,15 @@ class StoryIndex:
         count = 0
         for row in rows:
             data = row.get("minhash")
-            if not data or not row.get("story_id"):
+            if not isinstance(data, (bytes, bytearray)) or not row.get("story_id"):
+                self.skipped += 1 if data else 0
                 continue
-            sig = StorySignature(from_bytes(bytes(data), self.num_perm), int(row.get("story_shingles") or 0),
-                                 frozenset(row.get("story_numbers") or ()))
+            try:
+                sig = StorySignature(from_bytes(bytes(data), self.num_perm), int(row.get("story_shingles") or 0),
+                                     frozenset(row.get("story_numbers") or ()))
+            except (ValueError, TypeError):  # a damaged signature costs one article its story, not the crawl
+                self.skipped += 1
+                continue
             self.add(row["canonical_url"], sig, row["story_id"])
             count += 1
         return count

@@ -28,7 +28,9 @@ from scrapy.http import Response
 
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.sitemap import Sitemap
-from twisted.internet import threads
+from twisted.internet import defer, threads
+from twisted.python.failure import Failure
+from twisted.python.threadpool import ThreadPool
 
 from crawler.outlets import OutletSpec, get_outlet
 from crawler.text.dates import KST, parse_iso_datetime
@@ -64,8 +66,10 @@ class OutletSpider(scrapy.Spider):
         self._max_list_pages_arg = _positive_int_or_none(max_list_pages, "max_list_pages")
         self.articles_requested = 0
         self._requested: set[str] = set()
-        self._store: Any = None
+        self._store_d: defer.Deferred | None = None
         self._client: Any = None
+        # store lookups get a thread of their own: the reactor's pool also serves DNS
+        self._pool = ThreadPool(minthreads=0, maxthreads=1, name=f"newsdesk-lookup-{self.outlet.name}")
         # Offsite filtering (also of redirects): the outlet's hosts, and the local copy if any.
         self.allowed_domains = list(self.outlet.domains) + (
             [urlsplit(self.base_url).hostname or ""] if self.base_url else []
@@ -132,40 +136,70 @@ class OutletSpider(scrapy.Spider):
     def candidates(self, links: Iterable[str]) -> list[str]:
         """Canonical URLs of the article links among `links` (absolute, as found), in order,
         without the ones this crawl already requested."""
-        found: list[str] = []
+        found: dict[str, None] = {}
         for link in links:
             real = self.real_url(link)
             if not self.outlet.owns(real) or not self.outlet.is_article_url(real):
                 continue
             canonical = self.outlet.canonicalize(real)
-            if canonical not in found and canonical not in self._requested:
-                found.append(canonical)
-        return found
+            if canonical not in self._requested:
+                found.setdefault(canonical, None)
+        return list(found)
 
     async def fresh(self, canonicals: list[str]) -> list[str]:
         """The candidates worth fetching: not stored yet, or published within the revisit
-        window (corrections are likely then). One batched store lookup per page."""
+        window (corrections are likely then) and not fetched in the last
+        NEWSDESK_REVISIT_EVERY_HOURS. One batched store lookup per page; if the store cannot
+        answer, everything counts as fresh (fetching twice is better than missing articles)."""
         if not canonicals or not self.incremental:
             return canonicals
-        known = await self.known_urls(canonicals)
+        try:
+            known = await self.known_states(canonicals)
+        except Exception as exc:  # noqa: BLE001 - a store outage must not drop a page of links
+            self.crawler.stats.inc_value("newsdesk/incremental/lookup_errors")
+            logger.warning("store lookup failed (%s); fetching every article of this page", exc)
+            return canonicals
         window = timedelta(hours=self.settings.getfloat("NEWSDESK_REVISIT_HOURS", 48))
+        every = timedelta(hours=self.settings.getfloat("NEWSDESK_REVISIT_EVERY_HOURS", 6))
         now = datetime.now(timezone.utc)
         keep: list[str] = []
         for url in canonicals:
-            if url not in known:
+            state = known.get(url)
+            if state is None:
                 keep.append(url)
-            elif known[url] is not None and now - known[url] <= window:
+                continue
+            published, last_seen = state.get("published"), state.get("last_seen")
+            recent = published is not None and now - published <= window
+            due = last_seen is None or now - last_seen >= every
+            if recent and due:
                 self.crawler.stats.inc_value("newsdesk/incremental/revisits")
                 keep.append(url)
             else:
                 self.crawler.stats.inc_value("newsdesk/incremental/skipped_known")
         return keep
 
-    async def known_urls(self, canonicals: list[str]) -> dict[str, datetime | None]:
-        """canonical URL -> published for the stored ones (canonical or alias), off the reactor."""
-        if self._store is None:
-            self._store = await maybe_deferred_to_future(threads.deferToThread(self._open_store))
-        return await maybe_deferred_to_future(threads.deferToThread(self._store.known_urls, canonicals))
+    async def known_states(self, canonicals: list[str]) -> dict[str, dict[str, Any]]:
+        """url -> {published, last_seen} of the stored ones (canonical or alias), off the reactor."""
+        from twisted.internet import reactor  # imported late: Scrapy installs its reactor first
+
+        store = await maybe_deferred_to_future(self._store_ready())
+        return await maybe_deferred_to_future(threads.deferToThreadPool(reactor, self._pool, store.known_states, canonicals))
+
+    def _store_ready(self) -> defer.Deferred:
+        """One store connection per crawl, opened on first use (concurrent callers share it)."""
+        from twisted.internet import reactor
+
+        if self._store_d is None:
+            self._pool.start()
+            self._store_d = threads.deferToThreadPool(reactor, self._pool, self._open_store)
+            self._store_d.addErrback(self._store_failed)
+        d: defer.Deferred = defer.Deferred()
+        self._store_d.addBoth(lambda result: (d.callback(result) if not isinstance(result, Failure) else d.errback(result)) or result)
+        return d
+
+    def _store_failed(self, failure: Failure) -> Failure:
+        self._store_d = None  # try again on the next page
+        return failure
 
     def _open_store(self) -> Any:
         from crawler.store import ArticleStore, database_name, get_client, resolve_uri, store_env
@@ -174,10 +208,13 @@ class OutletSpider(scrapy.Spider):
         self._client = get_client(resolve_uri(env))
         return ArticleStore(self._client[database_name(env)])
 
-    def closed(self, reason: str) -> Any:
+    async def closed(self, reason: str) -> None:
+        from twisted.internet import reactor
+
         if self._client is not None:
-            return threads.deferToThread(self._client.close)
-        return None
+            await maybe_deferred_to_future(threads.deferToThreadPool(reactor, self._pool, self._client.close))
+        if self._pool.started:
+            self._pool.stop()
 
     def article_requests(self, canonicals: Iterable[str], source: str) -> list[scrapy.Request]:
         """Requests for canonical article URLs, capped by max_articles."""

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from crawler.jsonutil import decode_bytes
 from crawler.store.articles import ArticleStore
 from crawler.text.dates import parse_iso_datetime
 
@@ -45,6 +46,8 @@ def load(path: Path) -> list[dict[str, Any]]:
         for name in DATETIME_FIELDS:
             if isinstance(doc.get(name), str):
                 doc[name] = parse_iso_datetime(doc[name])
+        for name, value in list(doc.items()):
+            doc[name] = decode_bytes(value)
         doc.pop("first_seen", None)
         doc.pop("last_seen", None)
         docs.append(doc)

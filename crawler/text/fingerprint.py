@@ -23,6 +23,16 @@ _KOREAN_THOUSANDS = re.compile(r"(\d+)천(\d{3})")  # 1천300만 -> 1300만
 
 def story_text(body: str) -> str:
     """Body reduced to what identifies the story (see module docstring)."""
+    return squash(story_clean(body))
+
+
+def squash(clean: str) -> str:
+    """Only letters and digits, lowercased: the text that is shingled."""
+    return _NOT_WORD.sub("", clean).lower()
+
+
+def story_clean(body: str) -> str:
+    """The body without lead, credits, e-mails and copyright lines, figures normalized."""
     paragraphs = [p.strip() for p in (body or "").split("\n") if p.strip()]
     if paragraphs:
         paragraphs[0], _ = strip_wire_lead(paragraphs[0])
@@ -35,8 +45,7 @@ def story_text(body: str) -> str:
     if "@" in text:
         text = _EMAIL.sub(" ", text)
     text = _THOUSANDS.sub("", text)
-    text = _KOREAN_THOUSANDS.sub(r"\1\2", text)
-    return _NOT_WORD.sub("", text).lower()
+    return _KOREAN_THOUSANDS.sub(r"\1\2", text)
 
 
 def shingles(text: str, size: int = SHINGLE) -> set[bytes]:

@@ -35,10 +35,10 @@ OTHER = [
 ]
 
 
-def article(outlet: str, n: int, paragraphs: list[str], lead: str = "", trailer: str = "") -> Article:
+def article(outlet: str, n: int, paragraphs: list[str], lead: str = "", trailer: str = "", title: str | None = None) -> Article:
     body = "\n\n".join(([lead + paragraphs[0]] + paragraphs[1:]) + ([trailer] if trailer else []))
     url = f"https://www.{outlet}.com/news/articleView.html?idxno={n}"
-    item = Article(outlet=outlet, url=url, canonical_url=url, title=f"{outlet} {n}", body=body,
+    item = Article(outlet=outlet, url=url, canonical_url=url, title=title or f"{outlet} {n}", body=body,
                    published=datetime(2025, 3, 25, 10, n % 60, tzinfo=KST))
     return NormalizePipeline().process_item(item)
 
@@ -63,20 +63,23 @@ def test_reprints_share_a_story_exact_copies_become_aliases_and_the_index_is_reb
     original = pipe.process_item(article("ggilbo", 1, STORY, lead="[대전=뉴시스] 김양수 기자 = ", trailer="kys@newsis.com"))
     reprint = pipe.process_item(article("cctoday", 2, STORY[:-1], trailer="대전=홍길동 기자 hong@cctoday.co.kr"))
     unrelated = pipe.process_item(article("cctoday", 3, OTHER))
-    same_body = pipe.process_item(article("ggilbo", 4, STORY, lead="[대전=뉴시스] 김양수 기자 = ", trailer="kys@newsis.com"))
+    same_body = pipe.process_item(article("ggilbo", 4, STORY, lead="[대전=뉴시스] 김양수 기자 = ", trailer="kys@newsis.com",
+                                          title="ggilbo  1"))  # same title but for spacing
+    other_title = pipe.process_item(article("ggilbo", 6, STORY, lead="[대전=뉴시스] 김양수 기자 = ", trailer="kys@newsis.com"))
+    assert other_title.alias_of is None  # same body under another headline: two articles
     assert original.story_id and reprint.story_id == original.story_id and reprint.story_similarity >= 0.5
     assert reprint.story_closest == original.canonical_url
     assert unrelated.story_id != original.story_id and unrelated.story_similarity is None
     assert same_body.alias_of == original.canonical_url  # same outlet, same body: one article
     stats = pipe.stats.get_stats()
-    assert (stats["newsdesk/dedup/new_story"], stats["newsdesk/dedup/joined_story"], stats["newsdesk/dedup/exact_alias"]) == (2, 1, 1)
+    assert (stats["newsdesk/dedup/new_story"], stats["newsdesk/dedup/joined_story"], stats["newsdesk/dedup/exact_alias"]) == (2, 2, 1)
 
     store = ArticleStore(mongo_db)
     store.ensure_indexes()
-    store.upsert_many([item_to_document(a) for a in (original, reprint, unrelated, same_body)])
+    store.upsert_many([item_to_document(a) for a in (original, reprint, unrelated, same_body, other_title)])
     # a new crawl process rebuilds the index from Mongo and finds the story again
     again = open_pipeline(pipeline_env)
-    assert again.stats.get_value("newsdesk/dedup/index_loaded") == 3
+    assert again.stats.get_value("newsdesk/dedup/index_loaded") == 4
     third = again.process_item(article("daejonilbo", 5, STORY[1:], trailer="/김철수 기자"))
     assert third.story_id == original.story_id
 
@@ -86,8 +89,28 @@ def test_reprints_share_a_story_exact_copies_become_aliases_and_the_index_is_reb
     assert proc.returncode == 0, proc.stderr
     shown = json.loads(proc.stdout)
     assert shown["story_id"] == original.story_id
-    assert {c["outlet"] for c in shown["copies"]} == {"ggilbo", "cctoday"}
+    assert {c["outlet"] for c in shown["copies"]} == {"ggilbo", "cctoday"} and len(shown["copies"]) == 3
     assert shown["copies"][0]["story_similarity"] is None  # the first copy comes first
     missing = subprocess.run([sys.executable, "-m", "crawler.cli", "story", "s0000"], capture_output=True, text=True,
                              cwd=ROOT, env=env, timeout=60)
     assert missing.returncode == 2 and "no story 's0000'" in missing.stderr
+
+
+def test_dead_lettered_signatures_replay_as_bytes_and_a_bad_row_does_not_stop_the_index(pipeline_env, mongo_db, tmp_path):
+    from crawler.jsonutil import dumps_line
+    from crawler.store.deadletter import replay
+
+    pipe = open_pipeline(pipeline_env)
+    item = pipe.process_item(article("ggilbo", 1, STORY))
+    folder = tmp_path / "deadletter"
+    folder.mkdir()
+    (folder / "ggilbo-1.jsonl").write_text(dumps_line(item_to_document(item)), encoding="utf-8")
+    store = ArticleStore(mongo_db)
+    store.ensure_indexes()
+    assert replay(folder, store).new == 1
+    assert isinstance(store.get(item.canonical_url)["minhash"], bytes)
+    mongo_db.articles.insert_one({"canonical_url": "https://x.example/broken", "outlet": "x", "story_id": "s1",
+                                  "minhash": "not bytes", "first_seen": datetime.now(timezone.utc)})
+    again = open_pipeline(pipeline_env)
+    assert again.stats.get_value("newsdesk/dedup/index_loaded") == 1
+    assert again.process_item(article("cctoday", 2, STORY[:-1])).story_id == item.story_id

@@ -202,12 +202,22 @@ def test_empty_feed_is_counted():
 
 
 def incremental_spider(known: dict, **settings) -> OutletSpider:
+    """A spider whose store answers from `known` (url -> published, or (published, last_seen))."""
+    from datetime import datetime, timedelta, timezone
+
     sp = spider({"NEWSDESK_INCREMENTAL": True, **settings})
+    long_ago = datetime.now(timezone.utc) - timedelta(days=1)
 
-    async def fake_known(urls):
-        return {u: known[u] for u in urls if u in known}
+    async def fake_states(urls):
+        out = {}
+        for u in urls:
+            if u in known:
+                value = known[u]
+                published, last_seen = value if isinstance(value, tuple) else (value, long_ago)
+                out[u] = {"published": published, "last_seen": last_seen}
+        return out
 
-    sp.known_urls = fake_known
+    sp.known_states = fake_states
     return sp
 
 
@@ -218,9 +228,9 @@ def test_stored_articles_are_skipped_and_paging_stops_at_a_known_page():
     old = datetime(2024, 3, 12, tzinfo=timezone.utc)
     recent = datetime.now(timezone.utc) - timedelta(hours=3)
     known = {
-        "https://www.joongdo.co.kr/web/view.php?key=20250114010004127": recent,  # within 48 h: revisited
+        "https://www.joongdo.co.kr/web/view.php?key=20250114010004127": recent,  # within 48 h, seen a day ago: revisited
         "https://www.joongdo.co.kr/web/view.php?key=20240905010002281": old,
-        "https://www.joongdo.co.kr/web/view.php?key=20240312010003418": old,
+        "https://www.joongdo.co.kr/web/view.php?key=20240312010003418": (recent, datetime.now(timezone.utc)),  # just fetched
     }
     sp = incremental_spider(known)
     reqs = requests_from(sp, "list_N01.html", url)
@@ -231,6 +241,19 @@ def test_stored_articles_are_skipped_and_paging_stops_at_a_known_page():
     assert stats.get_value("newsdesk/incremental/revisits") == 1
 
     all_old = incremental_spider({u: old for u in known})
+    assert stats.get_value("newsdesk/incremental/skipped_known") == 2  # the old one and the one just fetched
     reqs = requests_from(all_old, "list_N01.html", url)
     assert reqs == []  # nothing new on page 1: page 2 is not requested
     assert all_old.crawler.stats.get_value("newsdesk/incremental/paging_stopped") == 1
+
+
+def test_a_store_outage_fetches_everything_rather_than_nothing():
+    sp = spider({"NEWSDESK_INCREMENTAL": True})
+
+    async def broken(urls):
+        raise ConnectionError("store down")
+
+    sp.known_states = broken
+    reqs = requests_from(sp, "list_N01.html", "https://www.joongdo.co.kr/web/section.php?ncid=N01")
+    assert len(article_urls(reqs)) == 3
+    assert sp.crawler.stats.get_value("newsdesk/incremental/lookup_errors") == 1
