@@ -8,7 +8,9 @@
   the containment and numbers tests, or a new one.
 
 The index is rebuilt from Mongo at spider open (articles first seen in the last
-NEWSDESK_STORY_WINDOW_DAYS, an indexed range scan) on a thread; lookups are in-memory and
+NEWSDESK_STORY_WINDOW_DAYS, an indexed range scan) on a thread, then topped up every
+NEWSDESK_STORY_REFRESH_SECONDS with what other crawl processes stored meanwhile, so two
+outlets crawled at the same time mostly agree on a story's id; lookups are in-memory and
 take microseconds, signatures about a millisecond. Counts: newsdesk/dedup/*.
 """
 
@@ -42,6 +44,11 @@ class DedupPipeline:
         # (outlet, body_hash, title without spaces) -> canonical_url: a boilerplate body under
         # two different titles is two articles, not one
         self.exact: dict[tuple[str, str, str], str] = {}
+        self.refresh_seconds = settings.getfloat("NEWSDESK_STORY_REFRESH_SECONDS", 60)
+        self.client: Any = None
+        self.store: ArticleStore | None = None
+        self.loaded_until: datetime | None = None
+        self._loop: Any = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "DedupPipeline":
@@ -57,6 +64,38 @@ class DedupPipeline:
         self.stats.set_value("newsdesk/dedup/index_load_seconds", round(seconds, 2))
         self.stats.set_value("newsdesk/dedup/index_peak_mb", round(peak / 2**20, 1))
         logger.info("story index: %d articles from the last %s, %.1f s", loaded, self.window, seconds)
+        if self.refresh_seconds > 0:
+            from twisted.internet import task
+
+            self._loop = task.LoopingCall(self._refresh)
+            self._loop.start(self.refresh_seconds, now=False)
+
+    async def close_spider(self) -> None:
+        if self._loop is not None and self._loop.running:
+            self._loop.stop()
+        if self.client is not None:
+            await maybe_deferred_to_future(threads.deferToThread(self.client.close))
+
+    def _refresh(self) -> Any:
+        """Add what other processes stored since the last load (runs the query on a thread)."""
+        since = self.loaded_until
+        if self.store is None or since is None:
+            return None
+        until = datetime.now(timezone.utc)
+        d = threads.deferToThread(lambda: list(self.store.signatures_since(since - timedelta(seconds=5))))
+        d.addCallback(self._merge_rows, until)
+        d.addErrback(lambda failure: logger.warning("story index refresh failed: %s", failure.getErrorMessage()))
+        return d
+
+    def _merge_rows(self, rows: list[dict[str, Any]], until: datetime) -> None:
+        fresh = [row for row in rows if row.get("canonical_url") not in self.index.stories]
+        for row in fresh:
+            if row.get("body_hash") and row.get("outlet"):
+                self.exact.setdefault((row["outlet"], row["body_hash"], _key(row.get("title"))), row["canonical_url"])
+        added = self.index.load(fresh)
+        self.loaded_until = until
+        if added:
+            self.stats.inc_value("newsdesk/dedup/index_refreshed", added)
 
     def _rebuild(self) -> tuple[int, float, int]:
         started = time.perf_counter()
@@ -64,12 +103,11 @@ class DedupPipeline:
         if trace:
             tracemalloc.start()
         try:
-            client = get_client(resolve_uri(self.env))
-            try:
-                store = ArticleStore(client[database_name(self.env)])
-                rows = list(store.signatures_since(datetime.now(timezone.utc) - self.window))
-            finally:
-                client.close()
+            self.client = get_client(resolve_uri(self.env))
+            self.store = ArticleStore(self.client[database_name(self.env)])
+            until = datetime.now(timezone.utc)
+            rows = list(self.store.signatures_since(until - self.window))
+            self.loaded_until = until
             for row in rows:
                 if row.get("body_hash") and row.get("outlet"):
                     self.exact.setdefault((row["outlet"], row["body_hash"], _key(row.get("title"))), row["canonical_url"])

@@ -70,7 +70,8 @@ NEWSDESK_STORE_FLUSH_SECONDS = 5.0
 NEWSDESK_STORE_MAX_PENDING = 4  # batches waiting for the writer before items wait too
 
 # Dedup: story clusters over articles first seen in the last N days (bounds the index)
-NEWSDESK_STORY_WINDOW_DAYS = 7  # index memory grows ~11 MB per 1,000 articles (bench/dedup_bench.py)
+NEWSDESK_STORY_WINDOW_DAYS = 7  # index memory grows ~10 MB per 1,000 articles (bench/dedup_bench.py)
+NEWSDESK_STORY_REFRESH_SECONDS = 60  # pick up what concurrent crawls stored
 NEWSDESK_STORY_THRESHOLD = 0.70  # estimated containment of story shingles; chosen in bench/dedup_bench.py
 
 # Incremental crawls: stored articles are not fetched again, except within this many hours

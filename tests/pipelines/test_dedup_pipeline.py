@@ -7,7 +7,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -114,3 +114,17 @@ def test_dead_lettered_signatures_replay_as_bytes_and_a_bad_row_does_not_stop_th
     again = open_pipeline(pipeline_env)
     assert again.stats.get_value("newsdesk/dedup/index_loaded") == 1
     assert again.process_item(article("cctoday", 2, STORY[:-1])).story_id == item.story_id
+
+
+def test_concurrent_crawls_agree_on_a_story_after_a_refresh(pipeline_env, mongo_db):
+    first_process = open_pipeline(pipeline_env)
+    second_process = open_pipeline(pipeline_env)  # opened before the first stored anything
+    original = first_process.process_item(article("ggilbo", 1, STORY))
+    store = ArticleStore(mongo_db)
+    store.ensure_indexes()
+    store.upsert_many([item_to_document(original)])
+    second_process._merge_rows(list(second_process.store.signatures_since(second_process.loaded_until - timedelta(seconds=5))),
+                               datetime.now(timezone.utc))
+    reprint = second_process.process_item(article("cctoday", 2, STORY[:-1]))
+    assert reprint.story_id == original.story_id
+    assert second_process.stats.get_value("newsdesk/dedup/index_refreshed") == 1
