@@ -411,22 +411,26 @@ def _print_article(doc: dict[str, Any]) -> None:
     from rich.panel import Panel
     from rich.text import Text
 
-    def when(value: Any) -> str:
-        return value.strftime("%Y-%m-%d %H:%M KST") if isinstance(value, datetime) else "-"
-
     body = doc.get("body") or ""
     text = Text()
     text.append(f"{doc.get('title', '')}\n", style="bold")
     if doc.get("subtitle"):
         text.append(f"{doc['subtitle']}\n", style="italic")
     text.append(
-        f"{' > '.join(doc.get('sections') or [])} | published {when(doc.get('published'))}"
-        f" | modified {when(doc.get('modified'))}\n"
+        f"{' > '.join(doc.get('sections') or [])} | published {_kst_time(doc.get('published'))} KST"
+        f" | modified {_kst_time(doc.get('modified'))}\n"
         f"authors {', '.join(doc.get('authors') or []) or '-'} | region {doc.get('region') or '-'}"
         f" | images {len(doc.get('images') or [])}\n\n"
     )
     text.append(body[:280] + ("…" if len(body) > 280 else ""))
     out.print(Panel(text, title=doc.get("canonical_url", ""), title_align="left"))
+
+
+def _kst_time(value: Any) -> str:
+    """A stored datetime as people read it here: Korea time, to the minute."""
+    from crawler.text.dates import KST
+
+    return value.astimezone(KST).strftime("%Y-%m-%d %H:%M") if isinstance(value, datetime) else "-"
 
 
 def _kst(doc: dict[str, Any]) -> dict[str, Any]:
@@ -459,14 +463,12 @@ def articles(
         for doc in docs:
             sys.stdout.write(dumps_line(ordered(_kst(doc))))
         return
-    table = Table(title=f"articles in {database_name()} (last {days} days)")
+    table = Table(title=f"articles in {database_name()} first seen in the last {days} days, newest first")
     for column in ("published (KST)", "outlet", "title", "authors", "url"):
         table.add_column(column, overflow="fold")
     for doc in docs:
-        doc = _kst(doc)
-        published = doc.get("published")
         table.add_row(
-            published.strftime("%Y-%m-%d %H:%M") if published else "-",
+            _kst_time(doc.get("published")),
             doc.get("outlet", ""), doc.get("title", ""), ", ".join(doc.get("authors") or []), doc.get("canonical_url", ""),
         )
     out.print(table)
@@ -507,11 +509,9 @@ def story(
     for column in ("published (KST)", "outlet", "similarity", "title", "url"):
         table.add_column(column, overflow="fold")
     for copy in copies:
-        copy = _kst(copy)
-        when = copy.get("published") or copy.get("first_seen")
         similarity = copy.get("story_similarity")
         table.add_row(
-            when.strftime("%Y-%m-%d %H:%M") if when else "-",
+            _kst_time(copy.get("published") or copy.get("first_seen")),
             copy.get("outlet", ""),
             "first copy" if similarity is None else f"{similarity:.2f}",
             copy.get("title", ""),
