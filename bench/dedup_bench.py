@@ -25,13 +25,13 @@ import tracemalloc
 from pathlib import Path
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH
+from datasketch import MinHash
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from crawler.dedup.stories import NUM_PERM, NUMBERS_THRESHOLD, StoryIndex, numbers_of, signature  # noqa: E402
-from crawler.text.fingerprint import jaccard, shingles, story_text  # noqa: E402
+from crawler.text.fingerprint import shingles, story_text  # noqa: E402
 
 
 def stock_signature(body: str) -> MinHash:

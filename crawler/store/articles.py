@@ -380,8 +380,8 @@ class ArticleStore:
         projection = {"_id": 0, "canonical_url": 1, "published": 1, "last_seen": 1, "aliases": 1}
         for chunk in _chunks(urls, _LOOKUP_CHUNK):
             wanted = set(chunk)
-            for field in ("canonical_url", "aliases"):
-                for doc in self.collection.find({field: {"$in": list(chunk)}}, projection):
+            for key in ("canonical_url", "aliases"):
+                for doc in self.collection.find({key: {"$in": list(chunk)}}, projection):
                     for url in [doc["canonical_url"], *(doc.get("aliases") or [])]:
                         if url in wanted:
                             found[url] = {"published": doc.get("published"), "last_seen": doc.get("last_seen")}

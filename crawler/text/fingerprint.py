@@ -54,9 +54,3 @@ def shingles(text: str, size: int = SHINGLE) -> set[bytes]:
         return {text.encode("utf-8")} if text else set()
     grams = {text[i : i + size] for i in range(len(text) - size + 1)}  # dedupe before encoding
     return {gram.encode("utf-8") for gram in grams}
-
-
-def jaccard(a: set[bytes], b: set[bytes]) -> float:
-    if not a and not b:
-        return 1.0
-    return len(a & b) / len(a | b)

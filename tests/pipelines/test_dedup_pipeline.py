@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 from scrapy.utils.test import get_crawler
-from twisted.internet import defer
 
 from crawler.items import Article
 from crawler.store import ArticleStore
