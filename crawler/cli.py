@@ -589,6 +589,7 @@ def deadletter_replay() -> None:
     out.print(
         f"replayed {result.files} files, {result.articles} articles: {result.new} new, "
         f"{result.updated} updated, {result.unchanged} already stored"
+        + (f"; {result.superseded} skipped: fetched again since" if result.superseded else "")
     )
     if result.failed_files:
         fail(f"{result.failed_files} files could not be replayed; they stay in {data_dir() / 'deadletter'}", code=1)

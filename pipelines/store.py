@@ -165,9 +165,10 @@ class MongoStorePipeline:
         folder.mkdir(parents=True, exist_ok=True)
         spider = self.crawler.spider.name if self.crawler.spider else "unknown"
         path = folder / f"{spider}-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}.jsonl"
+        crawled_at = datetime.now(timezone.utc)  # replay must not overwrite anything fetched later
         with path.open("a", encoding="utf-8") as fh:
             for doc in docs:
-                fh.write(dumps_line(doc))
+                fh.write(dumps_line({**doc, "deadlettered_at": crawled_at}))
             fh.flush()
             os.fsync(fh.fileno())
         outcome.deadlettered += len(docs)

@@ -16,7 +16,7 @@ from crawler.jsonutil import decode_bytes
 from crawler.store.articles import ArticleStore
 from crawler.text.dates import parse_iso_datetime
 
-DATETIME_FIELDS = ("published", "modified")
+DATETIME_FIELDS = ("published", "modified", "deadlettered_at")
 
 
 @dataclass
@@ -27,6 +27,7 @@ class ReplayResult:
     updated: int = 0
     unchanged: int = 0
     failed_files: int = 0
+    superseded: int = 0  # fetched again after they were dead-lettered: the newer copy stays
 
 
 def pending_files(folder: Path) -> list[Path]:
@@ -54,24 +55,40 @@ def load(path: Path) -> list[dict[str, Any]]:
     return docs
 
 
+def _not_superseded(docs: list[dict[str, Any]], store: ArticleStore) -> tuple[list[dict[str, Any]], int]:
+    """Drop documents whose article was stored again after they were dead-lettered."""
+    states = store.known_states([d["canonical_url"] for d in docs if d.get("canonical_url")])
+    keep: list[dict[str, Any]] = []
+    for doc in docs:
+        when = doc.pop("deadlettered_at", None)
+        seen = (states.get(doc.get("canonical_url")) or {}).get("last_seen")
+        if when is not None and seen is not None and seen > when:
+            continue
+        keep.append(doc)
+    return keep, len(docs) - len(keep)
+
+
 def replay(folder: Path, store: ArticleStore) -> ReplayResult:
     result = ReplayResult()
     done = folder / "replayed"
     for path in pending_files(folder):
         try:
             docs = load(path)
-            written = store.upsert_many(docs)
+            docs, superseded = _not_superseded(docs, store)
+            result.superseded += superseded
+            written = store.upsert_many(docs) if docs else None
         except ValueError:
             result.failed_files += 1
             continue
-        if written.errors:
+        if written is not None and written.errors:
             result.failed_files += 1
             continue
         result.files += 1
         result.articles += len(docs)
-        result.new += written.new
-        result.updated += written.updated
-        result.unchanged += written.unchanged
+        if written is not None:
+            result.new += written.new
+            result.updated += written.updated
+            result.unchanged += written.unchanged
         done.mkdir(exist_ok=True)
         path.rename(done / path.name)
     return result

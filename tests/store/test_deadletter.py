@@ -34,3 +34,19 @@ def test_replay_restores_dates_and_is_idempotent(tmp_path, mongo_db):
     assert [p.name for p in pending_files(folder)] == ["broken.jsonl"]
     assert sorted(p.name for p in (folder / "replayed").iterdir()) == ["joongdo-1.jsonl", "joongdo-2.jsonl"]
     assert replay(folder, store).articles == 0  # nothing left but the broken file
+
+
+def test_replay_never_overwrites_an_article_fetched_again_since(tmp_path, mongo_db):
+    from datetime import timedelta, timezone
+
+    folder = tmp_path / "deadletter"
+    folder.mkdir()
+    store = ArticleStore(mongo_db)
+    store.ensure_indexes()
+    failed_at = datetime(2025, 3, 1, tzinfo=timezone.utc)
+    stale = {**doc(1), "body": "옛 본문", "content_hash": "old", "deadlettered_at": failed_at}
+    (folder / "joongdo-old.jsonl").write_text(dumps_line(stale) + dumps_line({**doc(2), "deadlettered_at": failed_at}), encoding="utf-8")
+    store.upsert_many([{**doc(1), "body": "새 본문", "content_hash": "new"}], now=failed_at + timedelta(hours=1))
+    result = replay(folder, store)
+    assert (result.superseded, result.new) == (1, 1)
+    assert store.get(doc(1)["canonical_url"])["body"] == "새 본문"
