@@ -88,11 +88,7 @@ class DedupPipeline:
         return d
 
     def _merge_rows(self, rows: list[dict[str, Any]], until: datetime) -> None:
-        fresh = [row for row in rows if row.get("canonical_url") not in self.index.stories]
-        for row in fresh:
-            if row.get("body_hash") and row.get("outlet"):
-                self.exact.setdefault((row["outlet"], row["body_hash"], _key(row.get("title"))), row["canonical_url"])
-        added = self.index.load(fresh)
+        added = self._remember([row for row in rows if row.get("canonical_url") not in self.index.stories])
         self.loaded_until = until
         if added:
             self.stats.inc_value("newsdesk/dedup/index_refreshed", added)
@@ -108,10 +104,7 @@ class DedupPipeline:
             until = datetime.now(timezone.utc)
             rows = list(self.store.signatures_since(until - self.window))
             self.loaded_until = until
-            for row in rows:
-                if row.get("body_hash") and row.get("outlet"):
-                    self.exact.setdefault((row["outlet"], row["body_hash"], _key(row.get("title"))), row["canonical_url"])
-            loaded = self.index.load(rows)
+            loaded = self._remember(rows)
             peak = tracemalloc.get_traced_memory()[1] if trace else 0
         finally:
             if trace:
@@ -119,6 +112,13 @@ class DedupPipeline:
         if self.index.skipped:
             self.stats.set_value("newsdesk/dedup/index_unreadable", self.index.skipped)
         return loaded, time.perf_counter() - started, peak
+
+    def _remember(self, rows: list[dict[str, Any]]) -> int:
+        """Add stored articles to the exact map and the story index; returns how many signed."""
+        for row in rows:
+            if row.get("body_hash") and row.get("outlet"):
+                self.exact.setdefault((row["outlet"], row["body_hash"], _key(row.get("title"))), row["canonical_url"])
+        return self.index.load(rows)
 
     def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)

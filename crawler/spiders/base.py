@@ -28,8 +28,7 @@ from scrapy.http import Response
 
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.sitemap import Sitemap
-from twisted.internet import defer, threads
-from twisted.python.failure import Failure
+from twisted.internet import threads
 from twisted.python.threadpool import ThreadPool
 
 from crawler.outlets import OutletSpec, get_outlet
@@ -66,7 +65,7 @@ class OutletSpider(scrapy.Spider):
         self._max_list_pages_arg = _positive_int_or_none(max_list_pages, "max_list_pages")
         self.articles_requested = 0
         self._requested: set[str] = set()
-        self._store_d: defer.Deferred | None = None
+        self._store: Any = None  # opened on the lookup thread at first use
         self._client: Any = None
         # store lookups get a thread of their own: the reactor's pool also serves DNS
         self._pool = ThreadPool(minthreads=0, maxthreads=1, name=f"newsdesk-lookup-{self.outlet.name}")
@@ -182,24 +181,16 @@ class OutletSpider(scrapy.Spider):
         """url -> {published, last_seen} of the stored ones (canonical or alias), off the reactor."""
         from twisted.internet import reactor  # imported late: Scrapy installs its reactor first
 
-        store = await maybe_deferred_to_future(self._store_ready())
-        return await maybe_deferred_to_future(threads.deferToThreadPool(reactor, self._pool, store.known_states, canonicals))
-
-    def _store_ready(self) -> defer.Deferred:
-        """One store connection per crawl, opened on first use (concurrent callers share it)."""
-        from twisted.internet import reactor
-
-        if self._store_d is None:
+        if not self._pool.started:
             self._pool.start()
-            self._store_d = threads.deferToThreadPool(reactor, self._pool, self._open_store)
-            self._store_d.addErrback(self._store_failed)
-        d: defer.Deferred = defer.Deferred()
-        self._store_d.addBoth(lambda result: (d.callback(result) if not isinstance(result, Failure) else d.errback(result)) or result)
-        return d
+        return await maybe_deferred_to_future(threads.deferToThreadPool(reactor, self._pool, self._lookup, canonicals))
 
-    def _store_failed(self, failure: Failure) -> Failure:
-        self._store_d = None  # try again on the next page
-        return failure
+    def _lookup(self, canonicals: list[str]) -> dict[str, dict[str, Any]]:
+        """On the lookup thread. It is the only one, so the store is opened once, lazily,
+        without a lock; a failed open leaves it unopened and the next page tries again."""
+        if self._store is None:
+            self._store = self._open_store()
+        return self._store.known_states(canonicals)
 
     def _open_store(self) -> Any:
         from crawler.store import ArticleStore, database_name, get_client, resolve_uri, store_env

@@ -173,12 +173,11 @@ class ArticleStore:
         if now is None:
             now = datetime.now(timezone.utc)
         _check_aware(now, "now")
-        self._revised = 0
         outcomes: list[str] = [""] * len(docs)
+        revised: list[str] = []  # URLs whose previous version was kept, across write rounds
         pending: dict[str, tuple[int, dict[str, Any]]] = {}
         aliases: list[tuple[int, str, str]] = []
         alias_fields: dict[int, dict[str, Any]] = {}
-        self._alias_fields = alias_fields
         for position, doc in enumerate(docs):
             fields = _prepare(position, doc)
             url = fields["canonical_url"]
@@ -192,12 +191,12 @@ class ArticleStore:
             pending[url] = (position, fields)
 
         if aliases:
-            aliases = self._resolve_aliases(aliases, pending)
+            aliases = self._resolve_aliases(aliases, alias_fields, pending)
         errors: list[str] = []
         for _round in range(_WRITE_ROUNDS):
             if not pending:
                 break
-            pending = self._write_round(pending, now, outcomes, errors)
+            pending = self._write_round(pending, now, outcomes, errors, revised)
         for url, (position, _fields) in pending.items():
             outcomes[position] = ERROR
             errors.append(f"{url}: still conflicting after {_WRITE_ROUNDS} write attempts")
@@ -217,7 +216,7 @@ class ArticleStore:
             unchanged=outcomes.count(UNCHANGED),
             errors=errors,
             outcomes=outcomes,
-            revised=self._revised,
+            revised=len(revised),
             aliases=len(aliases),
         )
 
@@ -227,16 +226,17 @@ class ArticleStore:
         now: datetime,
         outcomes: list[str],
         errors: list[str],
+        revised: list[str],
     ) -> dict[str, tuple[int, dict[str, Any]]]:
         """Classify and write `pending`; return the ones that lost an insert race."""
         stored = self._stored_states(list(pending))
-        revised = [
+        changed = [
             url for url, (_p, fields) in pending.items()
             if url in stored and stored[url].get("content_hash") != fields["content_hash"]
             and (stored[url].get("body_hash") != fields.get("body_hash")
                  or _squash(stored[url].get("title")) != _squash(fields.get("title")))
         ]
-        previous = self._previous_versions(revised)
+        previous = self._previous_versions(changed)
         ops: list[InsertOne[dict[str, Any]] | UpdateOne] = []
         op_urls: list[str] = []
         for url, (position, fields) in pending.items():
@@ -250,6 +250,7 @@ class ArticleStore:
                 changes = {k: v for k, v in fields.items() if not (v is None or v == []) or k not in STICKY_WHEN_NONE}
                 if url in previous:
                     changes.update(self._revise(previous[url], fields, now))
+                    revised.append(url)
                 update = {"$set": {**changes, "last_seen": now}, "$setOnInsert": {"first_seen": now}}
                 ops.append(UpdateOne({"canonical_url": url}, update, upsert=True))
                 outcomes[position] = UPDATED
@@ -272,7 +273,10 @@ class ArticleStore:
         return retry
 
     def _resolve_aliases(
-        self, aliases: list[tuple[int, str, str]], pending: dict[str, tuple[int, dict[str, Any]]]
+        self,
+        aliases: list[tuple[int, str, str]],
+        alias_fields: Mapping[int, dict[str, Any]],
+        pending: dict[str, tuple[int, dict[str, Any]]],
     ) -> list[tuple[int, str, str]]:
         """Keep only aliases that can be recorded; write the others as articles of their own.
 
@@ -292,7 +296,7 @@ class ArticleStore:
         for position, url, target in aliases:
             target = owners.get(target, target)
             if url in stored or url == target or (target not in stored and target not in pending):
-                pending[url] = (position, self._alias_fields[position])
+                pending[url] = (position, alias_fields[position])
             else:
                 kept.append((position, url, target))
         return kept
@@ -317,7 +321,6 @@ class ArticleStore:
             self.revisions.insert_one({"canonical_url": previous["canonical_url"], "revision": number, "replaced_at": now, **kept})
         except DuplicateKeyError:
             pass  # a retried write: this version is already kept
-        self._revised += 1
         changes: dict[str, Any] = {"revision": number + 1}
         if fields.get("modified") is None or fields.get("modified") == previous.get("modified"):
             changes["modified"] = now
