@@ -313,34 +313,72 @@ def crawl(
 @app.command()
 def run(
     outlets: Optional[list[str]] = typer.Argument(None, help="Only these outlets (default: all)."),
-    time_limit: int = typer.Option(25 * 60, "--time-limit", min=10, help="Seconds a crawl may run before it is stopped."),
+    time_limit: Optional[int] = typer.Option(None, "--time-limit", min=10, help="Seconds a crawl may run before it is stopped (default: NEWSDESK_CRAWL_TIME_LIMIT)."),
     base_url: Optional[str] = typer.Option(None, "--base-url", help="Crawl this host instead of the real sites (a local copy, staging)."),
+    scrapyd: Optional[str] = typer.Option(None, "--scrapyd", help="Dispatch crawls to this scrapyd (default: NEWSDESK_SCRAPYD_URL; empty = local subprocesses)."),
 ) -> None:
     """Start the scheduler: every outlet crawled on its schedule, each crawl in a subprocess.
 
+    Schedules, operators' changes and run history are kept in the database; a second
+    scheduler on the same database never crawls an outlet that is already crawling.
     Ctrl-C or SIGTERM stops scheduling and stops running crawls cleanly.
     """
     import logging
 
+    from crawler.crawling import project_settings
     from crawler.outlets import registry
-    from crawler.scheduling.runner import CrawlRunner
-    from crawler.scheduling.scheduler import build_scheduler, run_forever
-    from crawler.store import mask_uri
+    from crawler.scheduling.scheduler import NewsdeskScheduler, run_forever
+    from crawler.store import database_name, get_client, mask_uri
 
     names = _check_outlets(outlets) if outlets else list(registry())
     if base_url is not None:
         base_url = _checked_base_url(base_url)
+    settings = project_settings()
     uri = _check_db()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    runner = CrawlRunner(time_limit=time_limit, extra_args=["-a", f"base_url={base_url}"] if base_url else None)
-    specs = [registry()[n] for n in names]
-    scheduler = build_scheduler(specs, runner)
-    out.print(f"newsdesk scheduler: {len(specs)} outlet(s), database {mask_uri(uri)}; Ctrl-C to stop")
-    for job in scheduler.get_jobs():
-        out.print(f"  {job.name}")
-    run_forever(scheduler, runner)
+    limit = float(time_limit or settings.getint("NEWSDESK_CRAWL_TIME_LIMIT"))
+    extra = ["-a", f"base_url={base_url}"] if base_url else None
+    scrapyd_url = settings.get("NEWSDESK_SCRAPYD_URL", "") if scrapyd is None else scrapyd
+    dispatcher = _dispatcher(scrapyd_url, settings, limit, extra, base_url)
+    client = get_client(uri)
+    scheduler = NewsdeskScheduler(
+        [registry()[n] for n in names],
+        dispatcher,
+        uri=uri,
+        db_name=database_name(),
+        db=client[database_name()],
+        max_concurrent_crawls=settings.getint("NEWSDESK_MAX_CONCURRENT_CRAWLS"),
+        sync_seconds=settings.getfloat("NEWSDESK_SCHEDULE_SYNC_SECONDS"),
+        lease_ttl=timedelta(seconds=settings.getfloat("NEWSDESK_LEASE_TTL_SECONDS")),
+        runs_keep_days=settings.getfloat("NEWSDESK_RUNS_KEEP_DAYS"),
+    )
+    where = f"scrapyd {mask_uri(scrapyd_url)}" if scrapyd_url else "local subprocesses"
+    out.print(
+        f"newsdesk scheduler {scheduler.owner}: {len(names)} outlet(s), database {mask_uri(uri)}, "
+        f"crawls in {where}; Ctrl-C to stop"
+    )
+    try:
+        run_forever(scheduler, dispatcher.stop_all)
+    finally:
+        client.close()
     out.print("stopped")
+
+
+def _dispatcher(scrapyd_url: str, settings: Any, time_limit: float, extra: list[str] | None, base_url: str | None) -> Any:
+    """Where crawls run: local subprocesses, or a scrapyd when a URL is configured."""
+    from crawler.scheduling.runner import CrawlRunner
+
+    if not scrapyd_url:
+        return CrawlRunner(time_limit=time_limit, extra_args=extra)
+    from crawler.scheduling.remote import ScrapydDispatcher
+
+    return ScrapydDispatcher(
+        scrapyd_url,
+        project=settings.get("NEWSDESK_SCRAPYD_PROJECT", "newsdesk"),
+        time_limit=time_limit,
+        spider_args={"base_url": base_url} if base_url else {},
+    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -595,9 +633,17 @@ def deadletter_replay() -> None:
         fail(f"{result.failed_files} files could not be replayed; they stay in {data_dir() / 'deadletter'}", code=1)
 
 
+# Command groups kept in their own modules register themselves on `app` when imported.
+import crawler.cli_schedule  # noqa: E402,F401  (schedule, runs)
+
+
 def main() -> None:
     app()
 
 
 if __name__ == "__main__":
-    main()
+    # `python -m crawler.cli`: this file runs as __main__, but the command modules registered
+    # themselves on crawler.cli's app (a second copy of this module); run that one.
+    from crawler.cli import main as _registered_main
+
+    _registered_main()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -65,8 +66,9 @@ def find_sites(root: Path = DEFAULT_FIXTURES) -> list[SiteSpec]:
 class FixtureSite:
     """A local web server for one outlet's saved pages; use as a context manager."""
 
-    def __init__(self, site: SiteSpec, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, site: SiteSpec, host: str = "127.0.0.1", port: int = 0, delay: float = 0.0) -> None:
         self.site = site
+        self.delay = delay  # seconds before each response: a slow site, for crawls that take a while
         self.requests: list[str] = []
         handler = self._handler()
         self.server = ThreadingHTTPServer((host, port), handler)
@@ -95,12 +97,15 @@ class FixtureSite:
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         site = self.site
         log = self.requests
+        owner = self
 
         class Handler(BaseHTTPRequestHandler):
             server_version = "newsdesk-fixturesite"
 
             def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
                 log.append(self.path)
+                if owner.delay:
+                    time.sleep(owner.delay)
                 file = site.routes.get(route_key(self.path))
                 if file is None:
                     self.send_error(404, "not in the saved site")

@@ -6,6 +6,7 @@ what differs.
 """
 
 import os as _os
+from typing import Any
 
 BOT_NAME = "newsdesk"
 SPIDER_MODULES = ["crawler.spiders"]
@@ -46,6 +47,10 @@ EXTENSIONS = {
     "scrapy.extensions.telnet.TelnetConsole": None,
     "crawler.progress.ProgressExtension": 500,
     "crawler.runstats.StatsFileExtension": 510,
+    # Scheduled crawls only (NotConfigured otherwise): stats onto the run document, and close
+    # when the scheduler that started the crawl is gone.
+    "crawler.scheduling.extensions.RunRecorder": 520,
+    "crawler.scheduling.extensions.ParentWatchdog": 530,
 }
 # Scrapy >= 2.19's remote-control extension (job files under ~/.local/state/scrapy).
 REMOTE_CONTROL_ENABLED = False
@@ -84,6 +89,26 @@ NEWSDESK_REVISIT_EVERY_HOURS = 6  # within the window, an article is refetched a
 NEWSDESK_MAX_LIST_PAGES = 3  # pages per list/section entry point, newest first
 NEWSDESK_MAX_SITEMAPS = 3  # child sitemaps followed from a sitemap index, newest first
 NEWSDESK_MAX_ARTICLES = 0  # 0 = no cap; `newsdesk crawl --max-articles` sets it
+
+# Scheduler (`newsdesk run`; read by the scheduler process, not by crawls). Each can also be
+# set in the environment of `newsdesk run` (a systemd unit's Environment=), which wins.
+def _env(name: str, default: Any) -> Any:
+    raw = _os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return type(default)(raw.strip())
+    except ValueError:
+        raise ValueError(f"{name}={raw!r}: expected a {type(default).__name__}") from None
+
+
+NEWSDESK_CRAWL_TIME_LIMIT = _env("NEWSDESK_CRAWL_TIME_LIMIT", 25 * 60)  # s; SIGTERM, then SIGKILL
+NEWSDESK_MAX_CONCURRENT_CRAWLS = _env("NEWSDESK_MAX_CONCURRENT_CRAWLS", 4)  # more wait their turn
+NEWSDESK_SCHEDULE_SYNC_SECONDS = _env("NEWSDESK_SCHEDULE_SYNC_SECONDS", 20.0)  # `schedule ...` reaches it
+NEWSDESK_LEASE_TTL_SECONDS = _env("NEWSDESK_LEASE_TTL_SECONDS", 90.0)  # a dead owner's lease expires
+NEWSDESK_RUNS_KEEP_DAYS = _env("NEWSDESK_RUNS_KEEP_DAYS", 90.0)  # older run history is deleted; 0 = keep
+NEWSDESK_SCRAPYD_URL = _env("NEWSDESK_SCRAPYD_URL", "")  # http://user:pass@host:6800 = crawl on scrapyd
+NEWSDESK_SCRAPYD_PROJECT = _env("NEWSDESK_SCRAPYD_PROJECT", "newsdesk")
 
 # Progress display (the CLI turns it on; plain `scrapy crawl` logs instead)
 NEWSDESK_PROGRESS = False

@@ -3,7 +3,10 @@
 Twisted's reactor cannot be restarted inside one process, and a crawl that leaks memory or
 hangs must not take the scheduler with it: each crawl is `python -m scrapy crawl OUTLET` in a
 child process, with its log in a file and its final stats in a JSON file beside it. A crawl
-over its time limit gets SIGTERM (Scrapy closes gracefully, flushing the store), then SIGKILL.
+over its time limit, or whose lease was lost (`cancel`), gets SIGTERM (Scrapy closes
+gracefully, flushing the store), then SIGKILL. The child is told our pid
+(NEWSDESK_PARENT_PID) and closes itself if we die, so a killed scheduler leaves no crawl
+running past its lease.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 from crawler.scheduling.paths import logs_dir
 
@@ -35,6 +38,7 @@ class CrawlResult:
     log_path: Path
     stats_path: Path
     timed_out: bool = False
+    cancelled: bool = False
     stats: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -48,6 +52,8 @@ class CrawlResult:
 
 class CrawlRunner:
     """Starts crawl subprocesses and remembers the live ones so shutdown can stop them."""
+
+    dispatcher = "local"
 
     def __init__(
         self,
@@ -65,50 +71,86 @@ class CrawlRunner:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
 
-    def command(self, outlet: str, log_path: Path, stats_path: Path) -> list[str]:
+    def command(
+        self, outlet: str, log_path: Path, stats_path: Path, settings: Mapping[str, str] | None = None
+    ) -> list[str]:
+        extra = [arg for name, value in (settings or {}).items() for arg in ("-s", f"{name}={value}")]
         return [
             sys.executable, "-m", "scrapy", "crawl", outlet,
             "-s", f"LOG_FILE={log_path}",
             "-s", f"NEWSDESK_STATS_FILE={stats_path}",
+            *extra,
             *self.extra_args,
         ]
 
-    def run(self, outlet: str) -> CrawlResult:
-        if self._stopping.is_set():
-            raise RuntimeError("runner is shutting down; not starting new crawls")
+    def paths(self, outlet: str) -> tuple[Path, Path]:
+        """Where the next crawl of `outlet` logs, and where it writes its final stats."""
         stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
         folder = logs_dir(self.env) / outlet
         folder.mkdir(parents=True, exist_ok=True)
         log_path = folder / f"{stamp}.log"
-        stats_path = folder / f"{stamp}.stats.json"
+        counter = 1
+        while log_path.exists():  # two crawls of one outlet in one second (a run-now after a run)
+            log_path = folder / f"{stamp}-{counter}.log"
+            counter += 1
+        return log_path, log_path.with_name(log_path.stem + ".stats.json")
+
+    def run(
+        self,
+        outlet: str,
+        *,
+        settings: Mapping[str, str] | None = None,
+        cancel: threading.Event | None = None,
+        paths: tuple[Path, Path] | None = None,
+    ) -> CrawlResult:
+        """Crawl `outlet` in a child process and wait for it (time limit, `cancel`)."""
+        if self._stopping.is_set():
+            raise RuntimeError("runner is shutting down; not starting new crawls")
+        log_path, stats_path = paths or self.paths(outlet)
         env = dict(os.environ if self.env is None else self.env)
         env.setdefault("SCRAPY_SETTINGS_MODULE", "settings")
+        env["NEWSDESK_PARENT_PID"] = str(os.getpid())
         started = time.time()
         logger.info("crawl %s: starting (log %s)", outlet, log_path)
-        proc = subprocess.Popen(
-            self.command(outlet, log_path, stats_path),
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=log_path.with_suffix(".stderr").open("wb"),
-            start_new_session=True,  # a Ctrl-C in the terminal reaches the scheduler, which stops us
-        )
+        with log_path.with_suffix(".stderr").open("wb") as stderr:
+            proc = subprocess.Popen(
+                self.command(outlet, log_path, stats_path, settings),
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+                start_new_session=True,  # a Ctrl-C in the terminal reaches the scheduler, which stops us
+            )
         with self._lock:
             self._children[proc.pid] = proc
             stopping = self._stopping.is_set()
         if stopping:  # stop_all ran between our check and the registration: do not outlive it
             self._terminate(proc)
-        timed_out = False
+        timed_out = cancelled = False
+        deadline = time.monotonic() + self.time_limit
         try:
-            proc.wait(timeout=self.time_limit)
-        except subprocess.TimeoutExpired:
-            timed_out = True
-            logger.warning("crawl %s: over its %.0f s limit; stopping it", outlet, self.time_limit)
-            self._terminate(proc)
+            while True:
+                try:
+                    proc.wait(timeout=0.5)
+                    break
+                except subprocess.TimeoutExpired:
+                    pass
+                if cancel is not None and cancel.is_set():
+                    cancelled = True
+                    logger.warning("crawl %s: cancelled; stopping it", outlet)
+                    self._terminate(proc)
+                    break
+                if time.monotonic() >= deadline:
+                    timed_out = True
+                    logger.warning("crawl %s: over its %.0f s limit; stopping it", outlet, self.time_limit)
+                    self._terminate(proc)
+                    break
         finally:
             with self._lock:
                 self._children.pop(proc.pid, None)
-        result = CrawlResult(outlet, proc.returncode, started, time.time(), log_path, stats_path, timed_out)
+        result = CrawlResult(
+            outlet, proc.returncode, started, time.time(), log_path, stats_path, timed_out, cancelled
+        )
         if stats_path.exists():
             try:
                 result.stats = json.loads(stats_path.read_text(encoding="utf-8"))

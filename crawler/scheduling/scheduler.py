@@ -1,9 +1,21 @@
-"""The scheduler behind `newsdesk run`: one APScheduler job per outlet, crawls in subprocesses.
+"""The scheduler behind `newsdesk run`: persistent jobs, operator changes, no double runs.
 
-Each outlet gets an interval job from its spec (`every_minutes`), with jitter so outlets do not
-all fire together, `max_instances=1` so an outlet never crawls twice at once, and `coalesce`
-with a misfire grace time so a scheduler that was busy or suspended runs a late job once rather
-than a backlog. (Persistent job stores, leases and run history are separate work.)
+- Jobs live in APScheduler's MongoDB job store (collection ``scheduler_jobs`` of newsdesk's
+  database), one per outlet, so next run times survive a restart: a scheduler that was down
+  runs a missed crawl once (coalesce, misfire grace of one period), not a backlog.
+- What each job's schedule should be is worked out at start and every `sync_seconds` from the
+  outlet specs plus the operators' changes (crawler.store.schedules), so `newsdesk schedule
+  ...` typed anywhere reaches a running scheduler within one sync, and a restart or an upgrade
+  never overwrites an operator's pause or interval. The job's name records its trigger
+  ("every 30m", "cron */20 6-23 * * *"): a different name means the trigger must change.
+- Every crawl goes through CrawlService: an outlet lease in MongoDB, so two schedulers on one
+  database never crawl the same outlet at once, and a run document in ``runs``.
+- One database holds one schedule: `newsdesk run OUTLET...` makes the schedule exactly those
+  outlets (operators' changes to the others are kept and come back with them).
+
+Jobs in a persistent store must name their function by import path, so the job function is
+the module-level `scheduled_crawl`, which hands over to the scheduler running in this process
+(one per process).
 """
 
 from __future__ import annotations
@@ -12,67 +24,244 @@ import logging
 import signal
 import threading
 from datetime import datetime, timedelta, timezone
-from typing import Callable, Iterable
+from typing import Any, Iterable
 
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.base import ConflictingIdError, JobLookupError
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.jobstores.mongodb import MongoDBJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.triggers.interval import IntervalTrigger
+from pymongo.database import Database
+from pymongo.errors import PyMongoError
 
 from crawler.outlets import OutletSpec
-from crawler.scheduling.runner import CrawlResult, CrawlRunner
+from crawler.scheduling.schedule import TIMEZONE, Schedule, desired_schedules
+from crawler.scheduling.service import CrawlService, Dispatcher
+from crawler.store import get_client
+from crawler.store.leases import LeaseStore, make_owner
+from crawler.store.runs import RunStore
+from crawler.store.schedules import ScheduleStore
 
 logger = logging.getLogger(__name__)
 
+JOBS_COLLECTION = "scheduler_jobs"
+JOB_PREFIX = "crawl:"
+SCHEDULER_LEASE_PREFIX = "scheduler:"
 
-def describe(result: CrawlResult) -> str:
-    s = result.stats
-    state = "timed out" if result.timed_out else ("ok" if result.ok else f"exit {result.returncode}")
-    return (
-        f"crawl {result.outlet}: {state} in {result.duration:.0f} s; "
-        f"pages {s.get('downloader/response_count', 0)}, new {s.get('newsdesk/articles/new', 0)}, "
-        f"updated {s.get('newsdesk/articles/updated', 0)}, unchanged {s.get('newsdesk/articles/unchanged', 0)}; "
-        f"log {result.log_path}"
-    )
+_active: "NewsdeskScheduler | None" = None
+_active_lock = threading.Lock()
 
 
-def build_scheduler(
-    outlets: Iterable[OutletSpec],
-    runner: CrawlRunner,
-    *,
-    jitter_seconds: int = 120,
-    first_run_spread_seconds: int = 60,
-    on_result: Callable[[CrawlResult], None] | None = None,
-) -> BackgroundScheduler:
-    """A scheduler with one crawl job per outlet; the first runs are spread over a minute."""
-    scheduler = BackgroundScheduler(timezone="Asia/Seoul", job_defaults={"max_instances": 1, "coalesce": True})
-    outlets = list(outlets)
-    now = datetime.now(timezone.utc)
+def scheduled_crawl(outlet: str) -> None:
+    """The job function stored in MongoDB (by import path): crawl through this process's scheduler."""
+    scheduler = _active
+    if scheduler is None:
+        logger.warning("crawl %s fired with no scheduler running in this process; ignored", outlet)
+        return
+    scheduler.crawl(outlet, "schedule")
 
-    def crawl(outlet: str) -> None:
-        try:
-            result = runner.run(outlet)
-        except RuntimeError as exc:  # shutting down
-            logger.info("crawl %s not started: %s", outlet, exc)
-            return
-        logger.info(describe(result))
-        if on_result is not None:
-            on_result(result)
 
-    for index, spec in enumerate(outlets):
-        interval = spec.every_minutes * 60
-        scheduler.add_job(
-            crawl,
-            IntervalTrigger(seconds=interval, jitter=min(jitter_seconds, interval // 4)),
-            args=[spec.name],
-            id=f"crawl:{spec.name}",
-            name=f"crawl {spec.name} every {spec.every_minutes} min",
-            misfire_grace_time=max(60, interval // 2),
-            next_run_time=now + timedelta(seconds=(first_run_spread_seconds * index) / max(1, len(outlets))),
-            replace_existing=True,
+def job_id(outlet: str) -> str:
+    return f"{JOB_PREFIX}{outlet}"
+
+
+class NewsdeskScheduler:
+    def __init__(
+        self,
+        specs: Iterable[OutletSpec],
+        dispatcher: Dispatcher,
+        *,
+        uri: str,
+        db_name: str,
+        db: Database[Any],
+        owner: str | None = None,
+        max_concurrent_crawls: int = 4,
+        sync_seconds: float = 20.0,
+        max_jitter: int = 120,
+        first_run_spread_seconds: int = 60,
+        lease_ttl: timedelta = timedelta(seconds=90),
+        runs_keep_days: float = 90.0,
+    ) -> None:
+        self.specs = {spec.name: spec for spec in specs}
+        self.db = db
+        self.owner = owner or make_owner("scheduler")
+        self.sync_seconds = sync_seconds
+        self.max_jitter = max_jitter
+        self.first_run_spread_seconds = first_run_spread_seconds
+        self.runs_keep_days = runs_keep_days
+        self.schedules = ScheduleStore(db)
+        self.runs = RunStore(db)
+        self.leases = LeaseStore(db, ttl=lease_ttl)
+        self.presence = LeaseStore(db, ttl=timedelta(seconds=max(60.0, 3 * sync_seconds)))
+        self.service = CrawlService(db, dispatcher, owner=self.owner, leases=self.leases)
+        self.dispatcher = dispatcher
+        # The job store closes the client it is given on shutdown: it gets its own.
+        self._jobstore_client = get_client(uri)
+        self.aps = BackgroundScheduler(
+            timezone=TIMEZONE,
+            jobstores={
+                "default": MongoDBJobStore(database=db_name, collection=JOBS_COLLECTION, client=self._jobstore_client),
+                "local": MemoryJobStore(),
+            },
+            executors={
+                "default": ThreadPoolExecutor(max_workers=max_concurrent_crawls),
+                "control": ThreadPoolExecutor(max_workers=1),
+            },
+            job_defaults={"max_instances": 1, "coalesce": True},
         )
-    return scheduler
+        self._last_purge: datetime | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------
+    def start(self, *, paused: bool = False) -> None:
+        global _active
+        with _active_lock:
+            if _active is not None:
+                raise RuntimeError("a newsdesk scheduler is already running in this process")
+            _active = self
+        try:
+            for store in (self.runs, self.leases, self.schedules):
+                store.ensure_indexes()
+            self.aps.start(paused=True)
+            self.sync()
+            self.aps.add_job(
+                self.sync, "interval", seconds=self.sync_seconds, id="newsdesk:sync",
+                jobstore="local", executor="control", misfire_grace_time=None,
+            )
+            if not paused:
+                self.aps.resume()
+        except BaseException:
+            self._release_active()
+            raise
+
+    def shutdown(self) -> None:
+        try:
+            self.aps.shutdown(wait=False)
+        finally:
+            try:
+                self.presence.release(self._presence_name, self.owner)
+            except PyMongoError:
+                pass
+            self._release_active()
+
+    def _release_active(self) -> None:
+        global _active
+        with _active_lock:
+            if _active is self:
+                _active = None
+
+    @property
+    def _presence_name(self) -> str:
+        return f"{SCHEDULER_LEASE_PREFIX}{self.owner}"
+
+    # -- crawling -------------------------------------------------------------------------
+    def crawl(self, outlet: str, trigger: str) -> dict[str, Any] | None:
+        try:
+            return self.service.crawl(outlet, trigger)
+        except RuntimeError as exc:  # the runner is shutting down
+            logger.info("crawl %s not started: %s", outlet, exc)
+        except PyMongoError as exc:
+            logger.error("crawl %s not started: the database is unavailable (%s)", outlet, exc)
+        return None
+
+    # -- sync -----------------------------------------------------------------------------
+    def desired(self) -> dict[str, Schedule]:
+        return desired_schedules(self.specs.values(), self.schedules.overrides())
+
+    def sync(self) -> list[str]:
+        """Make the job store match specs + operators' changes; start claimed run-now requests.
+
+        Returns what changed, one line each (logged too). Database errors are logged and the
+        next sync tries again: a scheduler must outlive a database restart.
+        """
+        try:
+            self.presence.acquire(self._presence_name, self.owner, info={"sync_seconds": self.sync_seconds})
+            changes = self._sync_jobs()
+            changes += self._start_requested_runs()
+            self._purge_runs()
+        except PyMongoError as exc:
+            logger.error("schedule sync failed (database unavailable?): %s", exc)
+            return []
+        for change in changes:
+            logger.info("schedule: %s", change)
+        return changes
+
+    def _sync_jobs(self) -> list[str]:
+        desired = self.desired()
+        jobs = {job.id: job for job in self.aps.get_jobs(jobstore="default")}
+        changes: list[str] = []
+        now = datetime.now(timezone.utc)
+        for index, (outlet, schedule) in enumerate(desired.items()):
+            job = jobs.pop(job_id(outlet), None)
+            if job is None:
+                first = now + timedelta(seconds=self.first_run_spread_seconds * index / max(1, len(desired)))
+                try:
+                    self.aps.add_job(
+                        scheduled_crawl, schedule.trigger(self.max_jitter), args=[outlet], id=job_id(outlet),
+                        name=schedule.describe(), jobstore="default", misfire_grace_time=schedule.misfire_grace(),
+                        next_run_time=None if schedule.paused else first,
+                    )
+                except ConflictingIdError:  # another scheduler added it a moment ago
+                    continue
+                changes.append(f"{outlet}: added, {schedule.describe()}{' (paused)' if schedule.paused else ''}")
+                continue
+            try:
+                changes += self._update_job(job, schedule)
+            except JobLookupError:  # removed meanwhile by another scheduler
+                continue
+        for stale in jobs.values():
+            try:
+                self.aps.remove_job(stale.id, jobstore="default")
+                changes.append(f"{stale.id.removeprefix(JOB_PREFIX)}: removed (not in this schedule)")
+            except JobLookupError:
+                pass
+        return changes
+
+    def _update_job(self, job: Any, schedule: Schedule) -> list[str]:
+        changes: list[str] = []
+        outlet = schedule.outlet
+        if job.name != schedule.describe():
+            trigger = schedule.trigger(self.max_jitter)
+            self.aps.modify_job(job.id, jobstore="default", name=schedule.describe(),
+                                misfire_grace_time=schedule.misfire_grace(), trigger=trigger)
+            if not schedule.paused:
+                self.aps.reschedule_job(job.id, jobstore="default", trigger=trigger)
+            changes.append(f"{outlet}: now {schedule.describe()} (was {job.name})")
+            job = self.aps.get_job(job.id, jobstore="default")
+        if schedule.paused and job.next_run_time is not None:
+            self.aps.pause_job(job.id, jobstore="default")
+            changes.append(f"{outlet}: paused")
+        elif not schedule.paused and job.next_run_time is None:
+            self.aps.resume_job(job.id, jobstore="default")
+            changes.append(f"{outlet}: resumed")
+        return changes
+
+    def _start_requested_runs(self) -> list[str]:
+        changes = []
+        for request in self.schedules.pending_runs():
+            outlet = request["_id"]
+            if outlet not in self.specs:
+                continue  # another scheduler's outlet, or unknown: leave it for them
+            if not self.schedules.claim_run(outlet, request["run_now"]):
+                continue  # another scheduler took it
+            self.aps.add_job(
+                self.crawl, "date", args=[outlet, "manual"], jobstore="local",
+                id=f"run-now:{outlet}:{request['run_now'].timestamp():.0f}", misfire_grace_time=None,
+                name=f"run-now {outlet}",
+            )
+            changes.append(f"{outlet}: run now (asked by {request.get('run_now_by', '?')})")
+        return changes
+
+    def _purge_runs(self) -> None:
+        now = datetime.now(timezone.utc)
+        if self._last_purge is not None and now - self._last_purge < timedelta(hours=1):
+            return
+        self._last_purge = now
+        removed = self.runs.purge(self.runs_keep_days)
+        if removed:
+            logger.info("runs: removed %d run(s) older than %g days", removed, self.runs_keep_days)
 
 
-def run_forever(scheduler: BackgroundScheduler, runner: CrawlRunner) -> None:
+def run_forever(scheduler: NewsdeskScheduler, stop_all: Any) -> None:
     """Run until SIGINT/SIGTERM, then stop scheduling, stop running crawls, and return."""
     stop = threading.Event()
 
@@ -86,7 +275,7 @@ def run_forever(scheduler: BackgroundScheduler, runner: CrawlRunner) -> None:
         while not stop.wait(1.0):
             pass
     finally:
-        scheduler.shutdown(wait=False)
-        runner.stop_all()
+        scheduler.shutdown()
+        stop_all()
         for sig, old in previous.items():
             signal.signal(sig, old)

@@ -1,0 +1,261 @@
+"""`newsdesk schedule ...` and `newsdesk runs`: steer and inspect the scheduler from anywhere.
+
+These commands only read and write the database (operators' changes, run-now requests, run
+history); a `newsdesk run` scheduler on the same database picks changes up at its next sync
+(20 s by default), so they work the same on the scheduler's machine or another one.
+"""
+
+from __future__ import annotations
+
+import getpass
+import socket
+import sys
+from datetime import datetime, timezone
+from typing import Any, Optional
+
+import typer
+from rich.table import Table
+
+from crawler.cli import _check_db, _check_outlets, _kst_time, app, err, fail, out
+from crawler.jsonutil import dumps, dumps_line
+
+schedule_app = typer.Typer(
+    help="Show and change the crawl schedule (read by a running `newsdesk run` within a minute).",
+    no_args_is_help=True,
+)
+app.add_typer(schedule_app, name="schedule")
+
+
+def _operator() -> str:
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return f"{user}@{socket.gethostname()}"
+
+
+def _db(*, start: bool) -> tuple[Any, Any]:
+    from crawler.store import database_name, get_client
+
+    uri = _check_db(start=start)
+    client = get_client(uri)
+    return client, client[database_name()]
+
+
+def _live_schedulers(db: Any) -> list[dict[str, Any]]:
+    from crawler.scheduling.scheduler import SCHEDULER_LEASE_PREFIX
+    from crawler.store.leases import LeaseStore
+
+    return LeaseStore(db).live(SCHEDULER_LEASE_PREFIX)
+
+
+def _warn_if_no_scheduler(db: Any) -> None:
+    if not _live_schedulers(db):
+        err.print(
+            "note: no `newsdesk run` scheduler is running on this database; the change applies when one starts",
+            highlight=False,
+        )
+
+
+def schedule_rows(db: Any) -> list[dict[str, Any]]:
+    """One row per outlet: its schedule and where it came from, next and last run, state."""
+    from crawler.outlets import registry
+    from crawler.scheduling.scheduler import JOB_PREFIX, JOBS_COLLECTION
+    from crawler.scheduling.schedule import desired_schedules
+    from crawler.store.leases import LeaseStore
+    from crawler.store.runs import RunStore
+    from crawler.store.schedules import ScheduleStore
+
+    specs = registry()
+    store = ScheduleStore(db)
+    desired = desired_schedules(specs.values(), store.overrides())
+    jobs = {
+        doc["_id"].removeprefix(JOB_PREFIX): doc.get("next_run_time")
+        for doc in db[JOBS_COLLECTION].find({}, {"next_run_time": 1})
+    }
+    pending = {doc["_id"] for doc in store.pending_runs()}
+    crawling = {lease["_id"].removeprefix("crawl:"): lease for lease in LeaseStore(db).live("crawl:")}
+    last = RunStore(db).last_per_outlet(specs)
+    rows = []
+    for name, schedule in desired.items():
+        next_ts = jobs.get(name)
+        run = last.get(name)
+        if name in crawling:
+            state = "crawling"
+        elif schedule.paused:
+            state = "paused"
+        elif name not in jobs:
+            state = "not scheduled"
+        else:
+            state = "scheduled"
+        rows.append({
+            "outlet": name,
+            "schedule": schedule.describe(),
+            "source": schedule.source,
+            "state": state,
+            "next_run": datetime.fromtimestamp(next_ts, timezone.utc) if next_ts else None,
+            "run_now_requested": name in pending,
+            "crawling_under": crawling[name]["owner"] if name in crawling else None,
+            "last_run": None if run is None else {
+                "id": run["_id"], "started": run["started"], "status": run.get("status"),
+                "new": (run.get("articles") or {}).get("new"), "trigger": run.get("trigger"),
+            },
+        })
+    return rows
+
+
+@schedule_app.command("list")
+def schedule_list(
+    as_json: bool = typer.Option(False, "--json", help="JSON for machines instead of a table."),
+) -> None:
+    """Every outlet's schedule, state, next run and last run (times in Korea time)."""
+    client, db = _db(start=False)
+    try:
+        rows = schedule_rows(db)
+        schedulers = _live_schedulers(db)
+    finally:
+        client.close()
+    if as_json:
+        sys.stdout.write(dumps({"schedulers": [s["owner"] for s in schedulers], "outlets": rows}, indent=2) + "\n")
+        return
+    running = ", ".join(s["owner"] for s in schedulers) or "none running"
+    table = Table(title=f"schedule (scheduler: {running})")
+    for column in ("outlet", "schedule", "set by", "state", "next run (KST)", "last run (KST)"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        last = row["last_run"]
+        last_text = "-" if last is None else f"{_kst_time(last['started'])} {last['status']} ({last['trigger']})"
+        state = row["state"] + (" · run-now requested" if row["run_now_requested"] else "")
+        table.add_row(row["outlet"], row["schedule"], row["source"], state, _kst_time(row["next_run"]), last_text)
+    out.print(table)
+
+
+def _one_outlet(outlet: str) -> str:
+    return _check_outlets([outlet])[0]
+
+
+@schedule_app.command("pause")
+def schedule_pause(outlet: str = typer.Argument(..., help="Outlet id.")) -> None:
+    """Stop scheduling an outlet until `schedule resume` (kept across restarts)."""
+    from crawler.store.schedules import ScheduleStore
+
+    _one_outlet(outlet)
+    client, db = _db(start=True)
+    try:
+        ScheduleStore(db).pause(outlet, by=_operator())
+        _warn_if_no_scheduler(db)
+    finally:
+        client.close()
+    out.print(f"{outlet}: paused")
+
+
+@schedule_app.command("resume")
+def schedule_resume(outlet: str = typer.Argument(..., help="Outlet id.")) -> None:
+    """Schedule a paused outlet again."""
+    from crawler.store.schedules import ScheduleStore
+
+    _one_outlet(outlet)
+    client, db = _db(start=True)
+    try:
+        ScheduleStore(db).resume(outlet, by=_operator())
+        _warn_if_no_scheduler(db)
+    finally:
+        client.close()
+    out.print(f"{outlet}: resumed")
+
+
+@schedule_app.command("set")
+def schedule_set(
+    outlet: str = typer.Argument(..., help="Outlet id."),
+    every: Optional[str] = typer.Option(None, "--every", help="Interval: 30m, 2h, 1d (at least 1m)."),
+    cron: Optional[str] = typer.Option(None, "--cron", help='Crontab in Korea time, e.g. "*/20 6-23 * * *".'),
+    reset: bool = typer.Option(False, "--reset", help="Back to the schedule in outlets.toml."),
+) -> None:
+    """Change an outlet's schedule; it outlives restarts and is not overwritten by the specs."""
+    from crawler.scheduling.schedule import ScheduleError, cron_trigger, format_every, parse_every
+    from crawler.store.schedules import ScheduleStore
+
+    _one_outlet(outlet)
+    if sum(x is not None and x is not False for x in (every, cron, reset or None)) != 1:
+        fail("give exactly one of --every, --cron or --reset")
+    try:
+        seconds = parse_every(every) if every is not None else None
+        if cron is not None:
+            cron_trigger(cron)
+    except ScheduleError as exc:
+        fail(str(exc))
+    client, db = _db(start=True)
+    try:
+        store = ScheduleStore(db)
+        if seconds is not None:
+            store.set_interval(outlet, seconds, by=_operator())
+            what = f"every {format_every(seconds)}"
+        elif cron is not None:
+            store.set_cron(outlet, cron.strip(), by=_operator())
+            what = f"cron {cron.strip()} (Korea time)"
+        else:
+            store.reset(outlet, by=_operator())
+            what = "the schedule in outlets.toml"
+        _warn_if_no_scheduler(db)
+    finally:
+        client.close()
+    out.print(f"{outlet}: {what}")
+
+
+@schedule_app.command("run-now")
+def schedule_run_now(outlet: str = typer.Argument(..., help="Outlet id.")) -> None:
+    """Ask the running scheduler to crawl an outlet now (its run shows in `newsdesk runs`)."""
+    from crawler.store.schedules import ScheduleStore
+
+    _one_outlet(outlet)
+    client, db = _db(start=True)
+    try:
+        ScheduleStore(db).request_run(outlet, by=_operator())
+        _warn_if_no_scheduler(db)
+    finally:
+        client.close()
+    out.print(f"{outlet}: run requested; the scheduler starts it at its next sync")
+
+
+@app.command()
+def runs(
+    outlet: Optional[str] = typer.Option(None, "--outlet", help="Only this outlet."),
+    failed: bool = typer.Option(False, "--failed", help="Only runs that did not finish cleanly."),
+    limit: int = typer.Option(30, "--limit", min=1, max=10_000),
+    as_json: bool = typer.Option(False, "--json", help="JSON lines (with the full Scrapy stats)."),
+) -> None:
+    """Crawl run history, newest first: outcome, duration, articles, errors, log file."""
+    from crawler.store.runs import RunStore
+
+    if outlet:
+        _one_outlet(outlet)
+    client, db = _db(start=False)
+    try:
+        docs = RunStore(db).find(outlet=outlet, failed=failed, limit=limit, with_stats=as_json)
+    finally:
+        client.close()
+    if as_json:
+        for doc in docs:
+            sys.stdout.write(dumps_line(doc))
+        return
+    table = Table(title=f"{len(docs)} most recent {'failed ' if failed else ''}runs" + (f" of {outlet}" if outlet else ""))
+    for column in ("started (KST)", "outlet", "trigger", "status", "secs", "pages", "new/upd/same", "dropped", "errors", "log"):
+        table.add_column(column, overflow="fold")
+    for doc in docs:
+        articles = doc.get("articles") or {}
+        errors = doc.get("errors") or {}
+        status = doc.get("status", "?")
+        if doc.get("error") and status != "finished":
+            status += f": {doc['error']}"
+        elif doc.get("note"):
+            status += f": {doc['note']}"
+        table.add_row(
+            _kst_time(doc.get("started")), doc["outlet"], doc.get("trigger", ""), status,
+            f"{doc['duration_s']:.0f}" if doc.get("duration_s") is not None else "-",
+            str(doc.get("pages", "-")),
+            f"{articles.get('new', 0)}/{articles.get('updated', 0)}/{articles.get('unchanged', 0)}",
+            str(sum((doc.get("dropped") or {}).values())),
+            str(sum(errors.values())),
+            doc.get("log_path") or "-",
+        )
+    out.print(table)

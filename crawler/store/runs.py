@@ -1,0 +1,238 @@
+"""Run history: one document per crawl in the ``runs`` collection.
+
+The scheduler opens a run before a crawl starts (status ``running``), the crawl process adds
+its Scrapy stats when it closes (crawler.scheduling.extensions.RunRecorder, so a crawl on a
+scrapyd host reports the same way), and the scheduler closes the run with how the process
+ended. A run left ``running`` by a scheduler that died is marked ``abandoned`` when its lease
+is taken over. Health checks, `newsdesk runs` and the dashboard read this collection.
+
+Stats keys are Scrapy's (``downloader/response_count``); the dots of exception class names in
+some keys are stored as U+FF0E (．) because dotted field names are awkward to query.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta, timezone
+from typing import Any, Iterable, Iterator, Mapping
+
+from pymongo import DESCENDING
+from pymongo.collection import Collection
+from pymongo.database import Database
+
+RUNS = "runs"
+
+# Statuses a run can end in; "running" is the only open one.
+RUNNING = "running"
+FINISHED = "finished"      # the crawl ran to its end (finish_reason "finished")
+FAILED = "failed"          # exit code != 0, a crash, or Scrapy closed it for another reason
+TIMEOUT = "timeout"        # stopped at the time limit
+ABANDONED = "abandoned"    # its scheduler died; found when the lease was taken over
+SKIPPED = "skipped"        # a manual run that found the outlet already crawling elsewhere
+LEASE_LOST = "lease_lost"  # stopped because its lease was lost (database away, clock skew)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _escape_key(key: str) -> str:
+    return key.replace(".", "\uff0e").replace("$", "\uff04")
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if isinstance(value, Mapping):
+        return {_escape_key(str(k)): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return str(value)
+
+
+def summarize(stats: Mapping[str, Any]) -> dict[str, Any]:
+    """The figures operators and health checks read, pulled out of a crawl's Scrapy stats."""
+    dropped = {
+        key.removeprefix("newsdesk/dropped/"): int(value)
+        for key, value in stats.items()
+        if key.startswith("newsdesk/dropped/") and isinstance(value, (int, float))
+    }
+    statuses = {
+        key.rsplit("/", 1)[1]: int(value)
+        for key, value in stats.items()
+        if key.startswith("downloader/response_status_count/")
+    }
+    return {
+        "finish_reason": stats.get("finish_reason"),
+        "pages": int(stats.get("downloader/response_count", 0)),
+        "items": int(stats.get("item_scraped_count", 0)),
+        "articles": {
+            "new": int(stats.get("newsdesk/articles/new", 0)),
+            "updated": int(stats.get("newsdesk/articles/updated", 0)),
+            "unchanged": int(stats.get("newsdesk/articles/unchanged", 0)),
+        },
+        "dropped": dropped,
+        "errors": {
+            "log_errors": int(stats.get("log_count/ERROR", 0)),
+            "spider_exceptions": int(stats.get("spider_exceptions/count", 0)) or sum(
+                int(v) for k, v in stats.items() if k.startswith("spider_exceptions/") and k.count("/") == 1
+            ),
+            "download_errors": int(stats.get("downloader/exception_count", 0)),
+            "store_errors": int(stats.get("newsdesk/store/errors", 0)),
+            "deadlettered": int(stats.get("newsdesk/store/deadlettered", 0)),
+        },
+        "http_status": statuses,
+        "retries": int(stats.get("retry/count", 0)),
+        "fallback_articles": int(stats.get("newsdesk/fallback/articles", 0)),
+    }
+
+
+class RunStore:
+    """Open, fill, close and query crawl runs."""
+
+    def __init__(self, db: Database[Any]) -> None:
+        self.collection: Collection[Any] = db[RUNS]
+
+    def ensure_indexes(self) -> None:
+        self.collection.create_index([("outlet", 1), ("started", DESCENDING)])
+        self.collection.create_index([("started", DESCENDING)])
+        self.collection.create_index([("status", 1), ("outlet", 1)])
+
+    def open(
+        self,
+        outlet: str,
+        trigger: str,
+        *,
+        owner: str,
+        log_path: str | None = None,
+        dispatcher: str = "local",
+        status: str = RUNNING,
+        note: str | None = None,
+    ) -> str:
+        """Insert a run document and return its id."""
+        run_id = f"{outlet}-{utcnow():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+        now = utcnow()
+        doc: dict[str, Any] = {
+            "_id": run_id,
+            "outlet": outlet,
+            "trigger": trigger,
+            "owner": owner,
+            "dispatcher": dispatcher,
+            "status": status,
+            "started": now,
+            "log_path": log_path,
+        }
+        if status != RUNNING:
+            doc.update(ended=now, duration_s=0.0)
+        if note:
+            doc["note"] = note
+        self.collection.insert_one(doc)
+        return run_id
+
+    def record_stats(self, run_id: str, stats: Mapping[str, Any]) -> bool:
+        """Store a crawl's stats and their summary on its run (called by the crawl process)."""
+        update = {"stats": _plain(stats), **summarize(stats), "stats_recorded": utcnow()}
+        return self.collection.update_one({"_id": run_id}, {"$set": update}).matched_count == 1
+
+    def close(
+        self,
+        run_id: str,
+        *,
+        returncode: int | None,
+        timed_out: bool = False,
+        lease_lost: bool = False,
+        stats: Mapping[str, Any] | None = None,
+        error: str | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any] | None:
+        """Close a run with how its process ended; returns the closed document."""
+        run = self.collection.find_one({"_id": run_id})
+        if run is None:
+            return None
+        now = utcnow()
+        update: dict[str, Any] = {"ended": now, "duration_s": round((now - run["started"]).total_seconds(), 3)}
+        update["returncode"] = returncode
+        if stats and "stats" not in run:  # the crawl could not record them itself
+            update.update({"stats": _plain(stats), **summarize(stats)})
+        finish_reason = update.get("finish_reason", run.get("finish_reason"))
+        if timed_out:
+            status = TIMEOUT
+        elif lease_lost:
+            status = LEASE_LOST
+        elif returncode == 0 and finish_reason == "finished":
+            status = FINISHED
+        else:
+            status = FAILED
+            if error is None:
+                if returncode not in (0, None):
+                    error = f"crawl process exited with code {returncode}"
+                elif finish_reason is None:
+                    error = "crawl recorded no stats"
+                else:
+                    error = f"crawl closed with reason {finish_reason!r}"
+        update["status"] = status
+        if error:
+            update["error"] = error
+        if extra:
+            update.update(_plain(extra))
+        self.collection.update_one({"_id": run_id}, {"$set": update})
+        run.update(update)
+        return run
+
+    def abandon_open_runs(self, outlet: str, owner: str) -> int:
+        """Close the runs a dead owner left open for `outlet` (its lease was taken over)."""
+        now = utcnow()
+        result = self.collection.update_many(
+            {"outlet": outlet, "owner": owner, "status": RUNNING},
+            {"$set": {"status": ABANDONED, "ended": now, "error": f"owner {owner} stopped renewing its lease"}},
+        )
+        return result.modified_count
+
+    def get(self, run_id: str) -> dict[str, Any] | None:
+        return self.collection.find_one({"_id": run_id})
+
+    def find(
+        self,
+        *,
+        outlet: str | None = None,
+        failed: bool = False,
+        since: datetime | None = None,
+        limit: int = 50,
+        with_stats: bool = False,
+    ) -> list[dict[str, Any]]:
+        """Newest runs first; `failed` keeps the runs that did not finish cleanly."""
+        query: dict[str, Any] = {}
+        if outlet:
+            query["outlet"] = outlet
+        if since is not None:
+            query["started"] = {"$gte": since}
+        if failed:
+            query["status"] = {"$nin": [FINISHED, RUNNING]}
+        projection = None if with_stats else {"stats": 0}
+        cursor = self.collection.find(query, projection).sort("started", DESCENDING).limit(limit)
+        return list(cursor)
+
+    def last_per_outlet(self, outlets: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Each outlet's newest run: one indexed (outlet, started) lookup per outlet."""
+        latest: dict[str, dict[str, Any]] = {}
+        for outlet in outlets:
+            run = self.collection.find_one({"outlet": outlet}, {"stats": 0}, sort=[("started", DESCENDING)])
+            if run is not None:
+                latest[outlet] = run
+        return latest
+
+    def iter_since(self, since: datetime, *, outlet: str | None = None) -> Iterator[dict[str, Any]]:
+        """Runs started since `since`, oldest first, without the raw stats."""
+        query: dict[str, Any] = {"started": {"$gte": since}}
+        if outlet:
+            query["outlet"] = outlet
+        return iter(self.collection.find(query, {"stats": 0}).sort("started", 1))
+
+    def purge(self, keep_days: float) -> int:
+        """Delete runs older than `keep_days` (0 or less keeps everything)."""
+        if keep_days <= 0:
+            return 0
+        cutoff = utcnow() - timedelta(days=keep_days)
+        return self.collection.delete_many({"started": {"$lt": cutoff}, "status": {"$ne": RUNNING}}).deleted_count
