@@ -227,6 +227,10 @@ def _print_summary(outcomes: list[Any], log_file: Path | None) -> int:
         )
     out.print()
     out.print(table)
+    for outcome in outcomes:
+        reason = str(outcome.stats.get("finish_reason", ""))
+        if reason.startswith("skipped"):
+            out.print(f"{outcome.outlet}: {reason}", highlight=False, soft_wrap=True)
     if log_file is not None:
         out.print(f"log: {log_file}")
     return failed

@@ -21,7 +21,7 @@ import threading
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Callable
 
 from pymongo import ReturnDocument
 from pymongo.collection import Collection
@@ -116,9 +116,17 @@ class LeaseKeeper:
     another scheduler may already be crawling the same outlet.
     """
 
-    def __init__(self, store: LeaseStore, lease: Lease, *, every: float | None = None) -> None:
+    def __init__(
+        self,
+        store: LeaseStore,
+        lease: Lease,
+        *,
+        every: float | None = None,
+        on_lost: Callable[[], None] | None = None,
+    ) -> None:
         self.store = store
         self.lease = lease
+        self.on_lost = on_lost
         self.every = every if every is not None else max(1.0, store.ttl.total_seconds() / 3)
         self.lost = threading.Event()
         self._stop = threading.Event()
@@ -142,7 +150,7 @@ class LeaseKeeper:
             try:
                 if not self.store.renew(self.lease.name, self.lease.owner):
                     log.error("lease %s: lost to another owner; stopping the work it guarded", self.lease.name)
-                    self.lost.set()
+                    self._lose()
                     return
                 failures = 0
             except PyMongoError as error:
@@ -152,5 +160,13 @@ class LeaseKeeper:
                 elapsed = failures * self.every
                 log.warning("lease %s: renewal failed (%s), %d time(s)", self.lease.name, error, failures)
                 if elapsed >= self.store.ttl.total_seconds() - self.every:
-                    self.lost.set()
+                    self._lose()
                     return
+
+    def _lose(self) -> None:
+        self.lost.set()
+        if self.on_lost is not None:
+            try:
+                self.on_lost()
+            except Exception:  # noqa: BLE001 - the flag is set either way
+                log.exception("lease %s: on_lost callback failed", self.lease.name)

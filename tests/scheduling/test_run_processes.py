@@ -176,3 +176,18 @@ def test_a_killed_schedulers_lease_is_taken_over(run_env, schedulers):
     # no overlap: the successor started only after the dead owner's lease ran out
     assert successor["started"] > victim["started"]
     assert db.articles.count_documents({"outlet": "joongdo"}) == EXPECTED_ARTICLES
+
+
+def test_a_one_shot_crawl_is_a_run_and_respects_a_held_lease(run_env):
+    from crawler.store.leases import LeaseStore
+
+    env, db = run_env
+    with FixtureSite(SiteSpec.load(SITE)) as site:
+        cli(env, "crawl", "joongdo", "--base-url", site.base_url)
+        LeaseStore(db).acquire("crawl:joongdo", "scheduler@elsewhere")
+        held = subprocess.run([sys.executable, "-m", "crawler.cli", "crawl", "joongdo", "--base-url", site.base_url],
+                              env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert held.returncode == 1 and "scheduler@elsewhere" in held.stdout
+    (run,) = RunStore(db).find(outlet="joongdo")
+    assert run["trigger"] == "manual" and run["status"] == "finished" and run["dispatcher"] == "in-process"
+    assert run["articles"]["new"] == EXPECTED_ARTICLES and run["log_path"]
