@@ -224,7 +224,7 @@ def runs(
     limit: int = typer.Option(30, "--limit", min=1, max=10_000),
     as_json: bool = typer.Option(False, "--json", help="JSON lines (with the full Scrapy stats)."),
 ) -> None:
-    """Crawl run history, newest first: outcome, duration, articles, errors, log file."""
+    """Crawl run history, newest first: outcome, duration, articles, errors (and failed runs' logs)."""
     from crawler.store.runs import RunStore
 
     if outlet:
@@ -239,7 +239,7 @@ def runs(
             sys.stdout.write(dumps_line(doc))
         return
     table = Table(title=f"{len(docs)} most recent {'failed ' if failed else ''}runs" + (f" of {outlet}" if outlet else ""))
-    for column in ("started (KST)", "outlet", "trigger", "status", "secs", "pages", "new/upd/same", "dropped", "errors", "log"):
+    for column in ("started (KST)", "outlet", "trigger", "status", "secs", "pages", "new/upd/same", "dropped", "errors"):
         table.add_column(column, overflow="fold")
     for doc in docs:
         articles = doc.get("articles") or {}
@@ -256,6 +256,8 @@ def runs(
             f"{articles.get('new', 0)}/{articles.get('updated', 0)}/{articles.get('unchanged', 0)}",
             str(sum((doc.get("dropped") or {}).values())),
             str(sum(errors.values())),
-            doc.get("log_path") or "-",
         )
     out.print(table)
+    logs = [doc for doc in docs if doc.get("log_path") and doc.get("status") not in ("finished", "running", "skipped")]
+    for doc in logs[:10]:  # where to look next for what went wrong
+        out.print(f"log of {doc['_id']}: {doc['log_path']}", highlight=False, soft_wrap=True)
