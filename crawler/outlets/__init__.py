@@ -12,12 +12,16 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from functools import cache
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
-REGISTRY_PATH = Path(__file__).with_name("outlets.toml")
-FAMILIES_PATH = Path(__file__).with_name("families.toml")
+# Package resources, not paths beside __file__: deployed to scrapyd the package runs from a
+# zipped egg, where the files are zip members that only importlib.resources can open.
+REGISTRY_PATH: Traversable = resources.files(__name__).joinpath("outlets.toml")
+FAMILIES_PATH: Traversable = resources.files(__name__).joinpath("families.toml")
 DEFAULT_PAGE = "crawler.pages.template.TemplateArticlePage"
 
 
@@ -176,7 +180,7 @@ def _build(name: str, raw: Mapping[str, Any]) -> OutletSpec:
     )
 
 
-def load_registry(path: Path = REGISTRY_PATH) -> dict[str, OutletSpec]:
+def load_registry(path: Path | Traversable = REGISTRY_PATH) -> dict[str, OutletSpec]:
     """Parse and validate the registry file; raises OutletError naming the bad entry."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
