@@ -239,7 +239,8 @@ def _print_summary(outcomes: list[Any], log_file: Path | None) -> int:
 def _log_file(kind: str) -> Path:
     from crawler.scheduling.paths import logs_dir
 
-    return logs_dir() / f"{kind}-{datetime.now().strftime('%Y%m%dT%H%M%S')}.log"
+    # the pid keeps apart the logs of processes started in the same second (several workers)
+    return logs_dir() / f"{kind}-{datetime.now().strftime('%Y%m%dT%H%M%S')}-{os.getpid()}.log"
 
 
 def _check_outlets(names: list[str]) -> list[str]:
@@ -357,7 +358,8 @@ def run(
         lease_ttl=timedelta(seconds=settings.getfloat("NEWSDESK_LEASE_TTL_SECONDS")),
         runs_keep_days=settings.getfloat("NEWSDESK_RUNS_KEEP_DAYS"),
     )
-    where = f"scrapyd {mask_uri(scrapyd_url)}" if scrapyd_url else "local subprocesses"
+    where = {"scrapyd": f"scrapyd {mask_uri(scrapyd_url)}", "redis": f"Redis {mask_uri(settings.get('REDIS_URL', ''))} (run `newsdesk worker`)"}.get(
+        dispatcher.dispatcher, "local subprocesses")
     out.print(
         f"newsdesk scheduler {scheduler.owner}: {len(names)} outlet(s), database {mask_uri(uri)}, "
         f"crawls in {where}; Ctrl-C to stop"
@@ -370,9 +372,15 @@ def run(
 
 
 def _dispatcher(scrapyd_url: str, settings: Any, time_limit: float, extra: list[str] | None, base_url: str | None) -> Any:
-    """Where crawls run: local subprocesses, or a scrapyd when a URL is configured."""
+    """Where crawls run: local subprocesses, a scrapyd when a URL is configured, or Redis
+    workers in distributed mode."""
     from crawler.scheduling.runner import CrawlRunner
 
+    if settings.getbool("NEWSDESK_DISTRIBUTED") and not scrapyd_url:
+        from crawler.distributed.dispatch import RedisDispatcher
+
+        return RedisDispatcher(settings, time_limit=time_limit, spider_args={"base_url": base_url} if base_url else {},
+                               server=_check_redis(settings))
     if not scrapyd_url:
         return CrawlRunner(time_limit=time_limit, extra_args=extra)
     from crawler.scheduling.remote import ScrapydDispatcher
@@ -383,6 +391,58 @@ def _dispatcher(scrapyd_url: str, settings: Any, time_limit: float, extra: list[
         time_limit=time_limit,
         spider_args={"base_url": base_url} if base_url else {},
     )
+
+
+def _check_redis(settings: Any) -> Any:
+    """A connected Redis client for distributed mode, or a one-line error naming the URL."""
+    from crawler.distributed.seed import redis_client
+    from crawler.store import mask_uri
+
+    url = settings.get("REDIS_URL", "")
+    try:
+        server = redis_client(settings)
+        server.ping()
+    except Exception as exc:  # noqa: BLE001 - any failure here is reported in one line
+        fail(f"Redis at {mask_uri(url)} does not answer: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
+    return server
+
+
+@app.command()
+def worker(
+    outlets: Optional[list[str]] = typer.Argument(None, help="Take requests of these outlets (default: all)."),
+    base_url: Optional[str] = typer.Option(None, "--base-url", help="The host the scheduler was told to crawl instead (a local copy)."),
+    max_idle: Optional[float] = typer.Option(None, "--max-idle", min=1, help="Exit after this many seconds with nothing to do (default: NEWSDESK_WORKER_MAX_IDLE_SECONDS)."),
+) -> None:
+    """Distributed mode: take requests from Redis, run the pipelines, exit when idle.
+
+    Start any number, on any machines sharing Redis (REDIS_URL) and MongoDB (MONGO_URI);
+    `newsdesk run` in distributed mode seeds each outlet's rounds for them.
+    """
+    from crawler.crawling import crawl_outlets, project_settings
+    from crawler.outlets import registry
+
+    names = _check_outlets(outlets) if outlets else list(registry())
+    if base_url is not None:
+        base_url = _checked_base_url(base_url)
+    settings = project_settings()
+    if not settings.getbool("NEWSDESK_DISTRIBUTED"):
+        fail("newsdesk worker needs distributed mode: set REDIS_URL (or NEWSDESK_ENV=distributed)")
+    _check_redis(settings)
+    _check_db()
+    overrides: dict[str, Any] = {"NEWSDESK_PROGRESS": False}
+    if max_idle is not None:
+        overrides["NEWSDESK_WORKER_MAX_IDLE_SECONDS"] = max_idle
+    log_file = _log_file("worker")
+    out.print(f"worker for {len(names)} outlet(s); log {log_file}")
+    outcomes = crawl_outlets(
+        names,
+        base_urls={name: base_url for name in names} if base_url else None,
+        settings_overrides=overrides,
+        log_file=log_file,
+        record_runs=False,  # the round's run belongs to the scheduler; workers add their stats to it
+    )
+    if _print_summary(outcomes, log_file):
+        raise typer.Exit(1)
 
 
 # ---------------------------------------------------------------------------------------

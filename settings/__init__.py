@@ -17,9 +17,19 @@ elif _ENV == "prod":
     from settings.prod import *  # noqa: F401,F403
 elif _ENV == "test":
     from settings.test import *  # noqa: F401,F403
+elif _ENV == "distributed":
+    from settings.prod import *  # noqa: F401,F403
 else:
     raise ValueError(
-        f"NEWSDESK_ENV={_ENV!r} is not a known environment; expected one of: dev, prod, test"
+        f"NEWSDESK_ENV={_ENV!r} is not a known environment; expected one of: dev, prod, test, distributed"
     )
+
+# Distributed mode (scrapy-redis) on top of any environment; tests switch it on explicitly.
+if (
+    _ENV == "distributed"
+    or _os.environ.get("NEWSDESK_DISTRIBUTED", "").strip().lower() in ("1", "true", "yes", "on")
+    or (_ENV in ("dev", "prod") and _os.environ.get("REDIS_URL", "").strip())
+):
+    from settings.distributed import *  # noqa: F401,F403
 
 NEWSDESK_ENV = _ENV

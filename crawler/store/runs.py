@@ -136,6 +136,19 @@ class RunStore:
         update = {"stats": _plain(stats), **summarize(stats), "stats_recorded": utcnow()}
         return self.collection.update_one({"_id": run_id}, {"$set": update}).matched_count == 1
 
+    def add_worker_stats(self, run_id: str, worker: str, stats: Mapping[str, Any]) -> bool:
+        """Add one distributed worker's share of a round to its run: counts summed, stats kept per worker."""
+        summary = summarize(stats)
+        increments: dict[str, int] = {"pages": summary["pages"], "items": summary["items"]}
+        for group in ("articles", "dropped", "errors", "http_status"):
+            for name, value in summary[group].items():
+                increments[f"{group}.{name}"] = value
+        increments = {key: value for key, value in increments.items() if value}
+        update: dict[str, Any] = {"$push": {"workers": {"worker": worker, "stats": _plain(stats), "at": utcnow()}}}
+        if increments:
+            update["$inc"] = increments
+        return self.collection.update_one({"_id": run_id}, update).matched_count == 1
+
     def close(
         self,
         run_id: str,
@@ -154,7 +167,11 @@ class RunStore:
         now = utcnow()
         update: dict[str, Any] = {"ended": now, "duration_s": round((now - run["started"]).total_seconds(), 3)}
         update["returncode"] = returncode
-        if stats and "stats" not in run:  # the crawl could not record them itself
+        if stats and run.get("dispatcher") == "redis":
+            # workers add their own counts to the run ($inc); only the round's outcome is ours
+            update["finish_reason"] = stats.get("finish_reason")
+            update["seeded"] = stats.get("newsdesk/distributed/seeded", 0)
+        elif stats and "stats" not in run:  # the crawl could not record them itself
             update.update({"stats": _plain(stats), **summarize(stats)})
         finish_reason = update.get("finish_reason", run.get("finish_reason"))
         if timed_out:

@@ -1,0 +1,182 @@
+"""Distributed mode: workers on Redis share one queue, lose nothing, and stop when idle.
+
+Needs Redis on 127.0.0.1:6379 (these machines run one; .ci/run starts one where it is
+absent). Each test uses its own key prefix in Redis database 15 and removes its keys.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from crawler.fixturesite import DEFAULT_FIXTURES, FixtureSite, SiteSpec
+
+redis = pytest.importorskip("redis")
+
+ROOT = Path(__file__).resolve().parents[2]
+SITE = DEFAULT_FIXTURES / "joongdo"
+EXPECTED_ARTICLES = sum(1 for p in SITE.glob("*.json") if p.name != "site.json")
+REDIS_URL = os.environ.get("NEWSDESK_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def _redis_or_skip() -> "redis.Redis":
+    server = redis.Redis.from_url(REDIS_URL)
+    try:
+        server.ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip(f"needs Redis at {REDIS_URL} (.ci/run starts one)")
+    return server
+
+
+@pytest.fixture
+def dist_env(mongo_uri, mongo_client, tmp_path, monkeypatch):
+    server = _redis_or_skip()
+    prefix = f"ndtest{uuid.uuid4().hex[:8]}"
+    db_name = f"test_dist_{uuid.uuid4().hex[:10]}"
+    env = dict(
+        os.environ,
+        MONGO_URI=mongo_uri,
+        NEWSDESK_DB=db_name,
+        NEWSDESK_ENV="test",
+        NEWSDESK_DISTRIBUTED="1",
+        REDIS_URL=REDIS_URL,
+        NEWSDESK_REDIS_PREFIX=prefix,
+        NEWSDESK_DATA_DIR=str(tmp_path / "data"),
+        NEWSDESK_WORKER_MAX_IDLE_SECONDS="4",
+        NEWSDESK_WORKER_HEARTBEAT_SECONDS="1",
+        SCRAPY_SETTINGS_MODULE="settings",
+    )
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    yield env, mongo_client[db_name], server, prefix
+    for key in server.scan_iter(f"{prefix}:*"):
+        server.delete(key)
+    mongo_client.drop_database(db_name)
+
+
+def _settings():
+    """This process's settings with distributed mode for this test's prefix.
+
+    The settings modules were imported earlier in the test session with another
+    environment; distributed.py reads its prefix from the environment at import, so it is
+    loaded again for this test.
+    """
+    import importlib
+
+    from crawler.crawling import project_settings
+
+    settings = project_settings()
+    settings.setmodule(importlib.reload(importlib.import_module("settings.distributed")), priority="project")
+    return settings
+
+
+def start_worker(env: dict[str, str], base_url: str, log: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "crawler.cli", "worker", "joongdo", "--base-url", base_url],
+        env=env, cwd=ROOT, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+    )
+
+
+def article_fetches(site: FixtureSite) -> Counter:
+    return Counter(path for path in site.requests if "view.php" in path)
+
+
+def test_settings_switch_to_scrapy_redis(dist_env):
+    settings = _settings()
+    assert settings.get("SCHEDULER") == "scrapy_redis.scheduler.Scheduler"
+    assert settings.get("SCHEDULER_QUEUE_CLASS") == "crawler.distributed.queue.ReliablePriorityQueue"
+    assert settings.getbool("NEWSDESK_STORE_WRITE_THROUGH")
+    assert settings.get("SCHEDULER_QUEUE_KEY").startswith(dist_env[3] + ":")
+
+
+def test_the_queue_parks_requests_until_acked_and_rescues_orphans(dist_env):
+    from crawler.distributed.queue import ReliablePriorityQueue
+    from crawler.distributed.seed import start_requests
+
+    _env, _db, server, prefix = dist_env
+    spider, requests = start_requests("joongdo", _settings())
+    queue = ReliablePriorityQueue(server, spider, f"{prefix}:joongdo:requests")
+    for request in requests:
+        queue.push(request)
+    assert len(queue) == len(requests) == 3
+    first = queue.pop()
+    assert first is not None and len(queue) == 2 and queue.in_processing() == 1
+    assert first.callback == spider.parse_list  # callbacks survive the round trip through Redis
+    (token,) = queue.inflight
+    queue.ack(token)
+    assert queue.in_processing() == 0 and not queue.inflight
+
+    # a worker that took a request and died: no heartbeat key, so its request goes back
+    queue.pop()
+    assert queue.in_processing() == 1
+    assert queue.requeue_orphans() == 1
+    assert len(queue) == 2 and queue.in_processing() == 0
+    # a live worker's requests stay where they are
+    server.set(queue.heartbeat_prefix + __import__("crawler.distributed.queue", fromlist=["x"]).worker_id(), 1, ex=30)
+    queue.pop()
+    assert queue.requeue_orphans() == 0 and queue.in_processing() == 1
+
+
+def test_three_workers_fetch_every_article_once_and_exit_when_idle(dist_env, tmp_path):
+    from crawler.distributed.dispatch import RedisDispatcher
+    from crawler.scheduling.service import CrawlService
+    from crawler.store.leases import LeaseStore
+    from crawler.store.runs import RunStore
+
+    env, db, server, prefix = dist_env
+    with FixtureSite(SiteSpec.load(SITE), delay=0.2) as site:
+        settings = _settings()
+        service = CrawlService(
+            db, RedisDispatcher(settings, spider_args={"base_url": site.base_url}, time_limit=120, settle=2, server=server),
+            owner="test-scheduler", leases=LeaseStore(db),
+        )
+        result: dict = {}
+        round_thread = threading.Thread(target=lambda: result.update(run=service.crawl("joongdo", "schedule")))
+        round_thread.start()
+        workers = [start_worker(env, site.base_url, tmp_path / f"worker{i}.log") for i in range(3)]
+        for proc in workers:
+            proc.wait(timeout=180)
+        round_thread.join(timeout=60)
+        fetches = article_fetches(site)
+
+    logs = "\n".join(p.read_text(errors="replace")[-2000:] for p in tmp_path.glob("worker*.log"))
+    assert all(proc.returncode == 0 for proc in workers), logs
+    assert len(fetches) == EXPECTED_ARTICLES and set(fetches.values()) == {1}, fetches
+    assert db.articles.count_documents({"outlet": "joongdo"}) == EXPECTED_ARTICLES
+    assert server.zcard(f"{prefix}:joongdo:requests") == 0 and server.hlen(f"{prefix}:joongdo:processing") == 0
+    run = RunStore(db).get(result["run"]["_id"])
+    assert run["status"] == "finished" and run["dispatcher"] == "redis" and run["seeded"] == 3
+    assert len(run["workers"]) == 3 and run["articles"]["new"] == EXPECTED_ARTICLES  # summed over workers
+
+
+def test_a_worker_killed_mid_crawl_loses_nothing(dist_env, tmp_path):
+    from crawler.distributed.seed import seed_outlet
+
+    env, db, server, prefix = dist_env
+    owners = f"{prefix}:joongdo:processing:owner"
+    with FixtureSite(SiteSpec.load(SITE), delay=1.5) as site:  # slow: requests stay in flight
+        seed_outlet("joongdo", _settings(), run_id="round-1", server=server, spider_args={"base_url": site.base_url})
+        victim = start_worker(env, site.base_url, tmp_path / "victim.log")
+        deadline = time.monotonic() + 120
+        while not any(b"view.php" in value for value in server.hvals(f"{prefix}:joongdo:processing")):
+            assert time.monotonic() < deadline, (tmp_path / "victim.log").read_text(errors="replace")
+            time.sleep(0.1)
+        held = {value.decode().split("|")[0] for value in server.hvals(owners)}
+        assert len(held) == 1 and held.pop().split(":")[1] == str(victim.pid)
+        victim.send_signal(signal.SIGKILL)
+        victim.wait()
+        survivor = start_worker(env, site.base_url, tmp_path / "survivor.log")
+        survivor.wait(timeout=180)
+
+    assert survivor.returncode == 0, (tmp_path / "survivor.log").read_text(errors="replace")
+    assert db.articles.count_documents({"outlet": "joongdo"}) == EXPECTED_ARTICLES
+    assert server.zcard(f"{prefix}:joongdo:requests") == 0 and server.hlen(owners) == 0
