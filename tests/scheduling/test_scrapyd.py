@@ -327,3 +327,29 @@ def test_errors_name_the_server_and_what_it_said_without_the_password(scrapyd: S
 
     assert deployed.status("never-scheduled") == "unknown"
     assert PASSWORD not in caplog.text
+
+
+def test_the_scheduler_dispatches_a_leased_recorded_crawl_to_scrapyd(deployed: ScrapydClient, mongo_client, monkeypatch):
+    """NEWSDESK_SCRAPYD_URL's path end to end: lease, run document, crawl on scrapyd, stats back."""
+    from crawler.scheduling.remote import ScrapydDispatcher
+    from crawler.scheduling.service import CrawlService
+    from crawler.store.leases import LeaseStore
+    from crawler.store.runs import RunStore
+
+    db_name = f"test_scrapyd_{uuid.uuid4().hex[:12]}"
+    monkeypatch.setenv("NEWSDESK_DB", db_name)  # passed on to the crawl; MONGO_URI is scrapyd's own
+    db = mongo_client[db_name]
+    try:
+        with FixtureSite(SiteSpec.load(SITE)) as site:
+            dispatcher = ScrapydDispatcher("unused", client=deployed, time_limit=90, poll=0.3,
+                                           spider_args={"base_url": site.base_url})
+            run = CrawlService(db, dispatcher, owner="test-scheduler", leases=LeaseStore(db)).crawl("joongdo", "manual")
+        assert run is not None and run["dispatcher"] == "scrapyd"
+        stored = RunStore(db).get(run["_id"])
+        # the crawl on scrapyd wrote its own stats onto the run (RunRecorder): the scheduler read none back
+        assert stored["status"] == "finished", stored
+        assert stored["articles"]["new"] == len(expected_articles())
+        assert stored["log_path"].endswith(".log") and PASSWORD not in stored["log_path"]
+        assert LeaseStore(db).holder("crawl:joongdo") is None
+    finally:
+        mongo_client.drop_database(db_name)
