@@ -56,6 +56,7 @@ class OutletSpec:
     print_edition_url: re.Pattern[str] | None = None
     skin: str | None = None  # the family's template variant last seen on the site (informational)
     scheme: str = "https"  # "http" for sites that serve no https: canonical URLs and fetches use it
+    cron: str | None = None  # crontab in Korea time; when set it replaces every_minutes
 
     def print_edition_from_url(self, url: str) -> Any:
         """Print date and page when the outlet encodes them in article URLs (국제신문's key)."""
@@ -154,6 +155,14 @@ def _build(name: str, raw: Mapping[str, Any]) -> OutletSpec:
     every = int(raw.get("every_minutes", 30))
     if every < 1:
         raise OutletError(f"outlet {name!r}: every_minutes must be >= 1, got {every}")
+    cron = raw.get("cron")
+    if cron is not None:
+        from crawler.scheduling.schedule import ScheduleError, cron_trigger  # late: it imports this module
+
+        try:
+            cron_trigger(str(cron))
+        except ScheduleError as exc:
+            raise OutletError(f"outlet {name!r}: cron: {exc}") from None
     return OutletSpec(
         name=name,
         name_ko=raw["name_ko"],
@@ -177,6 +186,7 @@ def _build(name: str, raw: Mapping[str, Any]) -> OutletSpec:
         print_edition_url=print_rx,
         skin=raw.get("skin"),
         scheme=scheme,
+        cron=str(cron) if cron is not None else None,
     )
 
 

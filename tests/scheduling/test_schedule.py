@@ -86,3 +86,37 @@ def test_misfire_grace_is_one_period():
     assert Schedule("x", cron="*/20 * * * *").misfire_grace() == 1200
     assert Schedule("x", every_seconds=1800).jitter(120) == 120
     assert Schedule("x", every_seconds=120).jitter(120) == 30
+
+
+SPEC_WITH_CRON = """
+[demo]
+name_ko = "데모일보"
+domains = ["www.demo.kr"]
+region = "대전"
+family = "ndsoft"
+list_urls = ["https://www.demo.kr/news/articleList.html"]
+article_url = 'articleView\\.html\\?idxno=\\d+'
+cron = "{cron}"
+"""
+
+
+def test_an_outlet_spec_may_schedule_by_cron(tmp_path):
+    from crawler.outlets import load_registry
+
+    path = tmp_path / "outlets.toml"
+    path.write_text(SPEC_WITH_CRON.format(cron="*/20 6-23 * * *"), encoding="utf-8")
+    spec = load_registry(path)["demo"]
+    assert spec.cron == "*/20 6-23 * * *"
+    schedule = desired_schedules([spec], {})["demo"]
+    assert schedule.describe() == "cron */20 6-23 * * *" and schedule.source == "spec"
+    # an operator's interval still wins over the spec's cron
+    assert desired_schedules([spec], {"demo": Override("demo", every_seconds=600)})["demo"].cron is None
+
+
+def test_a_bad_cron_in_a_spec_names_the_outlet(tmp_path):
+    from crawler.outlets import OutletError, load_registry
+
+    path = tmp_path / "outlets.toml"
+    path.write_text(SPEC_WITH_CRON.format(cron="*/20 6-23 * *"), encoding="utf-8")
+    with pytest.raises(OutletError, match="outlet 'demo': cron"):
+        load_registry(path)
