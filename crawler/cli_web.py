@@ -1,0 +1,49 @@
+"""`newsdesk serve`: the web dashboard and read-only JSON API (crawler.web) under uvicorn.
+
+Bound to 127.0.0.1 by default and answering only loopback Host headers there; another
+address exposes every stored article and the crawl logs' paths to whoever reaches it, so it
+is allowed, with a loud warning, for a deliberate choice (behind a proxy with its own auth).
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from crawler.cli import _check_db, app, err, out
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (default: this machine only)."),
+    port: int = typer.Option(8000, "--port", min=0, max=65535, help="Port (0: any free one)."),
+    db_name: Optional[str] = typer.Option(None, "--db", help="Database to show (default: NEWSDESK_DB or newsdesk)."),
+) -> None:
+    """Serve the dashboard (search, articles, volume, crawl health, runs) and the JSON API (/api/docs)."""
+    import uvicorn
+
+    from crawler.store import database_name, get_client, mask_uri
+    from crawler.web import create_app
+    from crawler.web.app import is_loopback, loopback_hosts
+
+    loopback = is_loopback(host)
+    if not loopback:
+        err.print(
+            f"[bold red]WARNING:[/] serving on {host}, not a loopback address: anyone who can reach this machine "
+            "on port {port} can read every stored article, the run history and log paths. There is no login. "
+            "Prefer the default 127.0.0.1 behind a reverse proxy or an SSH tunnel.".replace("{port}", str(port)),
+            highlight=False, soft_wrap=True,
+        )
+    uri = _check_db(start=False)
+    client = get_client(uri)
+    name = db_name or database_name()
+    application = create_app(client[name], allowed_hosts=loopback_hosts(host) if loopback else None)
+    shown = f"[{host}]" if ":" in host else host
+    out.print(f"dashboard on http://{shown}:{port}/ (API reference /api/docs) over {mask_uri(uri)} database {name}; "
+              "Ctrl-C stops it", highlight=False, soft_wrap=True)
+    try:
+        uvicorn.run(application, host=host, port=port, log_level="info", server_header=False,
+                    proxy_headers=False, access_log=True)
+    finally:
+        client.close()

@@ -1,0 +1,10 @@
+"""The web dashboard and read-only JSON API (`newsdesk serve`).
+
+`create_app(db)` builds the FastAPI application over one database, so tests inject a seeded
+one. Every page and API route reads only, and every read is bounded by an indexed field
+(see crawler.web.queries): SecantusDB scans the whole collection for anything else.
+"""
+
+from crawler.web.app import create_app
+
+__all__ = ["create_app"]

@@ -1,0 +1,135 @@
+"""The read-only JSON API: /api/search, /api/articles, /api/stories, /api/volume, /api/runs,
+/api/health, /api/outlets. The pages call the same functions (crawler.web.views)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request
+
+from crawler.web import views
+from crawler.web.models import (
+    ArticleDetail,
+    ArticleList,
+    HealthResponse,
+    Outlet,
+    RevisionList,
+    RunList,
+    SearchResponse,
+    Story,
+    VolumeResponse,
+)
+from crawler.web.params import (
+    Before,
+    Outlets,
+    PerPage,
+    Regions,
+    SearchPage,
+    Sections,
+    Since,
+    Until,
+)
+
+router = APIRouter(prefix="/api")
+
+ArticleId = Annotated[str, Path(pattern=r"^[0-9a-f]{24}$", description="Article id (24 hex digits)")]
+StoryId = Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+
+
+@router.get("/outlets", response_model=list[Outlet], tags=["articles"], summary="Configured outlets")
+def outlets() -> list[Outlet]:
+    return views.outlet_list()
+
+
+@router.get("/search", response_model=SearchResponse, tags=["articles"], summary="Ranked Korean full-text search")
+def search(
+    request: Request,
+    q: Annotated[str, Query(min_length=1, max_length=200, description='Words (each must occur) and "exact phrases"')],
+    outlet: Outlets = [],
+    region: Regions = [],
+    section: Sections = [],
+    since: Since = None,
+    until: Until = None,
+    page: SearchPage = 1,
+    per_page: PerPage = 20,
+) -> SearchResponse:
+    """Articles containing every word and phrase (Korean words match inside longer words:
+    대전 finds 대전시는), title matches first, then newest. Snippets are segments; highlighted
+    ones are the matches."""
+    return views.search(request.app.state.db, q, outlet, region, section, since, until, page, per_page)
+
+
+@router.get("/articles", response_model=ArticleList, tags=["articles"], summary="Newest articles in a date window")
+def articles(
+    request: Request,
+    outlet: Outlets = [],
+    region: Regions = [],
+    section: Sections = [],
+    since: Since = None,
+    until: Until = None,
+    per_page: PerPage = 20,
+    before: Before = None,
+) -> ArticleList:
+    """Articles published in the window (default: the last 7 Korea-time days, at most 366),
+    newest first."""
+    return views.browse(request.app.state.db, outlet, region, section, since, until, per_page, before)
+
+
+@router.get("/articles/by-url", response_model=ArticleDetail, tags=["articles"], summary="An article by its URL")
+def article_by_url(
+    request: Request,
+    url: Annotated[str, Query(min_length=8, max_length=1000, description="Canonical URL or an alias of it")],
+) -> ArticleDetail:
+    return views.article_by_url(request.app.state.db, url)
+
+
+@router.get("/articles/{article_id}", response_model=ArticleDetail, tags=["articles"], summary="One article")
+def article(request: Request, article_id: ArticleId) -> ArticleDetail:
+    return views.article(request.app.state.db, article_id)
+
+
+@router.get("/articles/{article_id}/revisions", response_model=RevisionList, tags=["articles"],
+            summary="Earlier versions of an article")
+def revisions(request: Request, article_id: ArticleId) -> RevisionList:
+    return views.revisions(request.app.state.db, article_id)
+
+
+@router.get("/stories/{story_id}", response_model=Story, tags=["articles"],
+            summary="Every copy of a story across outlets")
+def story(request: Request, story_id: StoryId) -> Story:
+    return views.story(request.app.state.db, story_id)
+
+
+@router.get("/volume", response_model=VolumeResponse, tags=["volume"],
+            summary="Article counts per day, outlet and region")
+def volume(
+    request: Request,
+    outlet: Outlets = [],
+    region: Regions = [],
+    since: Since = None,
+    until: Until = None,
+) -> VolumeResponse:
+    """Articles published per Korea-time day of the window (default: the last 14 days, at most
+    92), per outlet and per dateline region."""
+    return views.volume(request.app.state.db, request.app.state.volume_cache, outlet, region, since, until)
+
+
+@router.get("/runs", response_model=RunList, tags=["crawling"], summary="Crawl run history")
+def runs(
+    request: Request,
+    outlet: Annotated[str | None, Query(max_length=60, description="Only this outlet")] = None,
+    failed: Annotated[bool, Query(description="Only runs that failed, timed out or were abandoned")] = False,
+    since: Since = None,
+    until: Until = None,
+    per_page: PerPage = 50,
+    before: Before = None,
+) -> RunList:
+    """Runs started in the window (default: the last 7 days, at most 90), newest first,
+    without their raw Scrapy stats (`newsdesk runs --json` has them)."""
+    return views.runs(request.app.state.db, outlet, failed, since, until, per_page, before)
+
+
+@router.get("/health", response_model=HealthResponse, tags=["crawling"], summary="Crawl health per outlet")
+def health(request: Request) -> HealthResponse:
+    """Each outlet's schedule, state, last run and a verdict (failing and overdue first)."""
+    return views.health(request.app.state.db)

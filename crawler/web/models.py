@@ -1,0 +1,310 @@
+"""Response models of the JSON API, and their construction from stored documents.
+
+Datetimes go out as ISO 8601 in Korea time (+09:00), the way analysts read them; text goes
+out as stored (JSON needs no HTML escaping; the pages escape it). Search snippets are
+segments, {"text", "highlight"}, never markup.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from crawler.text.dates import KST
+
+
+def kst(value: Any) -> datetime | None:
+    return value.astimezone(KST) if isinstance(value, datetime) else None
+
+
+def _str(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _strs(value: Any) -> list[str]:
+    return [str(v) for v in value] if isinstance(value, (list, tuple)) else []
+
+
+class Outlet(BaseModel):
+    name: str = Field(description="Outlet id, the stored `outlet` value")
+    name_ko: str
+    region: str = Field(description="시/도 the outlet covers")
+
+
+class Segment(BaseModel):
+    text: str
+    highlight: bool = Field(description="True for (part of) a match of the query")
+
+
+class ArticleSummary(BaseModel):
+    id: str = Field(description="Article id: GET /api/articles/{id}")
+    outlet: str
+    outlet_name: str | None = None
+    title: str
+    subtitle: str | None = None
+    published: datetime | None = None
+    region: str | None = Field(None, description="The dateline's place (세종 in 세종=홍길동 기자)")
+    sections: list[str] = []
+    authors: list[str] = []
+    url: str | None = None
+    canonical_url: str
+    story_id: str | None = None
+    revision: int = Field(0, description="How many times the article was seen changed")
+
+    @classmethod
+    def of(cls, doc: dict[str, Any], names: dict[str, str]) -> "ArticleSummary":
+        return cls(**_summary_fields(doc, names))
+
+
+def _summary_fields(doc: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+    outlet = str(doc.get("outlet") or "")
+    return {
+        "id": str(doc.get("_id", doc.get("id", ""))), "outlet": outlet, "outlet_name": names.get(outlet),
+        "title": str(doc.get("title") or ""), "subtitle": _str(doc.get("subtitle")),
+        "published": kst(doc.get("published")), "region": _str(doc.get("region")),
+        "sections": _strs(doc.get("sections")), "authors": _strs(doc.get("authors")),
+        "url": _str(doc.get("url")), "canonical_url": str(doc.get("canonical_url") or ""),
+        "story_id": _str(doc.get("story_id")), "revision": int(doc.get("revision") or 0),
+    }
+
+
+class ArticleList(BaseModel):
+    since: date
+    until: date
+    articles: list[ArticleSummary]
+    next: str | None = Field(None, description="Pass as `before` for the next (older) page; null on the last")
+
+
+class SearchHit(ArticleSummary):
+    score: float
+    title_segments: list[Segment]
+    snippets: list[list[Segment]]
+
+
+class SearchResponse(BaseModel):
+    query: str
+    words: list[str]
+    phrases: list[str]
+    total: int = Field(description="Matching articles (exact when total_exact)")
+    total_exact: bool
+    page: int
+    per_page: int
+    pages: int
+    took_ms: float
+    hits: list[SearchHit]
+
+    @classmethod
+    def of(cls, result: Any, names: dict[str, str]) -> "SearchResponse":
+        hits = []
+        for hit in result.hits:
+            doc = {"_id": hit.id, "outlet": hit.outlet, "title": hit.title, "published": hit.published,
+                   "region": hit.region, "sections": hit.sections, "authors": hit.authors, "url": hit.url,
+                   "canonical_url": hit.canonical_url, "story_id": hit.story_id}
+            hits.append(SearchHit(
+                **_summary_fields(doc, names), score=round(float(hit.score), 4),
+                title_segments=[Segment(text=s.text, highlight=s.highlight) for s in hit.title_segments],
+                snippets=[[Segment(text=s.text, highlight=s.highlight) for s in snippet] for snippet in hit.snippets],
+            ))
+        return cls(
+            query=result.query, words=list(result.parsed.words), phrases=list(result.parsed.phrases),
+            total=result.total, total_exact=result.total_exact, page=result.page, per_page=result.per_page,
+            pages=result.pages, took_ms=round(result.took_ms, 1), hits=hits,
+        )
+
+
+class Image(BaseModel):
+    src: str
+    caption: str | None = None
+
+
+class ArticleDetail(ArticleSummary):
+    body: str
+    modified: datetime | None = None
+    modified_detected: bool = Field(False, description="modified is when a change was seen (the page printed none)")
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    aliases: list[str] = []
+    images: list[Image] = []
+    wire: str | None = None
+    story_similarity: float | None = Field(None, description="Similarity to the closest earlier copy of its story")
+    story_closest: str | None = None
+
+    @classmethod
+    def of(cls, doc: dict[str, Any], names: dict[str, str]) -> "ArticleDetail":
+        images = []
+        for image in doc.get("images") or []:
+            if isinstance(image, dict) and image.get("src"):
+                images.append(Image(src=str(image["src"]), caption=_str(image.get("caption"))))
+        similarity = doc.get("story_similarity")
+        return cls(
+            **_summary_fields(doc, names), body=str(doc.get("body") or ""), modified=kst(doc.get("modified")),
+            modified_detected=bool(doc.get("modified_detected")), first_seen=kst(doc.get("first_seen")),
+            last_seen=kst(doc.get("last_seen")), aliases=_strs(doc.get("aliases")), images=images,
+            wire=_str(doc.get("wire")),
+            story_similarity=float(similarity) if isinstance(similarity, (int, float)) else None,
+            story_closest=_str(doc.get("story_closest")),
+        )
+
+
+class Revision(BaseModel):
+    revision: int = Field(description="0 is the first stored version")
+    replaced_at: datetime | None = Field(None, description="When a recrawl found it changed")
+    title: str
+    subtitle: str | None = None
+    body: str
+    authors: list[str] = []
+    modified: datetime | None = None
+
+    @classmethod
+    def of(cls, doc: dict[str, Any]) -> "Revision":
+        return cls(revision=int(doc.get("revision") or 0), replaced_at=kst(doc.get("replaced_at")),
+                   title=str(doc.get("title") or ""), subtitle=_str(doc.get("subtitle")),
+                   body=str(doc.get("body") or ""), authors=_strs(doc.get("authors")),
+                   modified=kst(doc.get("modified")))
+
+
+class RevisionList(BaseModel):
+    id: str
+    canonical_url: str
+    current_revision: int
+    revisions: list[Revision] = Field(description="Earlier versions, oldest first")
+
+
+class StoryCopy(BaseModel):
+    id: str
+    outlet: str
+    outlet_name: str | None = None
+    title: str
+    published: datetime | None = None
+    canonical_url: str
+    similarity: float | None = Field(None, description="To the closest earlier copy; null for the first copy")
+
+    @classmethod
+    def of(cls, doc: dict[str, Any], names: dict[str, str]) -> "StoryCopy":
+        similarity = doc.get("story_similarity")
+        outlet = str(doc.get("outlet") or "")
+        return cls(id=str(doc["_id"]), outlet=outlet, outlet_name=names.get(outlet), title=str(doc.get("title") or ""),
+                   published=kst(doc.get("published") or doc.get("first_seen")),
+                   canonical_url=str(doc.get("canonical_url") or ""),
+                   similarity=float(similarity) if isinstance(similarity, (int, float)) else None)
+
+
+class Story(BaseModel):
+    story_id: str
+    outlets: int = Field(description="Distinct outlets among the copies")
+    copies: list[StoryCopy] = Field(description="Earliest published first")
+
+
+class DayCount(BaseModel):
+    day: date
+    articles: int
+
+
+class NamedCount(BaseModel):
+    name: str
+    label: str | None = None
+    articles: int
+
+
+class VolumeResponse(BaseModel):
+    since: date
+    until: date
+    total: int
+    by_day: list[DayCount]
+    by_outlet: list[NamedCount]
+    by_region: list[NamedCount] = Field(description='Dateline regions; "(none)" for articles without one')
+
+
+class RunArticles(BaseModel):
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+class Run(BaseModel):
+    id: str
+    outlet: str
+    trigger: str | None = None
+    status: str
+    started: datetime | None = None
+    ended: datetime | None = None
+    duration_s: float | None = None
+    pages: int | None = None
+    items: int | None = None
+    articles: RunArticles = RunArticles()
+    dropped: dict[str, int] = {}
+    errors: dict[str, int] = {}
+    error: str | None = None
+    note: str | None = None
+    dispatcher: str | None = None
+    log_path: str | None = None
+
+    @classmethod
+    def of(cls, doc: dict[str, Any]) -> "Run":
+        def ints(value: Any) -> dict[str, int]:
+            return {str(k): int(v) for k, v in (value or {}).items() if isinstance(v, (int, float))}
+
+        articles = doc.get("articles") or {}
+        duration = doc.get("duration_s")
+        return cls(
+            id=str(doc["_id"]), outlet=str(doc.get("outlet") or ""), trigger=_str(doc.get("trigger")),
+            status=str(doc.get("status") or "?"), started=kst(doc.get("started")), ended=kst(doc.get("ended")),
+            duration_s=float(duration) if isinstance(duration, (int, float)) else None,
+            pages=doc.get("pages") if isinstance(doc.get("pages"), int) else None,
+            items=doc.get("items") if isinstance(doc.get("items"), int) else None,
+            articles=RunArticles(**{k: int(articles.get(k) or 0) for k in ("new", "updated", "unchanged")}),
+            dropped=ints(doc.get("dropped")), errors=ints(doc.get("errors")), error=_str(doc.get("error")),
+            note=_str(doc.get("note")), dispatcher=_str(doc.get("dispatcher")), log_path=_str(doc.get("log_path")),
+        )
+
+
+class RunList(BaseModel):
+    since: date
+    until: date
+    runs: list[Run]
+    next: str | None = Field(None, description="Pass as `before` for the next (older) page; null on the last")
+
+
+class OutletHealthModel(BaseModel):
+    outlet: str
+    name: str
+    region: str
+    verdict: str = Field(description="ok, running, failing, overdue, no runs, paused")
+    reason: str
+    schedule: str
+    schedule_source: str = Field(description="spec (outlets.toml) or operator")
+    state: str = Field(description="scheduled, paused, crawling, not scheduled")
+    next_run: datetime | None = None
+    run_now_requested: bool
+    crawling_under: str | None = None
+    last_run: Run | None = None
+    last_success: datetime | None = Field(None, description="Start of the last finished run in the last two days")
+    runs_24h: int
+    failed_24h: int
+    new_24h: int = Field(description="New articles stored by the last day's runs")
+
+
+class HealthResponse(BaseModel):
+    generated: datetime
+    schedulers: list[str] = Field(description="`newsdesk run` schedulers alive on this database")
+    counts: dict[str, int] = Field(description="Outlets per verdict")
+    outlets: list[OutletHealthModel] = Field(description="Worst first")
+    recent_failures: list[Run]
+
+    @classmethod
+    def of(cls, health: Any) -> "HealthResponse":
+        outlets = []
+        for row in health.outlets:
+            outlets.append(OutletHealthModel(
+                outlet=row.outlet, name=row.name, region=row.region, verdict=row.verdict, reason=row.reason,
+                schedule=row.schedule, schedule_source=row.schedule_source, state=row.state,
+                next_run=kst(row.next_run), run_now_requested=row.run_now_requested,
+                crawling_under=row.crawling_under, last_run=Run.of(row.last_run) if row.last_run else None,
+                last_success=kst(row.last_success), runs_24h=row.runs_24h, failed_24h=row.failed_24h,
+                new_24h=row.new_24h,
+            ))
+        return cls(generated=kst(health.generated) or health.generated, schedulers=health.schedulers,
+                   counts=health.counts, outlets=outlets,
+                   recent_failures=[Run.of(r) for r in health.recent_failures])

@@ -1,0 +1,238 @@
+"""The HTML pages: search, article, volume, health, runs, and the API reference.
+
+Pages take their parameters as text (an HTML form sends empty fields as `name=`) and parse
+them here into what the API takes, so a bad value is a 422 page naming the field, with the
+form still filled in where that helps.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from crawler.web import views
+from crawler.web.charts import column_chart, row_chart
+from crawler.web.params import MAX_QUERY_CHARS, MAX_VALUES, ParamError
+from crawler.web.render import query as build_query
+
+router = APIRouter(include_in_schema=False)
+
+PER_PAGE = 20
+Texts = Annotated[list[str], Query(max_length=MAX_VALUES)]
+Field = Annotated[str, Query(max_length=100)]
+
+
+def _day(name: str, text: str) -> date | None:
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ParamError(name, f"{text!r} is not a date: expected YYYY-MM-DD, e.g. 2024-05-31") from None
+
+
+def _texts(values: list[str], name: str) -> list[str]:
+    cleaned = [v.strip() for v in values if v.strip()]
+    for value in cleaned:
+        if len(value) > 60:
+            raise ParamError(name, f"a {name} is at most 60 characters")
+    return list(dict.fromkeys(cleaned))
+
+
+def _int(name: str, text: str, default: int, low: int, high: int) -> int:
+    text = text.strip()
+    if not text:
+        return default
+    if not text.isdigit() or not low <= int(text) <= high:
+        raise ParamError(name, f"{text!r}: expected a whole number from {low} to {high}")
+    return int(text)
+
+
+def _renderer(request: Request) -> Any:
+    return request.app.state.renderer
+
+
+@router.get("/", response_class=HTMLResponse)
+def search_page(
+    request: Request,
+    q: Annotated[str, Query(max_length=MAX_QUERY_CHARS)] = "",
+    outlet: Texts = [],
+    region: Texts = [],
+    section: Texts = [],
+    since: Field = "",
+    until: Field = "",
+    page: Field = "",
+    before: Annotated[str, Query(max_length=80)] = "",
+) -> HTMLResponse:
+    """Search with filters; without words, the newest articles of the window."""
+    form = {"q": q.strip(), "outlet": _texts(outlet, "outlet"), "region": _texts(region, "region"),
+            "section": _texts(section, "section"), "since": since.strip(), "until": until.strip()}
+    context: dict[str, Any] = {"nav": "search", "form": form, "outlets": views.outlet_list(),
+                               "result": None, "listing": None, "errors": []}
+    db = request.app.state.db
+    try:
+        start, end = _day("since", since), _day("until", until)
+        if form["q"]:
+            number = _int("page", page, 1, 1, 100)
+            context["result"] = views.search(db, form["q"], form["outlet"], form["region"], form["section"],
+                                             start, end, number, PER_PAGE)
+        else:
+            context["listing"] = views.browse(db, form["outlet"], form["region"], form["section"], start, end,
+                                              PER_PAGE, before.strip() or None)
+    except ParamError as exc:
+        context["errors"] = [f"{exc.name}: {exc.message}"]
+        return _renderer(request).page(request, "search.html", status=422, **context)
+    return _renderer(request).page(request, "search.html", **context)
+
+
+@router.get("/article")
+def article_by_url_page(request: Request, url: Annotated[str, Query(min_length=8, max_length=1000)]) -> RedirectResponse:
+    """An article by its URL (canonical or alias): redirects to its page."""
+    found = views.article_by_url(request.app.state.db, url)
+    return RedirectResponse(f"/articles/{found.id}", status_code=303)
+
+
+@router.get("/articles/{article_id}", response_class=HTMLResponse)
+def article_page(request: Request, article_id: Annotated[str, Path(pattern=r"^[0-9a-f]{24}$")]) -> HTMLResponse:
+    """The article, its story's copies across outlets, and its earlier versions."""
+    db = request.app.state.db
+    article = views.article(db, article_id)
+    story = None
+    if article.story_id:
+        try:
+            story = views.story(db, article.story_id)
+        except HTTPException:  # its story id matches no stored copy
+            story = None
+    revisions = views.revisions(db, article_id).revisions
+    return _renderer(request).page(request, "article.html", nav="search", article=article, story=story,
+                                   revisions=revisions, title=article.title)
+
+
+@router.get("/volume", response_class=HTMLResponse)
+def volume_page(
+    request: Request,
+    outlet: Texts = [],
+    region: Texts = [],
+    since: Field = "",
+    until: Field = "",
+) -> HTMLResponse:
+    """Articles per day, outlet and region as bar charts, with the numbers in tables."""
+    form = {"outlet": _texts(outlet, "outlet"), "region": _texts(region, "region"),
+            "since": since.strip(), "until": until.strip()}
+    context: dict[str, Any] = {"nav": "volume", "form": form, "outlets": views.outlet_list(), "errors": [],
+                               "volume": None, "charts": []}
+    try:
+        data = views.volume(request.app.state.db, request.app.state.volume_cache, form["outlet"], form["region"],
+                            _day("since", since), _day("until", until))
+    except ParamError as exc:
+        context["errors"] = [f"{exc.name}: {exc.message}"]
+        return _renderer(request).page(request, "volume.html", status=422, **context)
+    base = {"outlet": form["outlet"], "region": form["region"]}
+    days = [(d.day.isoformat(), d.articles) for d in data.by_day]
+    day_links = [build_query(base, since=d, until=d) for d, _n in days]
+    outlets = [(f"{c.label} ({c.name})" if c.label else c.name, c.articles) for c in data.by_outlet]
+    outlet_links = [build_query({"region": form["region"]}, outlet=c.name, since=data.since, until=data.until)
+                    for c in data.by_outlet]
+    regions = [(c.name, c.articles) for c in data.by_region]
+    region_links = [None if c.name == "(none)" else build_query({"outlet": form["outlet"]}, region=c.name,
+                                                                 since=data.since, until=data.until)
+                    for c in data.by_region]
+    context["volume"] = data
+    context["charts"] = [
+        ("day", column_chart(days, title="Articles per day (published, Korea time)", hrefs=["/" + h for h in day_links])),
+        ("outlet", row_chart(outlets, title="Articles per outlet", label_width=190,
+                             hrefs=["/" + h for h in outlet_links])),
+        ("region", row_chart(regions, title="Articles per dateline region",
+                             hrefs=[("/" + h) if h else None for h in region_links])),
+    ]
+    return _renderer(request).page(request, "volume.html", **context)
+
+
+@router.get("/health", response_class=HTMLResponse)
+def health_page(request: Request) -> HTMLResponse:
+    """Crawl health per outlet, worst first, and the last two days' failed runs."""
+    return _renderer(request).page(request, "health.html", nav="health", health=views.health(request.app.state.db))
+
+
+@router.get("/runs", response_class=HTMLResponse)
+def runs_page(
+    request: Request,
+    outlet: Field = "",
+    failed: Field = "",
+    since: Field = "",
+    until: Field = "",
+    before: Annotated[str, Query(max_length=80)] = "",
+) -> HTMLResponse:
+    """Run history with filters, newest first."""
+    form = {"outlet": outlet.strip(), "failed": failed.strip() in ("1", "on", "true"), "since": since.strip(),
+            "until": until.strip()}
+    context: dict[str, Any] = {"nav": "runs", "form": form, "outlets": views.outlet_list(), "errors": [], "runs": None}
+    try:
+        context["runs"] = views.runs(request.app.state.db, form["outlet"] or None, form["failed"],
+                                     _day("since", since), _day("until", until), 50, before.strip() or None)
+    except ParamError as exc:
+        context["errors"] = [f"{exc.name}: {exc.message}"]
+        return _renderer(request).page(request, "runs.html", status=422, **context)
+    return _renderer(request).page(request, "runs.html", **context)
+
+
+@router.get("/api/docs", response_class=HTMLResponse)
+def api_docs(request: Request) -> HTMLResponse:
+    """The API reference, rendered here from the OpenAPI document (no CDN-hosted Swagger UI)."""
+    spec = request.app.openapi()
+    operations = []
+    for path, methods in spec.get("paths", {}).items():
+        for method, op in methods.items():
+            response = op.get("responses", {}).get("200", {})
+            schema = response.get("content", {}).get("application/json", {}).get("schema", {})
+            operations.append({
+                "method": method.upper(), "path": path, "summary": op.get("summary", ""),
+                "description": op.get("description", ""), "tag": (op.get("tags") or [""])[0],
+                "parameters": [_parameter(p) for p in op.get("parameters", [])],
+                "returns": _schema_name(schema),
+            })
+    schemas = spec.get("components", {}).get("schemas", {})
+    models = [
+        {"name": name, "description": schema.get("description", ""),
+         "fields": [{"name": f, "type": _type(s), "required": f in schema.get("required", []),
+                     "description": s.get("description", "")} for f, s in schema.get("properties", {}).items()]}
+        for name, schema in sorted(schemas.items()) if "Validation" not in name
+    ]
+    return _renderer(request).page(request, "api_docs.html", nav="api", info=spec.get("info", {}),
+                                   operations=operations, models=models)
+
+
+def _parameter(p: dict[str, Any]) -> dict[str, Any]:
+    schema = p.get("schema", {})
+    limits = [f"{key} {schema[key]}" for key in ("minLength", "maxLength", "minimum", "maximum", "maxItems", "pattern")
+              if key in schema]
+    items = schema.get("items", {})
+    limits += [f"each {key} {items[key]}" for key in ("minLength", "maxLength") if key in items]
+    return {"name": p.get("name"), "in": p.get("in"), "required": p.get("required", False), "type": _type(schema),
+            "default": schema.get("default"), "description": p.get("description") or schema.get("description", ""),
+            "limits": ", ".join(limits)}
+
+
+def _schema_name(schema: dict[str, Any]) -> str:
+    if "$ref" in schema:
+        return schema["$ref"].rsplit("/", 1)[-1]
+    if schema.get("type") == "array":
+        return f"list of {_schema_name(schema.get('items', {}))}"
+    return schema.get("type", "")
+
+
+def _type(schema: dict[str, Any]) -> str:
+    if "$ref" in schema:
+        return schema["$ref"].rsplit("/", 1)[-1]
+    if "anyOf" in schema:
+        return " or ".join(_type(s) for s in schema["anyOf"])
+    kind = schema.get("type", "object")
+    if kind == "array":
+        return f"list of {_type(schema.get('items', {}))}"
+    if kind == "object" and "additionalProperties" in schema:
+        return f"map of {_type(schema['additionalProperties'])}"
+    return f"{kind} ({schema['format']})" if "format" in schema else str(kind)

@@ -1,0 +1,166 @@
+"""What each route answers, as response models: the API returns them, the pages render them."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from functools import cache
+from typing import Any
+
+from fastapi import HTTPException
+from pymongo.database import Database
+
+from crawler.web import queries
+from crawler.web.models import (
+    ArticleDetail,
+    ArticleList,
+    ArticleSummary,
+    DayCount,
+    HealthResponse,
+    NamedCount,
+    Outlet,
+    Revision,
+    RevisionList,
+    Run,
+    RunList,
+    SearchResponse,
+    Story,
+    StoryCopy,
+    VolumeResponse,
+)
+from crawler.web.params import (
+    LIST_DEFAULT_DAYS,
+    LIST_MAX_DAYS,
+    RUNS_DEFAULT_DAYS,
+    RUNS_MAX_DAYS,
+    VOLUME_DEFAULT_DAYS,
+    VOLUME_MAX_DAYS,
+    ParamError,
+    check_outlets,
+    cursor,
+    optional_range,
+    window,
+)
+
+
+@cache
+def outlet_names() -> dict[str, str]:
+    """Outlet id -> Korean name, from the registry (outlets.toml)."""
+    from crawler.outlets import registry
+
+    return {name: spec.name_ko for name, spec in registry().items()}
+
+
+def outlet_list() -> list[Outlet]:
+    from crawler.outlets import registry
+
+    return [Outlet(name=s.name, name_ko=s.name_ko, region=s.region) for s in registry().values()]
+
+
+def search(
+    db: Database[Any], q: str, outlet: list[str], region: list[str], section: list[str],
+    since: date | None, until: date | None, page: int, per_page: int,
+) -> SearchResponse:
+    from crawler.search import Filters, SearchError, day_range
+    from crawler.search import search as run_search
+
+    outlets = check_outlets(outlet, outlet_names())
+    since, until = optional_range(since, until)
+    start, end = day_range(since, until)
+    filters = Filters(outlets=outlets, regions=tuple(region), sections=tuple(section), since=start, until=end)
+    try:
+        result = run_search(db, q, filters, page=page, per_page=per_page)
+    except SearchError as exc:
+        raise ParamError("q", str(exc)) from None
+    return SearchResponse.of(result, outlet_names())
+
+
+def browse(
+    db: Database[Any], outlet: list[str], region: list[str], section: list[str],
+    since: date | None, until: date | None, per_page: int, before: str | None,
+) -> ArticleList:
+    outlets = check_outlets(outlet, outlet_names())
+    span = window(since, until, default_days=LIST_DEFAULT_DAYS, max_days=LIST_MAX_DAYS)
+    docs, next_page = queries.list_articles(
+        db, since=queries.day_start(span.since), until=queries.day_start(span.until + timedelta(days=1)),
+        outlets=outlets, regions=region, sections=section, limit=per_page,
+        cursor=cursor(before, object_id=True),
+    )
+    names = outlet_names()
+    return ArticleList(since=span.since, until=span.until, articles=[ArticleSummary.of(d, names) for d in docs],
+                       next=next_page.encode() if next_page else None)
+
+
+def _found(doc: dict[str, Any] | None, what: str) -> dict[str, Any]:
+    if doc is None:
+        raise HTTPException(404, f"no stored article {what}")
+    return doc
+
+
+def article(db: Database[Any], article_id: str) -> ArticleDetail:
+    return ArticleDetail.of(_found(queries.article_by_id(db, article_id), f"with id {article_id}"), outlet_names())
+
+
+def article_by_url(db: Database[Any], url: str) -> ArticleDetail:
+    doc = queries.article_by_url(db, url)
+    if doc is None and url.startswith(("http://", "https://")):
+        from crawler.pages.template import canonical_url_of
+
+        try:
+            doc = queries.article_by_url(db, canonical_url_of(url))
+        except Exception:  # noqa: BLE001 - an unknown domain is simply not stored
+            doc = None
+    return ArticleDetail.of(_found(doc, f"at {url}"), outlet_names())
+
+
+def revisions(db: Database[Any], article_id: str) -> RevisionList:
+    doc = _found(queries.article_by_id(db, article_id), f"with id {article_id}")
+    earlier = queries.revisions_of(db, doc["canonical_url"])
+    return RevisionList(id=article_id, canonical_url=doc["canonical_url"], current_revision=int(doc.get("revision") or 0),
+                        revisions=[Revision.of(r) for r in earlier])
+
+
+def story(db: Database[Any], story_id: str) -> Story:
+    copies = queries.story_copies(db, story_id)
+    if not copies:
+        raise HTTPException(404, f"no story {story_id}")
+    names = outlet_names()
+    return Story(story_id=story_id, outlets=len({c.get("outlet") for c in copies}),
+                 copies=[StoryCopy.of(c, names) for c in copies])
+
+
+def volume(
+    db: Database[Any], cache_: queries.VolumeCache, outlet: list[str], region: list[str],
+    since: date | None, until: date | None,
+) -> VolumeResponse:
+    outlets = check_outlets(outlet, outlet_names())
+    span = window(since, until, default_days=VOLUME_DEFAULT_DAYS, max_days=VOLUME_MAX_DAYS)
+    counts = queries.volume(db, span.since, span.until, outlets=outlets, regions=region, cache=cache_)
+    names = outlet_names()
+    return VolumeResponse(
+        since=span.since, until=span.until, total=counts.total,
+        by_day=[DayCount(day=d, articles=n) for d, n in counts.by_day],
+        by_outlet=[NamedCount(name=o, label=names.get(o), articles=n) for o, n in counts.by_outlet],
+        by_region=[NamedCount(name=r, articles=n) for r, n in counts.by_region],
+    )
+
+
+def runs(
+    db: Database[Any], outlet: str | None, failed: bool, since: date | None, until: date | None,
+    per_page: int, before: str | None,
+) -> RunList:
+    if outlet:
+        check_outlets([outlet], outlet_names())
+    span = window(since, until, default_days=RUNS_DEFAULT_DAYS, max_days=RUNS_MAX_DAYS)
+    docs, next_page = queries.list_runs(
+        db, since=queries.day_start(span.since), until=queries.day_start(span.until + timedelta(days=1)),
+        outlet=outlet or None, failed=failed, limit=per_page, cursor=cursor(before, object_id=False),
+    )
+    return RunList(since=span.since, until=span.until, runs=[Run.of(d) for d in docs],
+                   next=next_page.encode() if next_page else None)
+
+
+def health(db: Database[Any]) -> HealthResponse:
+    from crawler.web.health import outlet_health
+
+    return HealthResponse.of(outlet_health(db))
+

@@ -1,0 +1,195 @@
+"""The dashboard in a real headless Chromium: what a person sees on the main pages.
+
+uvicorn serves the app on 127.0.0.1 (a free port) over the seeded SecantusDB database;
+playwright drives Debian's Chromium (`apt-get install chromium`; playwright never downloads
+a browser here). Skipped, saying why, only when no Chromium is installed at all.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from crawler.web import create_app
+from crawler.web.app import loopback_hosts
+
+from .conftest import XSS_TITLE, Seeded
+
+
+def _chromium() -> str | None:
+    configured = os.environ.get("NEWSDESK_CHROMIUM", "").strip()
+    candidates = [configured, "/usr/bin/chromium", "/usr/bin/chromium-browser",
+                  shutil.which("chromium") or "", shutil.which("chromium-browser") or "", shutil.which("google-chrome") or ""]
+    return next((c for c in candidates if c and os.access(c, os.X_OK)), None)
+
+
+CHROMIUM = _chromium()
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None, reason="no Chromium installed (apt-get install chromium, or set NEWSDESK_CHROMIUM)"
+)
+# As root and on a closed network: no sandbox, and none of Chromium's own background traffic.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
+                 "--disable-background-networking", "--disable-component-update"]
+
+
+@pytest.fixture(scope="module")
+def base_url(seeded: Seeded) -> Iterator[str]:
+    """The app under uvicorn in a thread, on a port the OS picked."""
+    import uvicorn
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    app = create_app(seeded.db, allowed_hosts=loopback_hosts("127.0.0.1"))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start within 15 s")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed: pip install -e '.[test]'")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A fresh page; fails the test on any console error (a CSP violation shows up as one) or
+    any dialog (a script from crawled text that ran)."""
+    context = browser.new_context(locale="ko-KR", timezone_id="Asia/Seoul")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    problems: list[str] = []
+    page.on("console", lambda msg: problems.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+
+    def on_dialog(dialog: Any) -> None:
+        problems.append(f"dialog: {dialog.message}")
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    yield page
+    context.close()
+    assert problems == []
+
+
+def test_search_shows_highlighted_results(page: Any, base_url: str) -> None:
+    page.goto(base_url + "/")
+    page.fill("#q", "행정수도")
+    page.press("#q", "Enter")
+    page.wait_for_url("**/?q=*")
+    hits = page.locator("#results li.hit")
+    assert hits.count() == 3
+    summary = page.locator("#summary").inner_text()
+    assert "3 articles" in summary
+    marks = page.locator("#results mark")
+    assert marks.count() >= 3
+    assert set(marks.all_inner_texts()) == {"행정수도"}
+    assert marks.first.is_visible()
+    # <mark> is drawn highlighted, not as plain text
+    background = marks.first.evaluate("el => getComputedStyle(el).backgroundColor")
+    assert background not in ("rgba(0, 0, 0, 0)", "transparent")
+    outlets = page.locator("#results .outlet").all_inner_texts()
+    assert set(outlets) == {"중도일보", "대전일보", "충청투데이"}
+
+
+def test_search_filter_by_outlet(page: Any, base_url: str) -> None:
+    page.goto(base_url + "/?q=행정수도")
+    page.select_option("#outlet", "cctoday")
+    page.click("form.search button[type=submit]")
+    page.wait_for_url("**outlet=cctoday*")
+    assert page.locator("#results li.hit").count() == 1
+    assert page.locator("#results .outlet").inner_text() == "충청투데이"
+
+
+def test_volume_chart_is_drawn(page: Any, base_url: str) -> None:
+    page.goto(base_url + "/volume")
+    chart = page.locator("#chart-day svg")
+    box = chart.bounding_box()
+    assert box is not None and box["width"] > 300 and box["height"] > 100
+    bars = page.locator("#chart-day rect.bar")
+    assert bars.count() == 14  # one per day of the default window
+    drawn = [b for b in (bars.nth(i).bounding_box() for i in range(bars.count())) if b and b["height"] > 1]
+    assert len(drawn) == 5  # the five days that have articles
+    values = [int(v) for v in page.locator("#chart-day rect.bar").evaluate_all("els => els.map(e => e.dataset.value)")]
+    assert sum(values) == 15
+    fill = bars.first.evaluate("el => getComputedStyle(el).fill")
+    assert fill not in ("none", "rgb(0, 0, 0)")  # styled by the bundled stylesheet
+    outlet_bars = page.locator("#chart-outlet rect.bar")
+    assert outlet_bars.count() == 7
+    assert "중도일보" in page.locator("#chart-outlet").inner_text()
+    page.screenshot(path=str(_artifacts() / "volume.png"), full_page=True)
+
+
+def test_article_lists_story_copies_and_revisions(page: Any, base_url: str) -> None:
+    page.goto(base_url + "/?q=행정수도&outlet=daejonilbo")
+    page.click("#results li.hit h2 a")
+    page.wait_for_url("**/articles/*")
+    assert page.locator("h1").inner_text() == "세종 행정수도 특별법 국회 발의"
+    rows = page.locator("#copies tbody tr")
+    assert rows.count() == 3
+    assert page.locator("#copies td.outlet").all_inner_texts() == ["중도일보", "대전일보", "충청투데이"]
+    assert "(this article)" in rows.nth(1).inner_text()
+    # follow the first copy: the article that was revised
+    page.click("#copies a:has-text('행정수도 특별법 국회 발의 (종합)')")
+    page.wait_for_url("**/articles/*")
+    revisions = page.locator("#revisions li")
+    assert revisions.count() == 1
+    assert "행정수도 특별법 발의" in revisions.inner_text()
+    old_body = page.locator("#revisions details p").first
+    assert not old_body.is_visible()
+    page.click("#revisions summary")
+    assert old_body.is_visible() and "세종시 행정수도" in old_body.inner_text()
+    page.screenshot(path=str(_artifacts() / "article.png"), full_page=True)
+
+
+def test_crawled_markup_is_shown_as_text(page: Any, base_url: str) -> None:
+    page.goto(base_url + "/?q=산불")
+    link = page.locator("#results li.hit h2 a")
+    assert link.inner_text() == XSS_TITLE  # the markup is visible as characters, not run
+    link.click()
+    page.wait_for_url("**/articles/*")
+    assert page.locator("h1").inner_text() == XSS_TITLE
+    assert page.locator("article script, article b, article img").count() == 0
+    assert page.locator("a[href^='javascript:']").count() == 0
+
+
+def test_health_and_runs(page: Any, base_url: str) -> None:
+    page.goto(base_url + "/health")
+    first = page.locator("#health tbody tr").first
+    assert "강원일보" in first.inner_text() and "failing" in first.inner_text()
+    first.locator("a").click()
+    page.wait_for_url("**/runs?outlet=kwnews")
+    rows = page.locator("#runs tbody tr")
+    assert rows.count() == 1 and "failed" in rows.inner_text()
+
+
+def _artifacts() -> Any:
+    from pathlib import Path
+
+    folder = Path(os.environ.get("NEWSDESK_TEST_ARTIFACTS", "/tmp/newsdesk-browser-tests"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
