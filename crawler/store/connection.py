@@ -76,9 +76,31 @@ def get_client(uri: str, **kwargs: Any) -> MongoClient[dict[str, Any]]:
         "serverSelectionTimeoutMS": SERVER_SELECTION_TIMEOUT_MS,
         "tz_aware": True,
         "tzinfo": timezone.utc,
+        # a write cut off by a replica-set election or a dropped connection is retried once
+        # by the driver (pymongo's default, stated here because the store relies on it)
+        "retryWrites": True,
     }
+    options.update(write_concern_options())
     options.update(kwargs)
     return MongoClient(uri, **options)
+
+
+def write_concern_options(env: Mapping[str, str] = os.environ) -> dict[str, Any]:
+    """Write concern from NEWSDESK_WRITE_CONCERN ("majority", "1", a tag) and
+    NEWSDESK_WRITE_TIMEOUT_MS; empty when unset, so options in MONGO_URI (w=...) apply.
+
+    Against a replica set, "majority" makes an acknowledged article survive a failover.
+    """
+    options: dict[str, Any] = {}
+    concern = env.get("NEWSDESK_WRITE_CONCERN", "").strip()
+    if concern:
+        options["w"] = int(concern) if concern.isdigit() else concern
+    timeout = env.get("NEWSDESK_WRITE_TIMEOUT_MS", "").strip()
+    if timeout:
+        if not timeout.isdigit():
+            raise ValueError(f"NEWSDESK_WRITE_TIMEOUT_MS={timeout!r}: expected milliseconds, a whole number")
+        options["wTimeoutMS"] = int(timeout)
+    return options
 
 
 STORE_SETTINGS = ("MONGO_URI", "NEWSDESK_DB", "NEWSDESK_DATA_DIR")
