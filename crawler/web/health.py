@@ -1,5 +1,9 @@
 """Crawl health per outlet: its schedule and state, its last runs, and a verdict at a glance.
 
+When crawler.monitoring is installed, its open alerts (conditions judged from each outlet's
+run history after every run) decide the verdict; without it the verdict comes from the last
+run alone (failing, overdue, no runs).
+
 The same facts as `newsdesk schedule list` (crawler.cli_schedule.schedule_rows), read with
 bounded queries: the last run of each outlet comes from one read of the runs started in the
 last two days, and only outlets without one there are looked up further back, together, in
@@ -15,13 +19,14 @@ from typing import Any
 
 from pymongo.database import Database
 
-from crawler.web.queries import FAILED_STATUSES, last_runs, recent_runs
+from crawler.web.queries import FAILED_STATUSES, aware, last_runs, recent_runs
 
 RECENT = timedelta(days=2)
 KEPT = timedelta(days=90)  # NEWSDESK_RUNS_KEEP_DAYS' default: older runs are purged
 DAY = timedelta(days=1)
 
 OK = "ok"
+UNHEALTHY = "unhealthy"  # crawler.monitoring has open conditions (silent, drift, failing, blocked)
 RUNNING = "running"
 FAILING = "failing"
 OVERDUE = "overdue"
@@ -47,6 +52,7 @@ class OutletHealth:
     runs_24h: int = 0
     failed_24h: int = 0
     new_24h: int = 0
+    alerts: list[dict[str, Any]] = field(default_factory=list)  # monitoring's open conditions
 
 
 @dataclass
@@ -55,6 +61,7 @@ class Health:
     schedulers: list[str]
     outlets: list[OutletHealth]
     recent_failures: list[dict[str, Any]] = field(default_factory=list)
+    monitoring: bool = False  # crawler.monitoring is installed: its open alerts are shown
 
     @property
     def counts(self) -> dict[str, int]:
@@ -79,6 +86,25 @@ def _verdict(state: str, paused: bool, last: dict[str, Any] | None, period: int,
     if period and isinstance(started, datetime) and now - started > timedelta(seconds=3 * period):
         return OVERDUE, "no run for more than three schedule periods"
     return OK, f"last run {status}"
+
+
+def open_alerts(db: Database[Any]) -> dict[str, list[dict[str, Any]]] | None:
+    """Open alerts per outlet from crawler.monitoring (None when it is not installed).
+
+    Monitoring judges each outlet's history after every run (silent, drift, failing,
+    blocked) and keeps what it found open in `alerts`: reading that (state "open", its
+    index prefix) shows its verdict without re-reading weeks of runs per page view.
+    """
+    try:
+        from crawler.monitoring.alerts import AlertStore
+    except ImportError:
+        return None
+    found: dict[str, list[dict[str, Any]]] = {}
+    for doc in AlertStore(aware(db)).open_alerts():
+        found.setdefault(str(doc.get("outlet")), []).append(doc)
+    for docs in found.values():
+        docs.sort(key=lambda d: str(d.get("condition")))
+    return found
 
 
 def outlet_health(db: Database[Any], *, now: datetime | None = None) -> Health:
@@ -110,6 +136,7 @@ def outlet_health(db: Database[Any], *, now: datetime | None = None) -> Health:
     for run in recent:
         by_outlet.setdefault(run["outlet"], []).append(run)
 
+    alerts = open_alerts(db)
     older = last_runs(db, [name for name in desired if name not in by_outlet], floor=now - KEPT, ceiling=now - RECENT)
     rows: list[OutletHealth] = []
     for name, schedule in desired.items():
@@ -128,6 +155,10 @@ def outlet_health(db: Database[Any], *, now: datetime | None = None) -> Health:
             state = "scheduled"
         next_ts = jobs.get(name)
         verdict, reason = _verdict(state, schedule.paused, last, _period(schedule), now)
+        opened = (alerts or {}).get(name, [])
+        if opened:
+            verdict = UNHEALTHY
+            reason = "; ".join(f"{a.get('condition')}: {a.get('cause') or 'open'}" for a in opened)
         rows.append(OutletHealth(
             outlet=name, name=spec.name_ko, region=spec.region, schedule=schedule.describe(),
             schedule_source=schedule.source, state=state,
@@ -137,11 +168,12 @@ def outlet_health(db: Database[Any], *, now: datetime | None = None) -> Health:
             verdict=verdict, reason=reason, last_run=last, last_success=success,
             runs_24h=len(day), failed_24h=sum(1 for r in day if r.get("status") in FAILED_STATUSES),
             new_24h=sum(int((r.get("articles") or {}).get("new") or 0) for r in day),
+            alerts=opened,
         ))
-    order = {FAILING: 0, OVERDUE: 1, NO_RUNS: 2, RUNNING: 3, PAUSED: 4, OK: 5}
+    order = {UNHEALTHY: 0, FAILING: 1, OVERDUE: 2, NO_RUNS: 3, RUNNING: 4, PAUSED: 5, OK: 6}
     rows.sort(key=lambda r: (order.get(r.verdict, 9), r.outlet))
     failures = [r for r in recent if r.get("status") in FAILED_STATUSES][:20]
-    return Health(now, schedulers, rows, failures)
+    return Health(now, schedulers, rows, failures, monitoring=alerts is not None)
 
 
 def _period(schedule: Any) -> int:

@@ -267,11 +267,26 @@ class RunList(BaseModel):
     next: str | None = Field(None, description="Pass as `before` for the next (older) page; null on the last")
 
 
+class Alert(BaseModel):
+    condition: str = Field(description="silent, drift, failing or blocked (crawler.monitoring)")
+    cause: str
+    opened: datetime | None = None
+    updated: datetime | None = None
+    run_id: str | None = None
+    log_path: str | None = None
+
+    @classmethod
+    def of(cls, doc: dict[str, Any]) -> "Alert":
+        return cls(condition=str(doc.get("condition") or "?"), cause=str(doc.get("cause") or ""),
+                   opened=kst(doc.get("opened")), updated=kst(doc.get("updated")), run_id=_str(doc.get("run_id")),
+                   log_path=_str(doc.get("log_path")))
+
+
 class OutletHealthModel(BaseModel):
     outlet: str
     name: str
     region: str
-    verdict: str = Field(description="ok, running, failing, overdue, no runs, paused")
+    verdict: str = Field(description="unhealthy (monitoring's open alerts), failing, overdue, no runs, running, paused, ok")
     reason: str
     schedule: str
     schedule_source: str = Field(description="spec (outlets.toml) or operator")
@@ -284,6 +299,7 @@ class OutletHealthModel(BaseModel):
     runs_24h: int
     failed_24h: int
     new_24h: int = Field(description="New articles stored by the last day's runs")
+    alerts: list[Alert] = Field(description="Open conditions found by crawler.monitoring")
 
 
 class HealthResponse(BaseModel):
@@ -292,6 +308,7 @@ class HealthResponse(BaseModel):
     counts: dict[str, int] = Field(description="Outlets per verdict")
     outlets: list[OutletHealthModel] = Field(description="Worst first")
     recent_failures: list[Run]
+    monitoring: bool = Field(description="Whether crawler.monitoring's alerts are available")
 
     @classmethod
     def of(cls, health: Any) -> "HealthResponse":
@@ -303,8 +320,8 @@ class HealthResponse(BaseModel):
                 next_run=kst(row.next_run), run_now_requested=row.run_now_requested,
                 crawling_under=row.crawling_under, last_run=Run.of(row.last_run) if row.last_run else None,
                 last_success=kst(row.last_success), runs_24h=row.runs_24h, failed_24h=row.failed_24h,
-                new_24h=row.new_24h,
+                new_24h=row.new_24h, alerts=[Alert.of(a) for a in row.alerts],
             ))
         return cls(generated=kst(health.generated) or health.generated, schedulers=health.schedulers,
                    counts=health.counts, outlets=outlets,
-                   recent_failures=[Run.of(r) for r in health.recent_failures])
+                   recent_failures=[Run.of(r) for r in health.recent_failures], monitoring=health.monitoring)

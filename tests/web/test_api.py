@@ -14,7 +14,7 @@ from crawler.text.dates import KST
 from crawler.web import create_app
 from crawler.web.app import is_loopback, loopback_hosts
 
-from .conftest import STORY, XSS_TITLE, Seeded
+from .conftest import STORY, XSS_TITLE, Seeded, seed
 
 
 @pytest.fixture(scope="module")
@@ -295,3 +295,21 @@ def test_dates_shown_in_korea_time(client: TestClient, seeded: Seeded) -> None:
     assert isinstance(published, datetime)
     shown = published.astimezone(KST).strftime("%Y-%m-%d %H:%M")
     assert shown in client.get(f"/articles/{seeded.ids['story-a']}").text
+
+
+def test_health_shows_monitoring_alerts(mongo_db: Any) -> None:
+    alerts = pytest.importorskip("crawler.monitoring.alerts", reason="crawler.monitoring not installed")
+    from crawler.monitoring.health import Condition
+
+    seeded = seed(mongo_db)
+    alerts.AlertStore(mongo_db).open(
+        "joongdo", Condition("drift", True, cause="likely selector drift: body found on 10% <b>of</b> articles",
+                             log_path="/tmp/joongdo.log"), seeded.now)
+    with TestClient(create_app(mongo_db)) as client:
+        body = client.get("/api/health").json()
+        assert body["monitoring"] is True
+        row = body["outlets"][0]
+        assert row["outlet"] == "joongdo" and row["verdict"] == "unhealthy"
+        assert [a["condition"] for a in row["alerts"]] == ["drift"] and row["alerts"][0]["opened"].endswith("+09:00")
+        page = client.get("/health").text
+        assert "likely selector drift: body found on 10% &lt;b&gt;of&lt;/b&gt; articles" in page
