@@ -24,7 +24,7 @@ import logging
 import signal
 import threading
 from datetime import datetime, timedelta, timezone
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.base import ConflictingIdError, JobLookupError
@@ -110,6 +110,8 @@ class NewsdeskScheduler:
             job_defaults={"max_instances": 1, "coalesce": True},
         )
         self._last_purge: datetime | None = None
+        self._crawling = 0
+        self._crawling_changed = threading.Condition()
 
     # -- lifecycle ------------------------------------------------------------------------
     def start(self, *, paused: bool = False) -> None:
@@ -133,9 +135,16 @@ class NewsdeskScheduler:
             self._release_active()
             raise
 
-    def shutdown(self) -> None:
+    def shutdown(self, stop_crawls: Callable[[], None] | None = None, *, wait: float = 120.0) -> None:
+        """Stop scheduling; with `stop_crawls`, stop the running crawls too and wait (up to
+        `wait` seconds) until their runs are closed, so none is left "running" in history."""
         try:
             self.aps.shutdown(wait=False)
+            if stop_crawls is not None:
+                stop_crawls()
+                with self._crawling_changed:
+                    if not self._crawling_changed.wait_for(lambda: self._crawling == 0, timeout=wait):
+                        logger.warning("%d crawl(s) still closing after %.0f s; leaving them", self._crawling, wait)
         finally:
             try:
                 self.presence.release(self._presence_name, self.owner)
@@ -155,12 +164,18 @@ class NewsdeskScheduler:
 
     # -- crawling -------------------------------------------------------------------------
     def crawl(self, outlet: str, trigger: str) -> dict[str, Any] | None:
+        with self._crawling_changed:
+            self._crawling += 1
         try:
             return self.service.crawl(outlet, trigger)
         except RuntimeError as exc:  # the runner is shutting down
             logger.info("crawl %s not started: %s", outlet, exc)
         except PyMongoError as exc:
             logger.error("crawl %s not started: the database is unavailable (%s)", outlet, exc)
+        finally:
+            with self._crawling_changed:
+                self._crawling -= 1
+                self._crawling_changed.notify_all()
         return None
 
     # -- sync -----------------------------------------------------------------------------
@@ -275,7 +290,6 @@ def run_forever(scheduler: NewsdeskScheduler, stop_all: Any) -> None:
         while not stop.wait(1.0):
             pass
     finally:
-        scheduler.shutdown()
-        stop_all()
+        scheduler.shutdown(stop_all)
         for sig, old in previous.items():
             signal.signal(sig, old)

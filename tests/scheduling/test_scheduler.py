@@ -236,3 +236,21 @@ def test_stop_all_refuses_new_crawls(tmp_path):
     runner.stop_all()
     with pytest.raises(RuntimeError, match="shutting down"):
         runner.run("joongdo")
+
+
+def test_shutdown_waits_for_running_crawls_to_close_their_runs(make_scheduler, mongo_db, tmp_path):
+    dispatcher = RecordingDispatcher(tmp_path, seconds=30)  # a crawl that runs until cancelled
+    stop = threading.Event()
+    dispatcher.run = (lambda original: lambda outlet, **kw: original(outlet, **{**kw, "cancel": stop}))(dispatcher.run)
+    scheduler = make_scheduler(dispatcher=dispatcher)
+    scheduler.start()
+    ScheduleStore(mongo_db).request_run("kwnews", by="ops")
+    scheduler.sync()
+    runs = RunStore(mongo_db)
+    deadline = time.monotonic() + 20
+    while not runs.find(outlet="kwnews"):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    scheduler.shutdown(stop.set)
+    (run,) = runs.find(outlet="kwnews")
+    assert run["status"] != "running"  # closed before shutdown returned
