@@ -110,6 +110,61 @@ NEWSDESK_RUNS_KEEP_DAYS = _env("NEWSDESK_RUNS_KEEP_DAYS", 90.0)  # older run his
 NEWSDESK_SCRAPYD_URL = _env("NEWSDESK_SCRAPYD_URL", "")  # http://user:pass@host:6800 = crawl on scrapyd
 NEWSDESK_SCRAPYD_PROJECT = _env("NEWSDESK_SCRAPYD_PROJECT", "newsdesk")
 
+# --- Monitoring (crawler/monitoring; README "Monitoring") ---------------------------------
+# Per-run checks: a spidermon suite when each crawl closes; verdicts land on the run in `runs`.
+SPIDERMON_ENABLED = True
+SPIDERMON_SPIDER_CLOSE_MONITORS = ["crawler.monitoring.checks.RunChecks"]
+EXTENSIONS = {
+    **EXTENSIONS,
+    "crawler.monitoring.checks.ArticleCoverage": 540,  # per-field coverage of every article
+    "crawler.monitoring.checks.NewsdeskSpidermon": 550,  # spidermon, its report at DEBUG
+}
+NEWSDESK_CHECK_MIN_ITEMS_PER_ENTRY = 5  # article links per feed/list URL, unless the outlet sets expected_min_items
+NEWSDESK_CHECK_FIELD_COVERAGE = {"title": 0.95, "body": 0.9, "published": 0.9, "authors": 0.5}
+NEWSDESK_CHECK_MIN_SAMPLE = 3  # coverage and fallback share are judged on runs with this many articles
+NEWSDESK_CHECK_MAX_ERRORS = 0  # ERROR log lines and unparseable pages
+NEWSDESK_CHECK_MAX_RETRY_SHARE = 0.2  # retries per request
+NEWSDESK_CHECK_MAX_FALLBACK_SHARE = 0.5  # articles needing the generic extractor for some field
+NEWSDESK_CHECK_FINISH_REASONS = ["finished"]
+
+# Health across runs, per outlet, against its own history (crawler/monitoring/health.py)
+NEWSDESK_HEALTH_ENABLED = True  # evaluate health and alert after every run
+NEWSDESK_HEALTH_BASELINE_DAYS = 14  # articles a day: the days before today
+NEWSDESK_HEALTH_BASELINE_MIN_DAYS = 2  # less history: no baseline, never silent
+NEWSDESK_HEALTH_SILENT_HOURS = 12.0  # silent: no new article for max(this,
+NEWSDESK_HEALTH_SILENT_GAPS = 4.0  #   this many usual gaps between articles) ...
+NEWSDESK_HEALTH_SILENT_MIN_PER_DAY = 3.0  #   ... for outlets that usually publish this many a day
+NEWSDESK_HEALTH_DRIFT_FALLBACK_JUMP = 0.3  # drift: fallback share up by this (absolute) over usual,
+NEWSDESK_HEALTH_DRIFT_COVERAGE_DROP = 0.3  #   or a field's coverage down by this,
+NEWSDESK_HEALTH_DRIFT_LISTED_DROP = 0.7  #   or article links found down by this fraction
+NEWSDESK_HEALTH_DRIFT_REFERENCE_RUNS = 20  # "usual" = median of this many latest unaffected runs
+NEWSDESK_HEALTH_FAILING_RUNS = 2  # failing: this many crawls in a row failed
+NEWSDESK_HEALTH_BLOCKED_STATUSES = [403, 429]  # blocked: in the last crawl, at least
+NEWSDESK_HEALTH_BLOCKED_MIN_RESPONSES = 5  #   this many such answers
+NEWSDESK_HEALTH_BLOCKED_SHARE = 0.2  #   and this share of all answers
+
+
+# Alerts: one when a condition starts, one when it ends; to the log and these webhooks:
+# [{"url": "https://hooks.slack.com/services/...", "kind": "slack"}, {"url": ..., "kind": "json"}]
+# The environment variable of the same name (JSON) wins, so URLs with tokens stay out of files.
+def _json_env(name: str, default: Any) -> Any:
+    import json as _json
+
+    raw = _os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return _json.loads(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name}: expected JSON such as [{{\"url\": \"https://...\", \"kind\": \"slack\"}}] ({exc})") from None
+
+
+NEWSDESK_ALERT_WEBHOOKS = _json_env("NEWSDESK_ALERT_WEBHOOKS", [])
+NEWSDESK_ALERT_TIMEOUT = _env("NEWSDESK_ALERT_TIMEOUT", 10.0)  # s per POST
+NEWSDESK_ALERT_ATTEMPTS = _env("NEWSDESK_ALERT_ATTEMPTS", 3)  # per message, with backoff
+NEWSDESK_ALERT_BACKOFF = _env("NEWSDESK_ALERT_BACKOFF", 2.0)  # s before the 2nd attempt, doubled after
+NEWSDESK_ALERT_RETRY_HOURS = _env("NEWSDESK_ALERT_RETRY_HOURS", 24.0)  # undelivered: retried at later checks
+
 # Progress display (the CLI turns it on; plain `scrapy crawl` logs instead)
 NEWSDESK_PROGRESS = False
 

@@ -57,6 +57,7 @@ class OutletSpec:
     skin: str | None = None  # the family's template variant last seen on the site (informational)
     scheme: str = "https"  # "http" for sites that serve no https: canonical URLs and fetches use it
     cron: str | None = None  # crontab in Korea time; when set it replaces every_minutes
+    expected_min_items: int | None = None  # article links a crawl should find (None: monitoring's default)
 
     def print_edition_from_url(self, url: str) -> Any:
         """Print date and page when the outlet encodes them in article URLs (국제신문's key)."""
@@ -163,6 +164,9 @@ def _build(name: str, raw: Mapping[str, Any]) -> OutletSpec:
             cron_trigger(str(cron))
         except ScheduleError as exc:
             raise OutletError(f"outlet {name!r}: cron: {exc}") from None
+    expected = raw.get("expected_min_items")
+    if expected is not None and (not isinstance(expected, int) or isinstance(expected, bool) or expected < 0):
+        raise OutletError(f"outlet {name!r}: expected_min_items must be a whole number >= 0, got {expected!r}")
     return OutletSpec(
         name=name,
         name_ko=raw["name_ko"],
@@ -187,6 +191,7 @@ def _build(name: str, raw: Mapping[str, Any]) -> OutletSpec:
         skin=raw.get("skin"),
         scheme=scheme,
         cron=str(cron) if cron is not None else None,
+        expected_min_items=expected,
     )
 
 
