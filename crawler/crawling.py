@@ -45,6 +45,7 @@ class _RunBook:
         self.runs = RunStore(db)
         self.runs.ensure_indexes()
         self.owner = make_owner("crawl")
+        self.settings = settings
         self.log_file = log_file
         self.keepers: dict[str, Any] = {}
         self.run_ids: dict[str, str] = {}
@@ -71,13 +72,18 @@ class _RunBook:
     def end(self, outlet: str, stats: dict[str, Any] | None, error: str | None = None) -> None:
         keeper = self.keepers.pop(outlet, None)
         run_id = self.run_ids.get(outlet)
+        run = None
         if run_id is not None:
             if stats:
                 self.runs.record_stats(run_id, stats)
-            self.runs.close(run_id, returncode=0 if error is None else None, error=error,
-                            lease_lost=bool(keeper and keeper.lost.is_set()))
+            run = self.runs.close(run_id, returncode=0 if error is None else None, error=error,
+                                  lease_lost=bool(keeper and keeper.lost.is_set()))
         if keeper is not None:
             keeper.__exit__(None, None, None)
+        if run is not None and error is None:  # an interrupted crawl says nothing about the outlet
+            from crawler.monitoring import after_run
+
+            after_run(self.runs.collection.database, run, self.settings)  # health and alerts; never raises
 
     def close(self) -> None:
         self.client.close()

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from pymongo.database import Database
 from pymongo.errors import PyMongoError
 
+from crawler.monitoring import after_run
 from crawler.scheduling.runner import CrawlResult
 from crawler.store.leases import LeaseKeeper, LeaseStore
 from crawler.store.runs import SKIPPED, RunStore
@@ -88,6 +89,7 @@ class CrawlService:
                 run = self._close(run_id, result, keeper.lost.is_set())
         if run is not None:
             log.info(describe(run))
+            after_run(self.runs.collection.database, run)  # health and alerts; never raises
         return run
 
     def _close(self, run_id: str, result: CrawlResult | None, lease_lost: bool) -> dict[str, Any] | None:
