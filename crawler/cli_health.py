@@ -1,0 +1,152 @@
+"""`newsdesk health`: each outlet's state from its run history, for people, machines and cron.
+
+The table answers "is any outlet broken, and how": last new article, today's new articles
+against the outlet's own 14-day baseline, field coverage and fallback share of its newest
+informative run, and the open conditions (silent, drift, failing, blocked) with their likely
+cause below. `--check` follows the monitoring-plugin convention (Nagios, Icinga; fine for
+cron too): one status line first, exit 0 when every outlet is healthy, 2 when any is not,
+3 when health cannot be read (no database).
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime, timezone
+from typing import Any, Optional
+
+import typer
+from rich.table import Table
+
+from crawler.cli import _check_db, _check_outlets, _kst_time, app, err, out
+from crawler.jsonutil import dumps
+
+OK, CRITICAL, UNKNOWN = 0, 2, 3
+SHORT = {"title": "t", "body": "b", "published": "p", "authors": "a"}
+
+
+def _pct(value: Any) -> str:
+    return "-" if value is None else f"{value:.0%}"
+
+
+def _since(value: Any, now: datetime) -> str:
+    if not isinstance(value, datetime):
+        return "-"
+    hours = (now - value).total_seconds() / 3600
+    ago = f"{hours:.0f}h" if hours < 48 else f"{hours / 24:.0f}d"
+    shown, today = _kst_time(value), _kst_time(now)
+    return f"{shown[11:] if shown[:10] == today[:10] else shown[5:]} ({ago})"
+
+
+def health_report(db: Any, names: list[str], settings: Any, now: datetime) -> list[dict[str, Any]]:
+    """Each outlet's health as a dict; an alert still open for a condition the history cannot
+    judge now (e.g. no informative run since) keeps counting as open."""
+    from crawler.monitoring.alerts import AlertStore
+    from crawler.monitoring.health import outlet_health
+    from crawler.outlets import registry
+
+    specs = registry()
+    alerts: dict[str, dict[str, Any]] = {}
+    for doc in AlertStore(db).open_alerts(names):
+        alerts.setdefault(doc["outlet"], {})[doc["condition"]] = doc
+    report = []
+    for name in names:
+        health = outlet_health(db, specs[name], settings, now=now)
+        doc = health.to_dict()
+        opened = alerts.get(name, {})
+        for condition, alert in opened.items():
+            if condition in doc["conditions"] and doc["conditions"][condition]["present"] is None:
+                doc["conditions"][condition].update(present=True, cause=alert.get("cause", ""), stale=True)
+                doc["open"].append(condition)
+        for condition in doc["open"]:
+            doc["conditions"][condition]["alerted_since"] = (opened.get(condition) or {}).get("opened")
+        doc["healthy"] = not doc["open"]
+        if doc["open"]:
+            doc["state"] = "unhealthy"
+        report.append(doc)
+    return report
+
+
+def _coverage_cell(doc: dict[str, Any]) -> str:
+    coverage = doc.get("coverage") or {}
+    if not any(v is not None for v in coverage.values()):
+        return "-"
+    return " ".join(f"{SHORT[f]}{coverage[f] * 100:.0f}" for f in SHORT if coverage.get(f) is not None)
+
+
+def _print_table(report: list[dict[str, Any]], now: datetime) -> None:
+    unhealthy = [d for d in report if not d["healthy"]]
+    table = Table(title=f"outlet health: {len(report) - len(unhealthy)} ok, {len(unhealthy)} unhealthy (times KST)")
+    for column in ("outlet", "state", "last new", "today/usual", "coverage", "fb", "open"):
+        table.add_column(column, overflow="fold")
+    for doc in report:
+        usual = doc.get("baseline_per_day")
+        state = doc["state"]
+        style = {"unhealthy": "bold red", "no runs": "dim"}.get(state, "green")
+        table.add_row(
+            doc["outlet"],
+            f"[{style}]{state}[/]",
+            _since(doc.get("last_new_article"), now),
+            f"{doc.get('today', 0)}/{'-' if usual is None else f'{usual:.0f}'}",
+            _coverage_cell(doc),
+            _pct(doc.get("fallback_share")),
+            ", ".join(doc["open"]) or "-",
+        )
+    out.print(table)
+    out.print("coverage: share of articles with t=title b=body p=published a=authors; "
+              "fb: share needing the generic fallback; newest run with enough articles", highlight=False)
+    for doc in unhealthy:
+        for name in doc["open"]:
+            condition = doc["conditions"][name]
+            stale = " (not re-judged since: no run could tell)" if condition.get("stale") else ""
+            out.print(f"[bold]{doc['outlet']}[/] {name}{stale}: {condition['cause']}", highlight=False, soft_wrap=True)
+            if condition.get("log_path"):
+                out.print(f"  log: {condition['log_path']}", highlight=False, soft_wrap=True)
+
+
+def _status_line(report: list[dict[str, Any]]) -> str:
+    unhealthy = [d for d in report if not d["healthy"]]
+    if not unhealthy:
+        return f"OK: {len(report)} outlets healthy"
+    which = ", ".join(f"{d['outlet']} ({'/'.join(d['open'])})" for d in unhealthy)
+    return f"CRITICAL: {len(unhealthy)} of {len(report)} outlets unhealthy: {which}"
+
+
+@app.command()
+def health(
+    outlets: Optional[list[str]] = typer.Argument(None, help="Only these outlets (default: all)."),
+    as_json: bool = typer.Option(False, "--json", help="JSON for machines instead of a table."),
+    check: bool = typer.Option(False, "--check", help="Status line first; exit 2 if any outlet is unhealthy, 3 if unknown."),
+) -> None:
+    """Each outlet's health from its run history: state, last new article, today vs usual, open conditions."""
+    from crawler.crawling import project_settings
+    from crawler.outlets import registry
+    from crawler.store import database_name, get_client
+
+    names = _check_outlets(outlets) if outlets else list(registry())
+    try:
+        uri = _check_db(start=False)
+    except typer.Exit:
+        if check:
+            out.print("UNKNOWN: crawl health cannot be read: no database", highlight=False)
+            raise typer.Exit(UNKNOWN) from None
+        raise
+    now = datetime.now(timezone.utc)
+    client = get_client(uri)
+    try:
+        report = health_report(client[database_name()], names, project_settings(), now)
+    except Exception as exc:  # noqa: BLE001 - one line, and UNKNOWN for a monitoring system
+        if check:
+            out.print(f"UNKNOWN: crawl health cannot be read: {str(exc).splitlines()[0]}", highlight=False)
+            raise typer.Exit(UNKNOWN) from None
+        err.print(f"[bold red]error:[/] cannot read run history: {str(exc).splitlines()[0]}", highlight=False)
+        raise typer.Exit(2) from None
+    finally:
+        client.close()
+    if as_json:
+        sys.stdout.write(dumps({"status": _status_line(report), "outlets": report}, indent=2) + "\n")
+    else:
+        if check:
+            out.print(_status_line(report), highlight=False, soft_wrap=True)
+        _print_table(report, now)
+    if check and any(not d["healthy"] for d in report):
+        raise typer.Exit(CRITICAL)
