@@ -7,7 +7,10 @@ is allowed, with a loud warning, for a deliberate choice (behind a proxy with it
 
 from __future__ import annotations
 
-from typing import Optional
+import logging
+import threading
+import time
+from typing import Any, Optional
 
 import typer
 
@@ -39,11 +42,29 @@ def serve(
     client = get_client(uri)
     name = db_name or database_name()
     application = create_app(client[name], allowed_hosts=loopback_hosts(host) if loopback else None)
+    _keep_volume_warm(application)
     shown = f"[{host}]" if ":" in host else host
-    out.print(f"dashboard on http://{shown}:{port}/ (API reference /api/docs) over {mask_uri(uri)} database {name}; "
+    where = f"http://{shown}:{port}/" if port else f"http://{shown} on a free port (uvicorn prints it below)"
+    out.print(f"dashboard on {where} (API reference at /api/docs) over {mask_uri(uri)} database {name}; "
               "Ctrl-C stops it", highlight=False, soft_wrap=True)
     try:
         uvicorn.run(application, host=host, port=port, log_level="info", server_header=False,
                     proxy_headers=False, access_log=True)
     finally:
         client.close()
+
+
+def _keep_volume_warm(application: Any, every: float = 50 * 60) -> None:
+    """Count the default volume window now and again before its cached days expire, in a
+    daemon thread: a cold count reads every article of 14 days (seconds on SecantusDB)."""
+    from crawler.web import views
+
+    def warm() -> None:
+        while True:
+            try:
+                views.volume(application.state.db, application.state.volume_cache, [], [], None, None)
+            except Exception as exc:  # noqa: BLE001 - a page view counts again; say why it could not here
+                logging.getLogger(__name__).warning("volume cache not warmed: %s", exc)
+            time.sleep(every)
+
+    threading.Thread(target=warm, name="volume-warmer", daemon=True).start()

@@ -295,7 +295,7 @@ class OutletHealthModel(BaseModel):
     run_now_requested: bool
     crawling_under: str | None = None
     last_run: Run | None = None
-    last_success: datetime | None = Field(None, description="Start of the last finished run in the last two days")
+    last_success: datetime | None = Field(None, description="Start of the last finished run in the last day")
     runs_24h: int
     failed_24h: int
     new_24h: int = Field(description="New articles stored by the last day's runs")

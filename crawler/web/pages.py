@@ -154,7 +154,7 @@ def volume_page(
 
 @router.get("/health", response_class=HTMLResponse)
 def health_page(request: Request) -> HTMLResponse:
-    """Crawl health per outlet, worst first, and the last two days' failed runs."""
+    """Crawl health per outlet, worst first, and the last day's failed runs."""
     return _renderer(request).page(request, "health.html", nav="health", health=views.health(request.app.state.db))
 
 
