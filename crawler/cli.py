@@ -699,6 +699,7 @@ def deadletter_replay() -> None:
 
 # Command groups kept in their own modules register themselves on `app` when imported.
 import crawler.cli_schedule  # noqa: E402,F401  (schedule, runs)
+import crawler.cli_analysis  # noqa: E402,F401  (registers search, stats, export)
 import crawler.cli_health  # noqa: E402,F401  (health)
 import crawler.cli_web  # noqa: E402,F401  (serve)
 

@@ -9,6 +9,7 @@ nothing here depends on text search.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -19,7 +20,10 @@ from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
+log = logging.getLogger(__name__)
+
 COLLECTION = "articles"
+INDEX_VERSION = 1  # crawler.search.index.INDEX_VERSION: `search_indexed` of an indexed article
 
 NEW = "new"
 UPDATED = "updated"
@@ -33,7 +37,7 @@ REVISED_FIELDS = ("title", "subtitle", "body", "authors", "modified", "content_h
 
 # Set by the store, never taken from the caller: a document read back with get() and
 # passed to upsert_many again must not move first_seen or try to rewrite _id.
-STORE_MANAGED = frozenset({"_id", "first_seen", "last_seen"})
+STORE_MANAGED = frozenset({"_id", "first_seen", "last_seen", "search_indexed"})
 # A None here means "not known this time" (a recrawl keeps its story; a page without a printed
 # 수정 keeps a detected one), never "clear it": an update leaves the stored value alone.
 STICKY_WHEN_NONE = frozenset({"story_id", "story_similarity", "story_closest", "minhash", "story_shingles",
@@ -74,6 +78,8 @@ class UpsertResult:
     outcomes: list[str] = field(default_factory=list)
     revised: int = 0  # of `updated`: title or body changed, previous version kept in article_revisions
     aliases: int = 0  # documents recorded as alias URLs of a stored article
+    # new or changed articles stored but not (re)indexed for search (logged; `newsdesk search --reindex`)
+    unindexed: int = 0
 
 
 def _check_aware(value: Any, path: str) -> None:
@@ -139,13 +145,22 @@ def _is_url_conflict(error: Mapping[str, Any]) -> bool:
 class ArticleStore:
     """Reads and writes the `articles` collection of one database."""
 
-    def __init__(self, db: Database[Any]) -> None:
-        """Wrap `db`; datetimes are always read back aware in UTC, whatever the client."""
+    def __init__(self, db: Database[Any], *, search: bool = True) -> None:
+        """Wrap `db`; datetimes are always read back aware in UTC, whatever the client.
+
+        With `search` (the default) every new or changed article is added to the search
+        index (crawler.search) as part of upsert_many.
+        """
         options = db.codec_options.with_options(tz_aware=True, tzinfo=timezone.utc)
         self.collection: Collection[dict[str, Any]] = db.get_collection(
             COLLECTION, codec_options=options
         )
         self.revisions: Collection[dict[str, Any]] = db.get_collection(REVISIONS, codec_options=options)
+        self.search_index: Any = None
+        if search:
+            from crawler.search.index import SearchIndex  # late: crawler.search reads this module
+
+            self.search_index = SearchIndex(db.with_options(codec_options=options))
 
     def ensure_indexes(self) -> list[str]:
         """Create the indexes every query here relies on; safe to call at every start."""
@@ -193,10 +208,11 @@ class ArticleStore:
         if aliases:
             aliases = self._resolve_aliases(aliases, alias_fields, pending)
         errors: list[str] = []
+        inserted: dict[str, dict[str, Any]] = {}  # url -> the document inserted (with its new _id)
         for _round in range(_WRITE_ROUNDS):
             if not pending:
                 break
-            pending = self._write_round(pending, now, outcomes, errors, revised)
+            pending = self._write_round(pending, now, outcomes, errors, revised, inserted)
         for url, (position, _fields) in pending.items():
             outcomes[position] = ERROR
             errors.append(f"{url}: still conflicting after {_WRITE_ROUNDS} write attempts")
@@ -209,6 +225,8 @@ class ArticleStore:
             )
             for position, _url, _target in aliases:
                 outcomes[position] = ALIAS
+        updated = [docs[p]["canonical_url"] for p, o in enumerate(outcomes) if o == UPDATED]
+        unindexed = self._index_for_search(list(inserted.values()), list(dict.fromkeys(updated)))
 
         return UpsertResult(
             new=outcomes.count(NEW),
@@ -218,7 +236,39 @@ class ArticleStore:
             outcomes=outcomes,
             revised=len(revised),
             aliases=len(aliases),
+            unindexed=unindexed,
         )
+
+    def _index_for_search(self, inserted: Sequence[dict[str, Any]], updated: Sequence[str]) -> int:
+        """Add new and changed articles to the search index; how many could not be.
+
+        New articles are indexed from the inserted documents; changed ones are read back
+        after the write, so their postings cover the whole stored article, not only the
+        fields this batch set. Both were written already marked `search_indexed` (no second
+        write of every article); if the index write fails, the mark is taken off again and
+        the error logged: the batch itself has succeeded, and `newsdesk search --reindex`
+        indexes what is unmarked.
+        """
+        if self.search_index is None or not (inserted or updated):
+            return 0
+        from crawler.search.index import SOURCE_FIELDS
+
+        docs: list[dict[str, Any]] = list(inserted)
+        try:
+            for chunk in _chunks(updated, _LOOKUP_CHUNK):
+                docs.extend(self.collection.find({"canonical_url": {"$in": list(chunk)}}, SOURCE_FIELDS))
+            ids = self.search_index.add(docs)
+        except Exception as exc:  # noqa: BLE001 - the articles are stored; search catches up on reindex
+            log.error("search index not updated for %d stored articles (%s: %s); "
+                      "`newsdesk search --reindex` indexes them", len(inserted) + len(updated), type(exc).__name__, exc)
+            try:
+                urls = [d["canonical_url"] for d in inserted] + list(updated)
+                for chunk in _chunks(urls, _LOOKUP_CHUNK):
+                    self.collection.update_many({"canonical_url": {"$in": list(chunk)}}, {"$unset": {"search_indexed": ""}})
+            except Exception:  # noqa: BLE001 - database down: `search --reindex --full` rebuilds everything
+                log.error("could not unmark them either: run `newsdesk search --reindex --full` once the database is back")
+            return len(inserted) + len(updated)
+        return len(docs) - len(ids)
 
     def _write_round(
         self,
@@ -227,8 +277,13 @@ class ArticleStore:
         outcomes: list[str],
         errors: list[str],
         revised: list[str],
+        inserted: dict[str, dict[str, Any]],
     ) -> dict[str, tuple[int, dict[str, Any]]]:
-        """Classify and write `pending`; return the ones that lost an insert race."""
+        """Classify and write `pending`; return the ones that lost an insert race.
+
+        `inserted` collects the documents inserted (pymongo adds their _id), for search.
+        """
+        marked = {"search_indexed": INDEX_VERSION} if self.search_index is not None else {}
         stored = self._stored_states(list(pending))
         changed = [
             url for url, (_p, fields) in pending.items()
@@ -241,13 +296,15 @@ class ArticleStore:
         op_urls: list[str] = []
         for url, (position, fields) in pending.items():
             if url not in stored:
-                ops.append(InsertOne({**fields, "first_seen": now, "last_seen": now}))
+                inserted[url] = {**fields, "first_seen": now, "last_seen": now, **marked}
+                ops.append(InsertOne(inserted[url]))
                 outcomes[position] = NEW
             elif stored[url].get("content_hash") == fields["content_hash"]:
                 ops.append(UpdateOne({"canonical_url": url}, {"$set": {"last_seen": now}}))
                 outcomes[position] = UNCHANGED
             else:
                 changes = {k: v for k, v in fields.items() if not (v is None or v == []) or k not in STICKY_WHEN_NONE}
+                changes.update(marked)
                 if url in previous:
                     changes.update(self._revise(previous[url], fields, now))
                     revised.append(url)
@@ -263,6 +320,7 @@ class ArticleStore:
             for error in exc.details.get("writeErrors", []):
                 url = op_urls[error["index"]]
                 position = pending[url][0]
+                inserted.pop(url, None)
                 if _is_url_conflict(error):
                     retry[url] = pending[url]
                 else:

@@ -1,0 +1,270 @@
+"""The analysts' commands: `newsdesk search`, `newsdesk stats`, `newsdesk export`.
+
+Registered on crawler.cli's app by importing this module. All three take the same filter
+options (outlet, region, section, --since/--until as Korea-time days, story), built into
+one crawler.search.Filters, so the same options select the same articles everywhere.
+Read-only: they never start the embedded database (`_check_db(start=False)`).
+"""
+
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Iterator, Optional
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+from rich.text import Text
+
+from crawler.cli import _check_db, _kst_time, app, err, fail, out
+from crawler.jsonutil import dumps
+
+OUTLET = typer.Option(None, "--outlet", help="Only this outlet (repeat for several).")
+REGION = typer.Option(None, "--region", help="Only this dateline region, e.g. 대전 (repeat for several).")
+SECTION = typer.Option(None, "--section", help="Only articles in this section, e.g. 경제 (repeat for several).")
+SINCE = typer.Option(None, "--since", help="From this Korea-time day, YYYY-MM-DD (inclusive).")
+UNTIL = typer.Option(None, "--until", help="Through this Korea-time day, YYYY-MM-DD (inclusive).")
+STORY = typer.Option(None, "--story", help="Only copies of this story_id (repeat for several).")
+
+
+def _filters(
+    outlet: Optional[list[str]], region: Optional[list[str]], section: Optional[list[str]],
+    since: Optional[str], until: Optional[str], story: Optional[list[str]],
+    *, default_days: int | None = None,
+) -> Any:
+    """Filters from the shared options; one-line errors for bad dates or unknown outlets.
+
+    With `default_days`, a missing range becomes the last N Korea-time days (stats needs
+    a bounded range; an open one would scan the collection on SecantusDB).
+    """
+    from crawler.outlets import OutletError, registry
+    from crawler.search import Filters, day_range, parse_day
+    from crawler.text.dates import KST
+
+    try:
+        first = parse_day(since, "--since") if since else None
+        last = parse_day(until, "--until") if until else None
+    except ValueError as exc:
+        fail(str(exc))
+        raise AssertionError("unreachable") from exc
+    if default_days is not None:
+        if last is None:
+            last = first + timedelta(days=default_days - 1) if first else datetime.now(KST).date()
+        if first is None:
+            first = last - timedelta(days=default_days - 1)
+    if first and last and first > last:
+        fail(f"--since {first} is after --until {last}")
+    if outlet:
+        try:
+            known = registry()
+        except OutletError as exc:
+            fail(str(exc))
+            raise AssertionError("unreachable") from exc
+        unknown = [o for o in outlet if o not in known]
+        if unknown:
+            fail(f"unknown outlet {', '.join(unknown)} (see `newsdesk outlets`)")
+    start, end = day_range(first, last)
+    return Filters(
+        outlets=tuple(outlet or ()), regions=tuple(region or ()), sections=tuple(section or ()),
+        since=start, until=end, stories=tuple(story or ()),
+    )
+
+
+@contextmanager
+def _database() -> Iterator[Any]:
+    from crawler.store import database_name, get_client
+
+    uri = _check_db(start=False)
+    client = get_client(uri)
+    try:
+        yield client[database_name()]
+    finally:
+        client.close()
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(), TimeRemainingColumn(), console=err, transient=False,
+    )
+
+
+def _kst_value(value: Any) -> Any:
+    """Datetimes anywhere in a JSON-bound value as Korea time (+09:00)."""
+    from crawler.text.dates import KST
+
+    if isinstance(value, datetime):
+        return value.astimezone(KST)
+    if isinstance(value, dict):
+        return {k: _kst_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_kst_value(v) for v in value]
+    return value
+
+
+def _styled(segments: Any) -> Text:
+    """Highlighted segments as rich Text: styles, never markup, so article text is inert."""
+    text = Text()
+    for segment in segments:
+        text.append(segment.text, style="bold yellow" if segment.highlight else None)
+    return text
+
+
+# ---------------------------------------------------------------------------------------
+@app.command("search")
+def search_command(
+    query: Optional[str] = typer.Argument(None, help='Words (each must occur; 대전 also finds 대전시는) and "exact phrases".'),
+    outlet: Optional[list[str]] = OUTLET,
+    region: Optional[list[str]] = REGION,
+    section: Optional[list[str]] = SECTION,
+    since: Optional[str] = SINCE,
+    until: Optional[str] = UNTIL,
+    story: Optional[list[str]] = STORY,
+    page: int = typer.Option(1, "--page", min=1, help="Page of results."),
+    per_page: int = typer.Option(10, "--per-page", min=1, max=100, help="Results per page."),
+    as_json: bool = typer.Option(False, "--json", help="JSON (hits with structured snippets) instead of text."),
+    reindex_: bool = typer.Option(False, "--reindex", help="Index stored articles that have no search postings yet."),
+    full: bool = typer.Option(False, "--full", help="With --reindex: drop the index and rebuild it from every article."),
+) -> None:
+    """Search stored articles (Korean full text, ranked, with highlighted snippets)."""
+    from crawler.search import SearchError, search
+
+    if reindex_:
+        _reindex(full)
+        if not query:
+            return
+    elif full:
+        fail("--full goes with --reindex")
+    if not query or not query.strip():
+        fail("give a query, e.g. newsdesk search '대전 아파트' or '\"전통시장 활성화\"'")
+    filters = _filters(outlet, region, section, since, until, story)
+    with _database() as db:
+        try:
+            result = search(db, query, filters, page=page, per_page=per_page)
+        except SearchError as exc:
+            fail(str(exc))
+            raise AssertionError("unreachable") from exc
+    if as_json:
+        sys.stdout.write(dumps(_kst_value(result.as_dict()), indent=2) + "\n")
+        return
+    about = "" if result.total_exact else "about "
+    if not result.hits:
+        out.print(f"no results for {query!r}" + (f" on page {page} (of {result.pages})" if result.total else ""),
+                  highlight=False)
+        return
+    for rank, hit in enumerate(result.hits, start=(page - 1) * per_page + 1):
+        line = Text(f"{rank:>3}. ", style="dim")
+        line.append_text(_styled(hit.title_segments))
+        out.print(line)
+        facts = [f"{_kst_time(hit.published)} KST", hit.outlet, hit.region or "", hit.canonical_url]
+        out.print(Text("     " + " · ".join(f for f in facts if f), style="dim"), soft_wrap=True)
+        for snippet in hit.snippets[:2]:
+            out.print(Text("     ").append_text(_styled(snippet)))
+    out.print(
+        f"{about}{result.total} result{'' if result.total == 1 else 's'} · page {result.page} of {result.pages} · {result.took_ms:.0f} ms",
+        style="dim", highlight=False,
+    )
+
+
+def _reindex(full: bool) -> None:
+    from crawler.search import reindex
+
+    with _database() as db, _progress() as progress:
+        task = progress.add_task("indexing articles", total=None, rate="")
+        started = datetime.now()
+
+        def report(done: int, total: int) -> None:
+            seconds = max(1e-6, (datetime.now() - started).total_seconds())
+            progress.update(task, completed=done, total=total, rate=f"{done / seconds:.0f}/s")
+
+        done = reindex(db, full=full, progress=report)
+    err.print(f"indexed {done} articles" + (" (index rebuilt)" if full else ""), highlight=False)
+
+
+# ---------------------------------------------------------------------------------------
+@app.command("stats")
+def stats_command(
+    since: Optional[str] = SINCE,
+    until: Optional[str] = UNTIL,
+    by: Optional[list[str]] = typer.Option(None, "--by", help="outlet, region or day; repeat to cross them (default outlet)."),
+    outlet: Optional[list[str]] = OUTLET,
+    region: Optional[list[str]] = REGION,
+    section: Optional[list[str]] = SECTION,
+    story: Optional[list[str]] = STORY,
+    as_json: bool = typer.Option(False, "--json", help="JSON instead of a table."),
+) -> None:
+    """Articles per outlet, region or day (Korea time) in a date range (default: the last 30 days)."""
+    from crawler.search.stats import DIMENSIONS, article_stats
+
+    dims = by or ["outlet"]
+    unknown = [d for d in dims if d not in DIMENSIONS]
+    if unknown:
+        fail(f"--by {unknown[0]!r}: expected one of {', '.join(DIMENSIONS)}")
+    filters = _filters(outlet, region, section, since, until, story, default_days=30)
+    with _database() as db:
+        result = article_stats(db, filters, dims)
+    first = filters.since.date() if filters.since else None
+    last = (filters.until - timedelta(days=1)).date() if filters.until else None
+    if as_json:
+        data = result.as_dict(filters)
+        data["since"], data["until"] = str(first), str(last)
+        sys.stdout.write(dumps(data, indent=2) + "\n")
+        return
+    table = Table(title=f"articles published {first} to {last} (KST), by {', '.join(result.by)}")
+    for dim in result.by:
+        table.add_column(dim)
+    table.add_column("articles", justify="right")
+    for row in result.rows:
+        table.add_row(*[str(row[d]) for d in result.by], f"{row['articles']:,}")
+    table.add_section()
+    table.add_row("total", *[""] * (len(result.by) - 1), f"{result.total:,}", style="bold")
+    out.print(table)
+
+
+# ---------------------------------------------------------------------------------------
+@app.command("export")
+def export_command(
+    output: Path = typer.Option(..., "-o", "--output", help="File to write (replaced when it exists)."),
+    fmt: Optional[str] = typer.Option(None, "--format", help="jsonl, csv or parquet (default: from the file name)."),
+    bom: bool = typer.Option(False, "--bom", help="CSV: start with a UTF-8 byte-order mark (Excel then reads Korean right)."),
+    outlet: Optional[list[str]] = OUTLET,
+    region: Optional[list[str]] = REGION,
+    section: Optional[list[str]] = SECTION,
+    since: Optional[str] = SINCE,
+    until: Optional[str] = UNTIL,
+    story: Optional[list[str]] = STORY,
+) -> None:
+    """Export articles (oldest first) to JSONL, CSV or Parquet, streamed with a progress bar.
+
+    Datetimes are Korea time: ISO 8601 with +09:00 (JSONL, CSV), Asia/Seoul timestamps (Parquet).
+    """
+    from crawler.search.export import FORMATS, count_articles, export_articles
+
+    chosen = (fmt or output.suffix.lstrip(".")).lower()
+    if chosen not in FORMATS:
+        fail(f"--format {fmt or chosen!r}: expected one of {', '.join(FORMATS)}" +
+             ("" if fmt else f" (or name the file .{'/.'.join(FORMATS)})"))
+    if bom and chosen != "csv":
+        fail("--bom applies to CSV only")
+    if not output.parent.is_dir():
+        fail(f"cannot write {output}: folder {output.parent} does not exist")
+    filters = _filters(outlet, region, section, since, until, story)
+    with _database() as db, _progress() as progress:
+        total = count_articles(db, filters)
+        task = progress.add_task(f"exporting {chosen}", total=total, rate="")
+        started = datetime.now()
+
+        def report(done: int) -> None:
+            seconds = max(1e-6, (datetime.now() - started).total_seconds())
+            progress.update(task, completed=done, total=max(total, done), rate=f"{done / seconds:.0f} rows/s")
+
+        try:
+            rows = export_articles(db, filters, chosen, output, bom=bom, progress=report)
+        except OSError as exc:
+            fail(f"cannot write {output}: {exc.strerror or exc}")
+            raise AssertionError("unreachable") from exc
+    err.print(f"wrote {rows} articles to {output}", highlight=False)
+

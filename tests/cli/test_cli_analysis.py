@@ -1,0 +1,149 @@
+"""`newsdesk search`, `stats` and `export` end to end against the test database."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from crawler.cli import app
+from crawler.store import ArticleStore
+
+ROOT = Path(__file__).resolve().parents[2]
+KST = timezone(timedelta(hours=9))
+runner = CliRunner()
+
+
+def _article(i: int, outlet: str, region: str, published: datetime, title: str, body: str) -> dict:
+    url = f"https://news.example/{outlet}/{i}"
+    return {"outlet": outlet, "url": url, "canonical_url": url, "title": title, "body": body, "published": published,
+            "sections": ["사회", "지역"], "region": region, "authors": ["홍길동", "김철수"], "content_hash": f"h{i}"}
+
+
+ARTICLES = [
+    # 2025-03-01 00:30 KST is still 2025-02-28 in UTC: days must be Korea days
+    _article(0, "joongdo", "대전", datetime(2025, 3, 1, 0, 30, tzinfo=KST), "대전시 예산 \"확정\", 쉼표",
+             "대전시는 내년 예산을 확정했다.\n\n둘째 문단 [bold]마크업[/bold]."),
+    _article(1, "joongdo", "세종", datetime(2025, 3, 1, 23, 0, tzinfo=KST), "세종시 교통 대책", "세종시가 교통 대책을 냈다."),
+    _article(2, "busan", "부산", datetime(2025, 3, 2, 12, 0, tzinfo=KST), "부산 항만 소식", "부산항 물동량이 늘었다. 대전 기업도 참여."),
+    _article(3, "busan", "부산", datetime(2025, 4, 10, 12, 0, tzinfo=KST), "4월 기사", "범위 밖의 대전 기사."),
+]
+
+
+@pytest.fixture
+def env(mongo_uri, mongo_client, tmp_path):
+    name = f"test_cli_{uuid.uuid4().hex[:12]}"
+    store = ArticleStore(mongo_client[name])
+    store.ensure_indexes()
+    store.upsert_many(ARTICLES)
+    yield {"MONGO_URI": mongo_uri, "NEWSDESK_DB": name, "NEWSDESK_DATA_DIR": str(tmp_path), "COLUMNS": "200"}
+    mongo_client.drop_database(name)
+
+
+def invoke(args, env):
+    result = runner.invoke(app, args, env=env)
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def test_search_json_has_structured_snippets_in_korea_time(env):
+    data = json.loads(invoke(["search", "대전", "--json"], env).stdout)
+    assert data["total"] == 3 and data["total_exact"]
+    first = data["hits"][0]
+    assert first["canonical_url"].endswith("/joongdo/0")  # title match first
+    assert first["published"] == "2025-03-01T00:30:00+09:00"
+    assert {"text": "대전", "highlight": True} in first["title_segments"]
+
+
+def test_search_filters_and_paging(env):
+    data = json.loads(invoke(["search", "대전", "--outlet", "busan", "--until", "2025-03-31", "--json"], env).stdout)
+    assert [h["canonical_url"] for h in data["hits"]] == ["https://news.example/busan/2"]
+    data = json.loads(invoke(["search", "대전", "--per-page", "1", "--page", "2", "--json"], env).stdout)
+    assert data["pages"] == 3 and len(data["hits"]) == 1
+
+
+def test_search_text_output_keeps_markup_inert(env):
+    result = invoke(["search", "마크업"], env)
+    assert "[bold]" in result.stdout  # printed as text, not interpreted
+    assert "1 result · page 1 of 1" in result.stdout
+
+
+def test_stats_by_outlet_and_korea_day(env):
+    data = json.loads(invoke(["stats", "--since", "2025-03-01", "--until", "2025-03-31", "--by", "outlet", "--by", "day",
+                              "--json"], env).stdout)
+    assert data["total"] == 3
+    assert data["rows"] == [
+        {"outlet": "busan", "day": "2025-03-02", "articles": 1},
+        {"outlet": "joongdo", "day": "2025-03-01", "articles": 2},
+    ]
+    table = invoke(["stats", "--since", "2025-03-01", "--until", "2025-04-30", "--by", "region"], env).stdout
+    assert "total" in table and "부산" in table and "4" in table
+
+
+def test_export_csv_with_bom_reads_back(env, tmp_path):
+    out = tmp_path / "a.csv"
+    invoke(["export", "--format", "csv", "--bom", "--since", "2025-03-01", "--until", "2025-03-31", "-o", str(out)], env)
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    with out.open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["canonical_url"] for r in rows] == [a["canonical_url"] for a in ARTICLES[:3]]
+    assert rows[0]["title"] == ARTICLES[0]["title"]
+    assert rows[0]["body"] == ARTICLES[0]["body"]  # newlines survive quoting
+    assert rows[0]["published"] == "2025-03-01T00:30:00+09:00"
+    assert rows[0]["authors"] == "홍길동; 김철수"
+
+
+def test_export_jsonl_and_parquet(env, tmp_path):
+    jsonl = tmp_path / "a.jsonl"
+    invoke(["export", "-o", str(jsonl), "--outlet", "busan"], env)
+    lines = jsonl.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 2
+    assert json.loads(lines[0])["sections"] == ["사회", "지역"]
+
+    import pyarrow.parquet as pq
+
+    parquet = tmp_path / "a.parquet"
+    invoke(["export", "--format", "parquet", "-o", str(parquet)], env)
+    table = pq.read_table(parquet)
+    assert table.num_rows == 4
+    assert str(table.schema.field("published").type) == "timestamp[us, tz=Asia/Seoul]"
+    first = table.slice(0, 1).to_pylist()[0]
+    assert first["published"].isoformat() == "2025-03-01T00:30:00+09:00"
+    assert first["authors"] == ["홍길동", "김철수"]
+    assert not list(tmp_path.glob("*.partial"))
+
+
+def test_reindex_command(env, mongo_client):
+    mongo_client[env["NEWSDESK_DB"]].search_segments.drop()
+    mongo_client[env["NEWSDESK_DB"]].search_postings.drop()
+    result = invoke(["search", "--reindex", "--full"], env)
+    assert "indexed 4 articles" in result.stderr
+    assert json.loads(invoke(["search", "세종시", "--json"], env).stdout)["total"] == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["search", "..."], "no word to search for"),
+        (["search", "대전", "--since", "2025-13-01"], "--since '2025-13-01': expected a date"),
+        (["search", "대전", "--outlet", "nosuch"], "unknown outlet nosuch"),
+        (["stats", "--by", "week"], "--by 'week'"),
+        (["stats", "--since", "2025-03-05", "--until", "2025-03-01"], "is after --until"),
+        (["export", "-o", "x.txt"], "--format 'txt'"),
+        (["export", "--format", "jsonl", "--bom", "-o", "x.jsonl"], "--bom applies to CSV only"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(env, args, message):
+    proc = subprocess.run([sys.executable, "-m", "crawler.cli", *args], capture_output=True, text=True, cwd=ROOT,
+                          timeout=60, env={**__import__("os").environ, **env})
+    assert proc.returncode == 2, proc.stderr
+    assert message in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
