@@ -213,7 +213,8 @@ def stats_command(
         data["since"], data["until"] = str(first), str(last)
         sys.stdout.write(dumps(data, indent=2) + "\n")
         return
-    table = Table(title=f"articles published {first} to {last} (KST), by {', '.join(result.by)}")
+    out.print(f"articles published {first} to {last} (Korea time), by {', '.join(result.by)}", highlight=False)
+    table = Table()
     for dim in result.by:
         table.add_column(dim)
     table.add_column("articles", justify="right")

@@ -11,6 +11,7 @@ starts. Index and query go through the same `normalize`, so they always agree.
 from __future__ import annotations
 
 import hashlib
+import re
 import unicodedata
 from collections.abc import Iterator
 
@@ -23,6 +24,14 @@ FILTER = "@"  # prefix of filter terms: @o:outlet, @r:region, @s:section
 def normalize(text: str) -> str:
     """NFKC (full-width Latin, compatibility jamo) and case folding: what index and query share."""
     return unicodedata.normalize("NFKC", text or "").casefold()
+
+
+_CJK = "\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+# The same terms as run_terms over runs(), found by the regex engine: indexing is on the
+# store's write path, and this is about twice as fast as walking characters in Python.
+_BIGRAM = re.compile(f"(?=([{_CJK}][{_CJK}]))")
+_RUN_START = re.compile(f"(?<![{_CJK}])[{_CJK}]")
+_TOKEN = re.compile(f"(?:(?![{_CJK}])[^\\W_])+")
 
 
 def is_cjk(ch: str) -> bool:
@@ -61,10 +70,14 @@ def run_terms(cjk: bool, run: str) -> list[str]:
 
 
 def text_terms(text: str) -> set[str]:
-    """The distinct terms of `text` (normalized first): what the index stores for it."""
-    terms: set[str] = set()
-    for cjk, run in runs(normalize(text)):
-        terms.update(run_terms(cjk, run))
+    """The distinct terms of `text` (normalized first): what the index stores for it.
+
+    Equal to the union of run_terms over runs(normalize(text)).
+    """
+    normalized = normalize(text)
+    terms = set(_BIGRAM.findall(normalized))
+    terms.update(_RUN_START.findall(normalized))
+    terms.update(token[:MAX_TOKEN] for token in _TOKEN.findall(normalized))
     return terms
 
 

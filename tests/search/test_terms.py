@@ -36,3 +36,18 @@ def test_filter_terms_are_safe_field_names():
     hashed = filter_term("s", "S.Korea $news")
     assert "." not in hashed and "$" not in hashed
     assert hashed == filter_term("s", "s.korea $NEWS")
+
+
+def test_regex_terms_equal_the_run_definition():
+    import json
+    from pathlib import Path
+
+    from crawler.text.terms import run_terms, runs
+
+    texts = ["5g대전 abc_def ＫＴＸ², x²y", "é café naïve", "中文テスト 대 한 민국", ""]
+    for path in sorted(Path(__file__).resolve().parents[1].glob("fixtures/*/*.json")):
+        expected = json.loads(path.read_text(encoding="utf-8")).get("expected") or {}
+        texts.append(f"{expected.get('title', '')}\n{expected.get('body', '')}")
+    for text in texts:
+        by_runs = {t for cjk, run in runs(normalize(text)) for t in run_terms(cjk, run)}
+        assert text_terms(text) == by_runs, text[:40]
