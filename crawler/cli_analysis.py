@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Iterator, Optional
 
@@ -37,8 +37,9 @@ def _filters(
 ) -> Any:
     """Filters from the shared options; one-line errors for bad dates or unknown outlets.
 
-    With `default_days`, a missing range becomes the last N Korea-time days (stats needs
-    a bounded range; an open one would scan the collection on SecantusDB).
+    With `default_days`, a missing --until is today (Korea time) and a missing --since is
+    N days before --until: stats needs a bounded range (an open one would scan the
+    collection on SecantusDB).
     """
     from crawler.outlets import OutletError, registry
     from crawler.search import Filters, day_range, parse_day
@@ -52,7 +53,7 @@ def _filters(
         raise AssertionError("unreachable") from exc
     if default_days is not None:
         if last is None:
-            last = first + timedelta(days=default_days - 1) if first else datetime.now(KST).date()
+            last = max(datetime.now(KST).date(), first or date.min)
         if first is None:
             first = last - timedelta(days=default_days - 1)
     if first and last and first > last:
@@ -196,7 +197,7 @@ def stats_command(
     story: Optional[list[str]] = STORY,
     as_json: bool = typer.Option(False, "--json", help="JSON instead of a table."),
 ) -> None:
-    """Articles per outlet, region or day (Korea time) in a date range (default: the last 30 days)."""
+    """Articles per outlet, region or day (Korea time) in a date range (default: the last 30 days, through today)."""
     from crawler.search.stats import DIMENSIONS, article_stats
 
     dims = by or ["outlet"]

@@ -147,3 +147,11 @@ def test_bad_input_is_one_line_and_exit_2(env, args, message):
     assert proc.returncode == 2, proc.stderr
     assert message in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_stats_since_alone_runs_through_today(env):
+    from crawler.text.dates import KST as SEOUL
+
+    data = json.loads(invoke(["stats", "--since", "2025-03-01", "--json"], env).stdout)
+    assert data["total"] == 4
+    assert data["until"] == str(datetime.now(SEOUL).date())
