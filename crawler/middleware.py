@@ -103,3 +103,57 @@ class BackoffRetryMiddleware(RetryMiddleware):
             return None
         self.pause_slot(request, self.delay_for(retry, None))
         return retry
+
+
+class FaultStatsMiddleware:
+    """Counts what a broken site serves that Scrapy does not count itself, so a run's stats
+    (and `newsdesk runs`) say what went wrong: slow answers, empty bodies, HTML cut short,
+    tag soup, and a Content-Type charset the page contradicts. Counters only: the page goes on
+    to the spider, which copes (charset-aware decoding, fallback extraction, named drops).
+    Sits behind RetryMiddleware and RedirectMiddleware (counts the final 200s) at 560.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.stats = crawler.stats
+        self.slow_seconds = crawler.settings.getfloat("NEWSDESK_SLOW_RESPONSE_SECONDS", 10.0)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> "FaultStatsMiddleware":
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        latency = request.meta.get("download_latency")
+        if latency is not None and latency >= self.slow_seconds:
+            self.stats.inc_value("newsdesk/faults/slow_response")
+        if response.status != 200 or request.meta.get("newsdesk_kind") not in ("article", "list"):
+            return response
+        for fault in page_faults(response.body, response.headers.get(b"Content-Type")):
+            self.stats.inc_value(f"newsdesk/faults/{fault}")
+        return response
+
+
+def page_faults(body: bytes, content_type: bytes | None) -> list[str]:
+    """Names of what is wrong with an HTML page's bytes (cheap byte counts, no parsing)."""
+    if not body.strip():
+        return ["empty_body"]
+    faults = []
+    tail = body[-4096:].lower()
+    if b"</html" not in tail and b"</body" not in tail:
+        faults.append("truncated_html")
+    lower = body.lower()
+    opened, closed = lower.count(b"<div"), lower.count(b"</div")
+    if opened > 2 * closed + 10:
+        faults.append("malformed_html")
+    from crawler.text.encoding import header_charset, meta_charset, normalize_encoding
+
+    claimed = normalize_encoding(header_charset(content_type))
+    if claimed and claimed not in ("latin_1", "iso8859_1", "cp1252", "ascii"):
+        declared = normalize_encoding(meta_charset(body))
+        try:
+            body.decode(claimed)
+            decodes = True
+        except (UnicodeDecodeError, LookupError):
+            decodes = False
+        if not decodes or (declared and declared != claimed):
+            faults.append("charset_mismatch")
+    return faults

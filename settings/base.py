@@ -39,7 +39,10 @@ NEWSDESK_RETRY_BACKOFF_MAX = 120.0  # never wait longer than this, whatever Retr
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middleware.BackoffRetryMiddleware": 550,
+    # counts what Scrapy does not: slow answers, empty/truncated/malformed pages, lying charsets
+    "crawler.middleware.FaultStatsMiddleware": 560,
 }
+NEWSDESK_SLOW_RESPONSE_SECONDS = 10.0  # an answer this slow counts as newsdesk/faults/slow_response
 
 # Local ports are opened by these two; off unless an operator turns them on.
 TELNETCONSOLE_ENABLED = False

@@ -29,6 +29,7 @@ from scrapy.http import Response
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.sitemap import Sitemap
 from twisted.internet import threads
+from twisted.python.failure import Failure
 from twisted.python.threadpool import ThreadPool
 
 from crawler.outlets import OutletSpec, get_outlet
@@ -123,13 +124,15 @@ class OutletSpider(scrapy.Spider):
     # -- crawl -----------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for rss_url in self.outlet.rss_urls:
-            yield scrapy.Request(self.fetch_url(rss_url), callback=self.parse_feed, meta={"newsdesk_kind": "feed"})
+            yield scrapy.Request(self.fetch_url(rss_url), callback=self.parse_feed, meta={"newsdesk_kind": "feed"},
+                                 errback=self.request_failed)
         if not self.outlet.rss_urls:
             for list_url in self.outlet.list_urls:
                 yield self.list_request(list_url, 1)
         for sitemap_url in self.outlet.sitemap_urls:
             yield scrapy.Request(
-                self.fetch_url(sitemap_url), callback=self.parse_sitemap, cb_kwargs={"depth": 0}, meta={"newsdesk_kind": "sitemap"}
+                self.fetch_url(sitemap_url), callback=self.parse_sitemap, cb_kwargs={"depth": 0}, meta={"newsdesk_kind": "sitemap"},
+                errback=self.request_failed,
             )
 
     def candidates(self, links: Iterable[str]) -> list[str]:
@@ -225,6 +228,7 @@ class OutletSpider(scrapy.Spider):
                     callback=self.parse_article,
                     cb_kwargs={"article_url": canonical},
                     meta={"newsdesk_kind": "article"},
+                    errback=self.request_failed,
                 )
             )
         return requests
@@ -271,7 +275,7 @@ class OutletSpider(scrapy.Spider):
                 if self.outlet.owns(real):
                     yield scrapy.Request(
                         self.fetch_url(real), callback=self.parse_sitemap, cb_kwargs={"depth": depth + 1},
-                        meta={"newsdesk_kind": "sitemap"},
+                        meta={"newsdesk_kind": "sitemap"}, errback=self.request_failed,
                     )
             return
         links = (response.urljoin(e["loc"]) for e in entries if e.get("loc"))
@@ -285,6 +289,7 @@ class OutletSpider(scrapy.Spider):
             callback=self.parse_list,
             cb_kwargs={"list_url": list_url, "page": page},
             meta={"newsdesk_kind": "list"},
+            errback=self.request_failed,
         )
 
     async def parse_list(self, response: Response, list_url: str, page: int) -> Any:
@@ -329,6 +334,17 @@ class OutletSpider(scrapy.Spider):
                 return True
         return False
 
+    def request_failed(self, failure: Failure) -> None:
+        """A request that produced no page (gave up after retries, refused by robots.txt, a
+        redirect loop, too large, ...): counted by cause and logged in one line, never raised."""
+        cause = failure_cause(failure)
+        kind = failure.request.meta.get("newsdesk_kind", "page") if hasattr(failure, "request") else "page"
+        self.crawler.stats.inc_value(f"newsdesk/failed/{cause}")
+        self.crawler.stats.inc_value(f"newsdesk/failed_{kind}s")
+        url = failure.request.url if hasattr(failure, "request") else "?"
+        level = logging.INFO if cause == "robots" else logging.WARNING
+        logger.log(level, "%s %s not fetched: %s (%s)", kind, url, cause, failure.getErrorMessage()[:200])
+
     def parse_article(self, response: Response, article_url: str) -> Any:
         page_cls = self.outlet.page_class()
         content_type = response.headers.get(b"Content-Type")
@@ -352,6 +368,32 @@ class OutletSpider(scrapy.Spider):
             # the early sign that the outlet's template changed (monitors watch the share)
             stats.inc_value("newsdesk/fallback/articles")
         yield article
+
+
+def failure_cause(failure: Failure) -> str:
+    """A short stable name for why a request failed (the stats key newsdesk/failed/<cause>)."""
+    from scrapy.exceptions import IgnoreRequest
+    from scrapy.spidermiddlewares.httperror import HttpError
+
+    exc = failure.value
+    message = str(exc).lower()
+    if isinstance(exc, HttpError):
+        return f"http_{exc.response.status}"
+    if isinstance(exc, IgnoreRequest):
+        if "robots" in message:
+            return "robots"
+        if "redirect" in message:
+            return "redirect_loop"
+        return "ignored"
+    if "maxsize" in message or "max size" in message or "cancelled" in type(exc).__name__.lower():
+        return "oversized"
+    name = type(exc).__name__
+    if "Timeout" in name:
+        return "timeout"
+    if name in ("ResponseFailed", "ConnectionLost", "ConnectionDone", "ConnectionRefusedError", "ResponseNeverReceived",
+                "ConnectError", "ConnectionResetError", "_DataLoss", "DownloadFailedError"):
+        return "connection"
+    return name.lower()
 
 
 def _feed_date(value: str | None) -> datetime | None:

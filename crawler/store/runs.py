@@ -86,7 +86,38 @@ def summarize(stats: Mapping[str, Any]) -> dict[str, Any]:
         "http_status": statuses,
         "retries": int(stats.get("retry/count", 0)),
         "fallback_articles": int(stats.get("newsdesk/fallback/articles", 0)),
+        "faults": _faults(stats, statuses),
     }
+
+
+def _faults(stats: Mapping[str, Any], statuses: Mapping[str, int]) -> dict[str, int]:
+    """What the sites did wrong in this run, by kind (only the kinds seen): answers (5xx, 429),
+    network failures by exception type, bad pages (newsdesk/faults/*, counted by
+    crawler.middleware.FaultStatsMiddleware), requests that produced no page by cause
+    (newsdesk/failed/*), pages robots.txt forbade, and retries that gave up."""
+
+    def total(prefix: str, contains: tuple[str, ...] = ()) -> int:
+        return sum(
+            int(value) for key, value in stats.items()
+            if key.startswith(prefix) and isinstance(value, (int, float)) and (not contains or any(c in key for c in contains))
+        )
+
+    exceptions = "downloader/exception_type_count/"
+    faults = {
+        "http_5xx": sum(count for status, count in statuses.items() if status.startswith("5")),
+        "http_429": int(statuses.get("429", 0)),
+        "timeouts": total(exceptions, ("Timeout",)),
+        "connection_errors": total(exceptions, ("ConnectionLost", "ResponseFailed", "ConnectionRefused", "ConnectError",
+                                                "ConnectionDone", "ResponseNeverReceived", "DataLoss",
+                                                "DownloadFailed", "ConnectionReset")),
+        "robots_forbidden": int(stats.get("robotstxt/forbidden", 0)),
+        "retries_gave_up": int(stats.get("retry/max_reached", 0)),
+    }
+    for key, value in stats.items():
+        if isinstance(value, (int, float)) and key.startswith(("newsdesk/faults/", "newsdesk/failed/")):
+            name = key.removeprefix("newsdesk/faults/") if key.startswith("newsdesk/faults/") else "failed_" + key.removeprefix("newsdesk/failed/")
+            faults[name] = faults.get(name, 0) + int(value)
+    return {name: count for name, count in faults.items() if count}
 
 
 class RunStore:
