@@ -7,7 +7,8 @@ shared thread pool (DNS lookups use it) is never starved by a slow database. Whe
 `NEWSDESK_STORE_MAX_PENDING` batches are waiting, process_item waits too (backpressure), so
 memory stays bounded. Whatever the database refuses (it is down, or one document is bad) is
 written to a dead-letter JSONL file under the data folder, counted and logged with the URI
-masked: `newsdesk deadletter replay` writes it back later. Nothing is lost silently.
+masked: the next crawl writes it back when its store opens (pipelines/replay.py), and so does
+`newsdesk deadletter replay`. Nothing is lost silently.
 """
 
 from __future__ import annotations
@@ -97,6 +98,10 @@ class MongoStorePipeline:
         self.store = ArticleStore(self.client[database_name(self.env)])
         self.store.ensure_indexes()
         logger.info("storing articles in %s (database %s)", mask_uri(self.uri), database_name(self.env))
+        if self.crawler.settings.getbool("NEWSDESK_DEADLETTER_REPLAY", True):
+            from pipelines.replay import replay_dead_letters
+
+            replay_dead_letters(data_dir(self.env) / "deadletter", self.store, self.stats)
 
     async def close_spider(self) -> None:
         if self._timer is not None and self._timer.running:
