@@ -7,6 +7,12 @@ over its time limit, or whose lease was lost (`cancel`), gets SIGTERM (Scrapy cl
 gracefully, flushing the store), then SIGKILL. The child is told our pid
 (NEWSDESK_PARENT_PID) and closes itself if we die, so a killed scheduler leaves no crawl
 running past its lease.
+
+Each crawl keeps Scrapy's job state (request queue, seen requests) in `<data dir>/jobs/<outlet>`
+(JOBDIR): a crawl killed with SIGKILL, or stopped at its time limit, resumes there next time
+without fetching again the pages it had finished. The folder is removed once a crawl finishes,
+when a crawl could not even start from it (a queue that no longer loads), and when it is older
+than `jobdir_max_age` (a stale queue: the incremental crawl finds what is new instead).
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -62,7 +69,9 @@ class CrawlRunner:
         grace: float = 30.0,
         extra_args: list[str] | None = None,
         env: dict[str, str] | None = None,
+        jobdir_max_age: float = 24 * 3600,
     ) -> None:
+        self.jobdir_max_age = jobdir_max_age
         self.time_limit = time_limit
         self.grace = grace
         self.extra_args = list(extra_args or [])
@@ -82,6 +91,30 @@ class CrawlRunner:
             *extra,
             *self.extra_args,
         ]
+
+    def jobdir(self, outlet: str) -> Path:
+        """Where `outlet`'s crawl keeps its resumable state (Scrapy JOBDIR)."""
+        from crawler.store import data_dir
+
+        return data_dir(os.environ if self.env is None else self.env) / "jobs" / outlet
+
+    def _prepare_jobdir(self, outlet: str) -> Path:
+        folder = self.jobdir(outlet)
+        if folder.exists() and time.time() - folder.stat().st_mtime > self.jobdir_max_age:
+            logger.info("crawl %s: job state in %s is stale; starting afresh", outlet, folder)
+            shutil.rmtree(folder, ignore_errors=True)
+        elif folder.exists():
+            logger.info("crawl %s: resuming the interrupted crawl kept in %s", outlet, folder)
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        return folder
+
+    def _settle_jobdir(self, folder: Path, result: "CrawlResult") -> None:
+        finished = result.ok and result.stats.get("finish_reason") == "finished"
+        never_started = result.returncode not in (0, None, -signal.SIGKILL) and not result.stats.get("downloader/response_count")
+        if finished or never_started:
+            shutil.rmtree(folder, ignore_errors=True)
+        else:
+            os.utime(folder) if folder.exists() else None
 
     def paths(self, outlet: str) -> tuple[Path, Path]:
         """Where the next crawl of `outlet` logs, and where it writes its final stats."""
@@ -107,6 +140,10 @@ class CrawlRunner:
         if self._stopping.is_set():
             raise RuntimeError("runner is shutting down; not starting new crawls")
         log_path, stats_path = paths or self.paths(outlet)
+        jobdir = self._prepare_jobdir(outlet)
+        from crawler.scheduling.jobdir import SETTINGS as JOBDIR_SETTINGS
+
+        settings = {"JOBDIR": str(jobdir), **JOBDIR_SETTINGS, **(settings or {})}
         env = dict(os.environ if self.env is None else self.env)
         env.setdefault("SCRAPY_SETTINGS_MODULE", "settings")
         env["NEWSDESK_PARENT_PID"] = str(os.getpid())
@@ -156,6 +193,7 @@ class CrawlRunner:
                 result.stats = json.loads(stats_path.read_text(encoding="utf-8"))
             except ValueError:
                 logger.warning("crawl %s: stats file %s is not valid JSON", outlet, stats_path)
+        self._settle_jobdir(jobdir, result)
         return result
 
     def _terminate(self, proc: subprocess.Popen) -> None:
