@@ -135,3 +135,43 @@ def test_db_status_articles_and_stop_with_the_embedded_server(tmp_path):
     finally:
         assert "stopped" in cli("db", "stop").stdout
     assert "not running" in cli("db", "status").stdout
+
+
+BROKEN_URI = "mongodb://admin:s3cret@127.0.0.1:1/?serverSelectionTimeoutMS=300"
+
+
+@pytest.mark.parametrize(
+    ("args", "uri", "message"),
+    [
+        # malformed cron (out of range, too few fields) and unknown outlets where a schedule is set
+        (["schedule", "set", "joongdo", "--cron", "61 * * * *"], None, "--cron '61 * * * *'"),
+        (["schedule", "set", "joongdo", "--cron", "*/20 6-23 * *"], None, "expected 5 fields"),
+        (["schedule", "pause", "nosuchoutlet"], None, "unknown outlet 'nosuchoutlet'"),
+        (["runs", "--outlet", "nosuchoutlet"], None, "unknown outlet 'nosuchoutlet'"),
+        # bad MONGO_URI: a server that does not answer (password masked), a scheme pymongo refuses
+        (["schedule", "list"], BROKEN_URI, "does not answer"),
+        (["runs"], BROKEN_URI, "does not answer"),
+        (["crawl", "joongdo", "--base-url", "http://127.0.0.1:9"], BROKEN_URI, "does not answer"),
+        (["runs"], "notmongo://db.example", "Invalid URI scheme"),
+        # unreadable files: a dangling link, a folder of pairs with broken JSON, no such folder
+        (["extract", "{tmp}/dangling.html", "--url", SEED_URL], None, "cannot read {tmp}/dangling.html"),
+        (["evaluate", "{tmp}/pairs"], None, "a.json: not readable JSON"),
+        (["evaluate", "{tmp}/missing"], None, "is not a folder"),
+    ],
+)
+def test_bad_input_names_the_problem_in_one_line(args, uri, message, tmp_path):
+    (tmp_path / "dangling.html").symlink_to(tmp_path / "nowhere.html")
+    (tmp_path / "pairs").mkdir()
+    (tmp_path / "pairs" / "a.html").write_bytes(SEED.read_bytes())
+    (tmp_path / "pairs" / "a.json").write_text("{not json", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "MONGO_URI"}
+    env["NEWSDESK_DATA_DIR"] = str(tmp_path / "data")
+    if uri:
+        env["MONGO_URI"] = uri
+    args = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    proc = subprocess.run([sys.executable, "-m", "crawler.cli", *args], capture_output=True, text=True, cwd=ROOT,
+                          env=env, timeout=60)
+    assert proc.returncode == 2, proc.stderr
+    assert message.replace("{tmp}", str(tmp_path)) in proc.stderr
+    assert "Traceback" not in proc.stderr and "s3cret" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
