@@ -263,12 +263,24 @@ class RunStore:
         return list(cursor)
 
     def last_per_outlet(self, outlets: Iterable[str]) -> dict[str, dict[str, Any]]:
-        """Each outlet's newest run: one indexed (outlet, started) lookup per outlet."""
+        """Each outlet's newest run.
+
+        One (outlet, started) range per outlet, widened from a day back until a run is found:
+        SecantusDB answers a sort + limit by scanning, but a bounded range stays fast however
+        long the history grows.
+        """
         latest: dict[str, dict[str, Any]] = {}
+        now = utcnow()
         for outlet in outlets:
-            run = self.collection.find_one({"outlet": outlet}, {"stats": 0}, sort=[("started", DESCENDING)])
-            if run is not None:
-                latest[outlet] = run
+            for days in (1, 7, 30, 366, 36600):
+                run = self.collection.find_one(
+                    {"outlet": outlet, "started": {"$gte": now - timedelta(days=days)}},
+                    {"stats": 0, "workers": 0},
+                    sort=[("started", DESCENDING)],
+                )
+                if run is not None:
+                    latest[outlet] = run
+                    break
         return latest
 
     def iter_since(self, since: datetime, *, outlet: str | None = None) -> Iterator[dict[str, Any]]:
