@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -155,14 +155,16 @@ def search(
     keep = (first.times >= lo) & (first.times < hi)
     keys, unique = np.unique(first.keys[keep], return_index=True)  # an article once, whatever its copies
     ids, times = first.ids[keep][unique], first.times[keep][unique]
-    required = [_Postings(postings[t]).keys for t in ranked_terms[1:]]
-    required += [np.concatenate([_Postings(postings[t]).keys for t in group]) for group in groups]
+    # keys stay sorted (np.unique sorts them), so each test below is a binary search of
+    # every entry of the other list into the candidates, never a sort of the other list.
+    required: list[Callable[[], np.ndarray]] = [lambda t=t: _Postings(postings[t]).keys for t in ranked_terms[1:]]
+    required += [lambda g=g: np.concatenate([_Postings(postings[t]).keys for t in g]) for g in groups]
     if filters.stories:
-        found = [d["_id"].binary for d in _articles(db).find({"story_id": {"$in": list(filters.stories)}}, {"_id": 1})
-                 if isinstance(d["_id"], ObjectId)]
-        required.append(_Postings(b"".join(i + b"\0\0\0\0" for i in found)).keys)
+        required.append(lambda: _story_keys(db, filters.stories))
     for present in required:
-        mask = np.isin(keys, present)
+        if not len(keys):
+            break
+        mask = _member(keys, present())
         keys, ids, times = keys[mask], ids[mask], times[mask]
 
     # Every candidate has every term, so the body part of the score is the same for all;
@@ -174,7 +176,7 @@ def search(
         idf = math.log(1 + (total_docs - df + 0.5) / (df + 0.5))
         base += idf
         if len(keys) and postings[TITLE + term]:
-            bonus += idf * TITLE_BOOST * np.isin(keys, _Postings(postings[TITLE + term]).keys)
+            bonus += idf * TITLE_BOOST * _member(keys, _Postings(postings[TITLE + term]).keys)
     order = np.lexsort((times, bonus))[::-1]  # bonus, then time, both descending
     candidates = len(order)
     top = order[:VERIFY_LIMIT]
@@ -232,6 +234,29 @@ class _Postings:
         self.keys = entries["hi"].astype(np.uint64) ^ (entries["lo"].astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15))
         self.times = entries["t"].astype(np.int64)
         self.ids = np.frombuffer(blob[:usable], dtype=self._IDS)["id"]
+
+
+def _member(sorted_keys: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """Mask of `sorted_keys` (sorted, unique) that occur in `present` (any order, repeats).
+
+    O(len(present) * log(len(sorted_keys))): cheap when the candidates are few and the
+    other posting list is long, which is the usual case after the rarest term.
+    """
+    found = np.zeros(len(sorted_keys), dtype=bool)
+    if not len(sorted_keys) or not len(present):
+        return found
+    at = np.searchsorted(sorted_keys, present)
+    inside = at < len(sorted_keys)
+    at, present = at[inside], present[inside]
+    found[at[sorted_keys[at] == present]] = True
+    return found
+
+
+def _story_keys(db: Database[Any], stories: Sequence[str]) -> np.ndarray:
+    """Keys of the articles of these stories (the story_id index, a handful of copies each)."""
+    found = [d["_id"].binary for d in _articles(db).find({"story_id": {"$in": list(stories)}}, {"_id": 1})
+             if isinstance(d["_id"], ObjectId)]
+    return _Postings(b"".join(i + b"\0\0\0\0" for i in found)).keys
 
 
 def _fetch_in_order(

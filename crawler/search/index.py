@@ -99,12 +99,6 @@ def encode_entry(article_id: ObjectId, seconds: int) -> bytes:
     return article_id.binary + struct.pack(">I", seconds)
 
 
-def iter_entries(blob: bytes) -> Iterator[tuple[bytes, int]]:
-    """(12-byte id, seconds) of each posting in a binary posting list."""
-    for offset in range(0, len(blob) - ENTRY + 1, ENTRY):
-        yield blob[offset : offset + 12], int.from_bytes(blob[offset + 12 : offset + 16], "big")
-
-
 def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]

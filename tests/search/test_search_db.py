@@ -159,3 +159,14 @@ def test_date_range_reads_only_segments_that_overlap_it(mongo_db, monkeypatch):
     result = search(mongo_db, "대전", Filters(since=BASE + timedelta(days=30)))
     assert urls(result) == [article(40, "", "")["canonical_url"]]
     assert read_from == [1]
+
+
+def test_member_finds_sorted_candidates_in_any_list():
+    import numpy as np
+
+    from crawler.search.engine import _member
+
+    keys = np.array([3, 7, 9], dtype=np.uint64)
+    assert _member(keys, np.array([9, 1, 3, 3, 100], dtype=np.uint64)).tolist() == [True, False, True]
+    assert _member(keys, np.array([], dtype=np.uint64)).tolist() == [False, False, False]
+    assert _member(np.array([], dtype=np.uint64), keys).tolist() == []
