@@ -412,6 +412,7 @@ def worker(
     outlets: Optional[list[str]] = typer.Argument(None, help="Take requests of these outlets (default: all)."),
     base_url: Optional[str] = typer.Option(None, "--base-url", help="The host the scheduler was told to crawl instead (a local copy)."),
     max_idle: Optional[float] = typer.Option(None, "--max-idle", min=1, help="Exit after this many seconds with nothing to do (default: NEWSDESK_WORKER_MAX_IDLE_SECONDS)."),
+    set_: Optional[list[str]] = typer.Option(None, "--set", "-s", help="A Scrapy setting NAME=VALUE for this worker (repeatable), e.g. -s CONCURRENT_REQUESTS=32."),
 ) -> None:
     """Distributed mode: take requests from Redis, run the pipelines, exit when idle.
 
@@ -430,6 +431,11 @@ def worker(
     _check_redis(settings)
     _check_db()
     overrides: dict[str, Any] = {"NEWSDESK_PROGRESS": False}
+    for item in set_ or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip() or not name.strip().isupper():
+            fail(f"--set {item!r}: expected NAME=VALUE with an upper-case setting name, like CONCURRENT_REQUESTS=32")
+        overrides[name.strip()] = value
     if max_idle is not None:
         overrides["NEWSDESK_WORKER_MAX_IDLE_SECONDS"] = max_idle
     log_file = _log_file("worker")

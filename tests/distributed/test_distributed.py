@@ -180,3 +180,21 @@ def test_a_worker_killed_mid_crawl_loses_nothing(dist_env, tmp_path):
     assert survivor.returncode == 0, (tmp_path / "survivor.log").read_text(errors="replace")
     assert db.articles.count_documents({"outlet": "joongdo"}) == EXPECTED_ARTICLES
     assert server.zcard(f"{prefix}:joongdo:requests") == 0 and server.hlen(owners) == 0
+
+
+@pytest.mark.parametrize(
+    ("extra_env", "args", "message"),
+    [
+        ({"NEWSDESK_DISTRIBUTED": ""}, [], "needs distributed mode"),
+        ({"REDIS_URL": "redis://:secret@127.0.0.1:1/0"}, [], "Redis at redis://:***@127.0.0.1:1/0 does not answer"),
+        ({}, ["--set", "concurrent=3"], "--set 'concurrent=3': expected NAME=VALUE"),
+        ({}, ["nosuchoutlet"], "unknown outlet 'nosuchoutlet'"),
+    ],
+)
+def test_worker_bad_input_is_one_line_and_exit_2(dist_env, extra_env, args, message):
+    env = dict(dist_env[0], **extra_env)
+    proc = subprocess.run([sys.executable, "-m", "crawler.cli", "worker", *args], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert message in proc.stderr and "Traceback" not in proc.stderr and "secret" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
