@@ -12,8 +12,8 @@ articles collection until the page to show is known:
 4. fetch the articles in rank order and verify them: every word and "phrase" must occur
    in the title, subtitle or body (bigrams can all occur without the word), and the
    filters must still hold (postings of a revised article can be stale). Only as many as
-   the requested page needs are fetched (at most VERIFY_LIMIT): the total is exact when
-   every candidate was checked, else estimated from the share that passed.
+   the requested page needs are fetched, plus at most VERIFY_LIMIT that fail; the total
+   is exact when every candidate was checked, else estimated from the share that passed.
 5. build highlighted snippets for the page.
 
 Nothing here uses $text (SecantusDB has none) or sorts in the database.
@@ -40,7 +40,7 @@ from crawler.store.articles import COLLECTION
 from crawler.text.terms import TITLE, filter_term
 
 TITLE_BOOST = 2.0
-VERIFY_LIMIT = 1000  # candidates fetched at most to fill one page
+VERIFY_LIMIT = 1000  # candidates that may fail verification before a page stops filling
 MAX_PER_PAGE = 100
 _FETCH_CHUNK = 100
 DISPLAY_FIELDS = {"_id": 1, "canonical_url": 1, "url": 1, "outlet": 1, "title": 1, "subtitle": 1, "body": 1,
@@ -179,7 +179,7 @@ def search(
             bonus += idf * TITLE_BOOST * _member(keys, _Postings(postings[TITLE + term]).keys)
     order = np.lexsort((times, bonus))[::-1]  # bonus, then time, both descending
     candidates = len(order)
-    top = order[:VERIFY_LIMIT]
+    top = order[: page * per_page + VERIFY_LIMIT]  # the pages before this one, and room for rejects
     ranked = [ids[i].tobytes() for i in top]
     scores = {article_id: base + float(bonus[i]) for article_id, i in zip(ranked, top)}
     timings["rank_ms"] = _ms(mark)

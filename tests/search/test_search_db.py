@@ -170,3 +170,13 @@ def test_member_finds_sorted_candidates_in_any_list():
     assert _member(keys, np.array([9, 1, 3, 3, 100], dtype=np.uint64)).tolist() == [True, False, True]
     assert _member(keys, np.array([], dtype=np.uint64)).tolist() == [False, False, False]
     assert _member(np.array([], dtype=np.uint64), keys).tolist() == []
+
+
+def test_deep_pages_past_the_verify_limit(mongo_db, monkeypatch):
+    from crawler.search import engine
+
+    monkeypatch.setattr(engine, "VERIFY_LIMIT", 2)
+    ArticleStore(mongo_db).upsert_many([article(i, f"대전 기사 {i}", "대전 소식") for i in range(9)])
+    pages = [urls(search(mongo_db, "대전", page=p, per_page=2)) for p in range(1, 6)]
+    assert [len(p) for p in pages] == [2, 2, 2, 2, 1]
+    assert len({u for p in pages for u in p}) == 9
