@@ -3,9 +3,10 @@
 - Exact: the same body (body_hash) at a second URL of the same outlet is the same article:
   the item is marked `alias_of` the stored one, and the store records the URL as an alias
   instead of storing the article twice.
-- Near: the story signature (MinHash of the story text, its size, its numbers) is looked
-  up in the StoryIndex; the item gets the story_id of the closest earlier copy that passes
-  the containment and numbers tests, or a new one.
+- Near: the story signature (MinHashes of the story text and its lead, a sampled record of
+  its 5-grams by sentence, its numbers, title and lead days) is looked up in the
+  StoryIndex; the item gets the story_id of the closest earlier copy that passes the
+  comparison (crawler.dedup.stories), or a new one.
 
 The index is rebuilt from Mongo at spider open (articles first seen in the last
 NEWSDESK_STORY_WINDOW_DAYS, an indexed range scan) on a thread, then topped up every
@@ -111,6 +112,8 @@ class DedupPipeline:
                 tracemalloc.stop()
         if self.index.skipped:
             self.stats.set_value("newsdesk/dedup/index_unreadable", self.index.skipped)
+        if self.index.stale:  # signatures stored before the last format change: not comparable
+            self.stats.set_value("newsdesk/dedup/index_stale", self.index.stale)
         return loaded, time.perf_counter() - started, peak
 
     def _remember(self, rows: list[dict[str, Any]]) -> int:
@@ -129,7 +132,7 @@ class DedupPipeline:
                 adapter["alias_of"] = known
                 self.stats.inc_value("newsdesk/dedup/exact_alias")
                 return item
-        sig = signature(adapter.get("body") or "")
+        sig = signature(adapter.get("body") or "", adapter.get("title") or "")
         if sig is None:
             self.stats.inc_value("newsdesk/dedup/too_short")
             return item
@@ -139,7 +142,7 @@ class DedupPipeline:
             self.stats.inc_value("newsdesk/dedup/known_story")
             return item
         match = self.index.assign(url, sig)
-        adapter["minhash"] = to_bytes(sig.minhash)
+        adapter["minhash"] = to_bytes(sig)
         adapter["story_shingles"] = sig.size
         adapter["story_numbers"] = sorted(sig.numbers)
         adapter["story_id"] = match.story_id

@@ -1,87 +1,162 @@
 """Story clusters: every copy of one story, across outlets, gets the same story_id.
 
-A MinHash signature of the story text's character shingles (crawler.text.fingerprint)
-estimates the Jaccard similarity of two bodies; datasketch's MinHashLSH finds the stored
-signatures likely to be similar without comparing against all of them. Costs, measured in
-bench/dedup_bench.py for a 2,600-character article: stock datasketch (128 permutations,
-SHA-1, one update per shingle, permutations regenerated per object) ~14 ms; crc32 hashing,
-64 affine32 permutations generated once and shared, one numpy batch update: ~1.3 ms with the
-lookup, at the labelled pairs' precision.
+Two steps, as usual for near-duplicates: candidates from an LSH index, then a closer look.
 
-Reprints are often cut (a regional desk keeps the first half of a wire story), so the
-decision uses containment, |A∩B| / min(|A|, |B|), estimated from the MinHash Jaccard and the
-two shingle counts, rather than Jaccard itself; and daily templated items (weather, market
-closes, traffic notices) share most of their words and differ in their numbers, so the
-numbers printed in the two texts must mostly agree too. Both thresholds were chosen on
-bench/dedup/pairs.jsonl (bench/dedup_bench.py): precision first.
+Candidates. A MinHash (datasketch, 128 affine32 permutations) of the story text's character
+5-grams (crawler.text.fingerprint) goes into a MinHashLSH of 64 bands of two values: an
+article is a candidate with probability 1 - (1 - J^2)^64 (0.92 at Jaccard 0.2, 0.995 at
+0.28), because desk rewrites of one wire story or release share only 20-35 % of their
+5-grams. Reprints are also often cut (a regional desk keeps the first half of a wire story),
+and a short cut has a low Jaccard with the full story; so a new article also queries with
+the MinHash of its first LEAD_CHARS letters, which is close to a cut copy of it.
+
+Closer look (Probe.compare). The index keeps per article a 1-in-SAMPLE_MOD sample of its
+5-gram hashes in text order with sentence boundaries, the numbers it prints, the title's
+letter pairs and the days it names (StoryRecord, about a kilobyte). From these:
+
+- containment: sampled |A∩B| / min(|A|, |B|), the share of the shorter text the longer one
+  prints too (a cut copy is contained in the full story, so Jaccard is the wrong measure);
+- paraphrase: the share of a text in sentences the other covers only partly
+  (PARTIAL_LOW..PARTIAL_HIGH of their sampled 5-grams). A desk rewrite of wire copy or of a
+  release touches every sentence a little; two different stories share whole sentences (a
+  follow-up's background block) or nothing;
+- title: Dice coefficient of the titles' letter pairs;
+- vetoes: the numbers printed must mostly agree (daily templated items - weather, market
+  closes, traffic notices - share their wording and differ in their numbers); and when both
+  leads name days of the month, a lead naming only days the other text never mentions is
+  another day's report (a follow-up reusing the first report's paragraphs, the next edition
+  of a daily item).
+
+score = containment + TITLE_WEIGHT * title + PARAPHRASE_WEIGHT * paraphrase >= threshold.
+The weights and the threshold were chosen on bench/dedup/pairs.jsonl with a 2-fold split
+(bench/dedup_bench.py prints the search and the held-out figures).
+
+Cost. The 5-gram hashes are computed in bulk with numpy (a polynomial hash of the code
+points, then the MurmurHash3 finalizer), and the MinHashes are taken over the sampled
+5-grams only, so a 2,600-character article costs about as much as its cleaning regexes
+(bench/dedup_bench.py). Memory: the LSH buckets hold the article's slot number itself
+(datasketch's default storage keeps a 216-byte set per bucket, and nearly every bucket holds
+one article), and the index keeps the compact record, not the MinHash.
 
 The index holds the articles first seen in the last `window_days` (reprints of one story
-appear within days), rebuilt from Mongo at the start of each crawl: bounded memory, nothing
-to keep consistent on disk, and it survives restarts by construction.
+appear within days), rebuilt from Mongo at the start of each crawl from the stored
+signature bytes (to_bytes/from_bytes; SIGNATURE_VERSION marks the layout, and signatures of
+an earlier version are counted as stale, not compared): bounded memory, nothing to keep
+consistent on disk, and it survives restarts by construction.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+import struct
 import zlib
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, Iterable
+from itertools import pairwise
+from typing import Any
 
 import numpy as np
 from datasketch import MinHash, MinHashLSH
+from datasketch.storage import OrderedStorage, UnorderedStorage
 
-from crawler.text.fingerprint import shingles, squash, story_clean
+from crawler.text.fingerprint import (
+    MIN_SENTENCE_CHARS,
+    SHINGLE,
+    lead_days,
+    sentence_starts,
+    squash,
+    story_clean,
+    text_days,
+)
 
-NUM_PERM = 64
+NUM_PERM = 128
 SCHEME = "affine32"  # datasketch 2.x: 32-bit values, one multiply-add per permutation
-DEFAULT_THRESHOLD = 0.70  # estimated containment; chosen on bench/dedup/pairs.jsonl
-NUMBERS_THRESHOLD = 0.5  # share of the shorter text's numbers the other one prints too
-LSH_THRESHOLD = 0.2  # candidate retrieval (Jaccard): low, so cut reprints are still found
+LSH_BANDS = (64, 2)  # bands x rows: P(candidate) = 1 - (1 - J^2)^64: 0.92 at Jaccard 0.2, 0.995 at 0.28
+LEAD_CHARS = 800  # letters of the story text in the second query MinHash (cut copies)
+SAMPLE_MOD = 4  # the record keeps the 5-grams whose hash is 0 modulo this
 MIN_STORY_CHARS = 80  # shorter story texts (photo captions, briefs) are not clustered
 MAX_NUMBERS = 64
+MAX_SAMPLES = 2**16 - 1  # sentence starts are stored as uint16 (a 260,000-letter text)
+
+# The decision; chosen on bench/dedup/pairs.jsonl (bench/dedup_bench.py prints the search).
+DEFAULT_THRESHOLD = 0.82
+TITLE_WEIGHT = 0.5
+PARAPHRASE_WEIGHT = 0.3
+NUMBERS_THRESHOLD = 0.5  # share of the shorter text's numbers the other one prints too
+PARTIAL_LOW, PARTIAL_HIGH = 0.25, 0.8  # a sentence with this share of its 5-grams covered is "reworded"
+
+SIGNATURE_VERSION = 2  # 1: the bare 64 x uint32 MinHash of crc32 5-grams (no header)
+_VERSION_1_BYTES = 64 * 4
+_MAGIC = b"ND"
+# magic, version, num_perm, sample_mod, size, samples, sentences, numbers, title pairs, lead days, days (bit masks)
+_HEADER = struct.Struct("<2sBBB3xIHHHHII")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_POLY = np.uint64(0x100000001B3)  # FNV's 64-bit prime; odd, so changing one code point always changes the hash
+_U32 = np.dtype("<u4")
+_U16 = np.dtype("<u2")
 
 
 @cache
 def _permutations(num_perm: int) -> Any:
     """The permutation parameters, generated once per process (the costly part of MinHash())."""
-    return MinHash(num_perm=num_perm, hashfunc=zlib.crc32, scheme=SCHEME).permutations
+    return MinHash(num_perm=num_perm, hashfunc=int, scheme=SCHEME).permutations
 
 
-@dataclass
-class StorySignature:
-    """What a story is compared by: the MinHash, the shingle count, the numbers printed."""
-
-    minhash: MinHash
-    size: int
-    numbers: frozenset[str]
-
-    def containment(self, other: "StorySignature") -> float:
-        """|A∩B| / min(|A|, |B|), estimated from the MinHash Jaccard J and the set sizes:
-        |A∩B| = J (|A| + |B|) / (1 + J)."""
-        j = self.minhash.jaccard(other.minhash)
-        smaller = min(self.size, other.size) or 1
-        return min(1.0, j * (self.size + other.size) / ((1 + j) * smaller))
-
-    def numbers_agree(self, other: "StorySignature") -> float:
-        """Share of the shorter list of numbers the other text also prints (1.0 if either has none)."""
-        if not self.numbers or not other.numbers:
-            return 1.0
-        return len(self.numbers & other.numbers) / min(len(self.numbers), len(other.numbers))
+def _fmix32(h: np.ndarray) -> np.ndarray:
+    """MurmurHash3's finalizer: spreads the polynomial hash over all 32 bits, so taking the
+    ones that are 0 modulo SAMPLE_MOD is a fair sample."""
+    h = h ^ (h >> np.uint32(16))
+    h = h * np.uint32(0x85EBCA6B)
+    h = h ^ (h >> np.uint32(13))
+    h = h * np.uint32(0xC2B2AE35)
+    return h ^ (h >> np.uint32(16))
 
 
-def signature(body: str, num_perm: int = NUM_PERM) -> StorySignature | None:
-    """The body's story signature, or None when the body is too short to tell."""
-    clean = story_clean(body)
-    text = squash(clean)
-    if len(text) < MIN_STORY_CHARS:
-        return None
-    grams = shingles(text)
-    minhash = MinHash(num_perm=num_perm, hashfunc=zlib.crc32, permutations=_permutations(num_perm), scheme=SCHEME)
-    minhash.update_batch(list(grams))
-    return StorySignature(minhash, len(grams), frozenset(numbers_of(clean)))
+def story_codes(clean: str) -> tuple[np.ndarray, list[int]]:
+    """The story text (fingerprint.squash of the cleaned body) as code points, and where
+    its sentences start in it (fingerprint.squashed_sentences, short ones merged): the same
+    text and the same units, computed with numpy rather than a regex pass per sentence."""
+    raw = np.frombuffer(clean.encode("utf-32-le"), dtype=_U32)
+    folded = raw | np.uint32(0x20)
+    keep = (((raw >= 0xAC00) & (raw <= 0xD7A3)) | ((raw >= 0x30) & (raw <= 0x39))
+            | ((folded >= 0x61) & (folded <= 0x7A)))
+    codes = np.where((raw >= 0x41) & (raw <= 0x5A), folded, raw)[keep]
+    before = np.concatenate(([0], np.cumsum(keep)))  # letters before each position of `clean`
+    bounds = [0, *before[sentence_starts(clean)].tolist(), len(codes)]
+    starts: list[int] = []
+    for start, end in pairwise(bounds):
+        if end > start and not (starts and end - start < MIN_SENTENCE_CHARS):
+            starts.append(start)
+    return codes, starts
+
+
+def gram_hashes(text: str | np.ndarray, size: int = SHINGLE) -> np.ndarray:
+    """32-bit hashes of the character `size`-grams of `text` (a string or its code points),
+    one per position (uint32).
+
+    A polynomial hash of the Unicode code points over a 64-bit ring, folded and mixed: one
+    numpy expression per gram position instead of a Python call per gram."""
+    if isinstance(text, str):
+        text = np.frombuffer(text.encode("utf-32-le"), dtype=_U32)
+    codes = text.astype(np.uint64)
+    n = len(codes) - size + 1
+    if n <= 0:
+        return np.zeros(0, dtype=np.uint32)
+    h = codes[:n].copy()
+    for i in range(1, size):
+        h *= _POLY
+        h += codes[i : i + n]
+    return _fmix32((h ^ (h >> np.uint64(32))).astype(np.uint32))
+
+
+def title_grams(title: str) -> np.ndarray:
+    """The title's distinct letter pairs, each as one exact 32-bit number (two code points)."""
+    codes = np.frombuffer(squash(title or "").encode("utf-32-le"), dtype=_U32)
+    if len(codes) < 2:
+        return np.zeros(0, dtype=np.uint32)
+    return np.unique((codes[:-1] << np.uint32(16)) | codes[1:])
 
 
 def numbers_of(body: str) -> list[str]:
@@ -90,15 +165,143 @@ def numbers_of(body: str) -> list[str]:
     return list(dict.fromkeys(n.replace(",", "") for n in _NUMBER.findall(body or "")))[:MAX_NUMBERS]
 
 
-def to_bytes(minhash: MinHash) -> bytes:
-    """Compact storage form: the affine32 scheme's hash values are 32-bit."""
-    return np.asarray(minhash.hashvalues, dtype=np.uint32).tobytes()
+def _number_hashes(numbers: Iterable[str]) -> np.ndarray:
+    return np.unique(np.fromiter((zlib.crc32(n.encode()) for n in numbers), dtype=np.uint32))
 
 
-def from_bytes(data: bytes, num_perm: int = NUM_PERM) -> MinHash:
-    values = np.frombuffer(data, dtype=np.uint32).copy()
-    return MinHash(num_perm=num_perm, hashfunc=zlib.crc32, permutations=_permutations(num_perm),
-                   hashvalues=values, scheme=SCHEME)
+class StoryRecord:
+    """What the index keeps of an article to compare it with a new one (compact: bytes).
+
+    samples: the 1-in-SAMPLE_MOD 5-gram hashes, first occurrences, in text order (uint32);
+    starts: where each sentence begins in `samples` (uint16); numbers: hashes of the numbers
+    printed (sorted uint32); grams: the title's letter pairs (sorted uint32); lead_days, days:
+    the days of the month the lead / the whole text names, as bit masks (bit N = "N일");
+    size: distinct 5-grams of the story text."""
+
+    __slots__ = ("size", "samples", "starts", "numbers", "grams", "lead_days", "days")
+
+    def __init__(self, size: int, samples: bytes, starts: bytes, numbers: bytes, grams: bytes,
+                 lead_days: int = 0, days: int = 0) -> None:
+        self.size, self.samples, self.starts = size, samples, starts
+        self.numbers, self.grams = numbers, grams
+        self.lead_days, self.days = lead_days, days
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        return (np.frombuffer(self.samples, dtype=_U32), np.frombuffer(self.starts, dtype=_U16).astype(np.intp),
+                np.frombuffer(self.numbers, dtype=_U32), np.frombuffer(self.grams, dtype=_U32))
+
+
+def _day_mask(days: Iterable[int]) -> int:
+    mask = 0
+    for day in days:
+        if 0 < day < 32:
+            mask |= 1 << day
+    return mask
+
+
+def other_day(a: StoryRecord, b: StoryRecord) -> bool:
+    """Both leads name days, and one names none the other text mentions anywhere."""
+    return bool(a.lead_days and b.lead_days and (not a.lead_days & b.days or not b.lead_days & a.days))
+
+
+@dataclass
+class StorySignature:
+    """A new article's signature: the MinHashes to query and index, the record to compare,
+    and the numbers printed (stored as `story_numbers` for analysts)."""
+
+    minhash: MinHash
+    lead: MinHash | None  # None when the story text is no longer than the lead
+    size: int
+    numbers: frozenset[str]
+    record: StoryRecord
+
+
+def minhash_values(hashes: np.ndarray, num_perm: int = NUM_PERM) -> np.ndarray:
+    """The MinHash of a set of 32-bit hashes: datasketch's affine32 update (its MurmurHash3
+    pre-mix, a * h + b modulo 2^32, minimum per permutation), as one numpy expression."""
+    values = np.full(num_perm, np.iinfo(np.uint32).max, dtype=np.uint32)
+    a, b = _permutations(num_perm)
+    mixed = _fmix32(hashes)
+    for start in range(0, len(mixed), 4096):  # bounded temporaries for very long texts
+        np.minimum(values, (mixed[start : start + 4096, None] * a + b).min(axis=0), out=values)
+    return values
+
+
+def _minhash(values: np.ndarray, num_perm: int) -> MinHash:
+    return MinHash(num_perm=num_perm, hashfunc=int, permutations=_permutations(num_perm), hashvalues=values,
+                   scheme=SCHEME)
+
+
+def signature(body: str, title: str = "", num_perm: int = NUM_PERM) -> StorySignature | None:
+    """The body's story signature, or None when the body is too short to tell.
+
+    The MinHashes are taken over the same 1-in-SAMPLE_MOD sample of 5-grams the record keeps:
+    a sample chosen by hash value is the same part of every text, so it estimates Jaccard
+    like the whole set does, for a quarter of the permutation work."""
+    clean = story_clean(body)
+    codes, offsets = story_codes(clean)
+    if len(codes) < MIN_STORY_CHARS:
+        return None
+    hashes = gram_hashes(codes)
+    positions = np.flatnonzero((hashes & np.uint32(SAMPLE_MOD - 1)) == 0)
+    sampled = hashes[positions]
+    _, first = np.unique(sampled, return_index=True)
+    first = np.sort(first)[:MAX_SAMPLES]
+    samples, positions = sampled[first], positions[first]
+    in_lead = int(np.searchsorted(positions, LEAD_CHARS))
+    if in_lead < len(samples):
+        lead_values = minhash_values(samples[:in_lead], num_perm)
+        values = np.minimum(lead_values, minhash_values(samples[in_lead:], num_perm))
+        lead: MinHash | None = _minhash(lead_values, num_perm)
+    else:
+        values, lead = minhash_values(samples, num_perm), None
+    starts = np.searchsorted(positions, offsets)
+    numbers = numbers_of(clean)
+    size = len(np.unique(hashes))
+    record = StoryRecord(size, samples.astype(_U32).tobytes(), starts.astype(_U16).tobytes(),
+                         _number_hashes(numbers).astype(_U32).tobytes(), title_grams(title).astype(_U32).tobytes(),
+                         _day_mask(lead_days(title, clean)), _day_mask(text_days(title, clean)))
+    return StorySignature(_minhash(values, num_perm), lead, size, frozenset(numbers), record)
+
+
+def to_bytes(sig: StorySignature) -> bytes:
+    """The stored form (`minhash` field): header, MinHash values, then the record."""
+    rec = sig.record
+    header = _HEADER.pack(_MAGIC, SIGNATURE_VERSION, len(sig.minhash), SAMPLE_MOD, min(rec.size, 2**32 - 1),
+                          len(rec.samples) // 4, len(rec.starts) // 2, len(rec.numbers) // 4, len(rec.grams) // 4,
+                          rec.lead_days, rec.days)
+    values = np.asarray(sig.minhash.hashvalues, dtype=_U32).tobytes()
+    return b"".join((header, values, rec.samples, rec.numbers, rec.grams, rec.starts))
+
+
+def from_bytes(data: bytes, num_perm: int = NUM_PERM) -> tuple[MinHash, StoryRecord]:
+    """The MinHash and the record of a stored signature. ValueError for anything but this
+    version's layout (a version-1 signature hashed 5-grams differently: it cannot be compared)."""
+    if not data.startswith(_MAGIC):
+        version = 1 if len(data) == _VERSION_1_BYTES else "unknown"
+        raise ValueError(f"story signature version {version} ({len(data)} bytes), expected {SIGNATURE_VERSION}")
+    if len(data) < _HEADER.size:
+        raise ValueError(f"story signature of {len(data)} bytes: too short for a header")
+    _, version, perms, mod, size, n_samples, n_starts, n_numbers, n_grams, lead, days = _HEADER.unpack_from(data)
+    if version != SIGNATURE_VERSION:
+        raise ValueError(f"story signature version {version}, expected {SIGNATURE_VERSION}")
+    if perms != num_perm or mod != SAMPLE_MOD:
+        raise ValueError(f"story signature with {perms} permutations / sample 1 in {mod}, expected {num_perm} / {SAMPLE_MOD}")
+    ends = np.cumsum([_HEADER.size, 4 * perms, 4 * n_samples, 4 * n_numbers, 4 * n_grams, 2 * n_starts]).tolist()
+    if ends[-1] != len(data):
+        raise ValueError(f"story signature of {len(data)} bytes, its header says {ends[-1]}")
+    values = np.frombuffer(data[ends[0] : ends[1]], dtype=_U32).copy()
+    record = StoryRecord(size, data[ends[1] : ends[2]], data[ends[4] : ends[5]], data[ends[2] : ends[3]],
+                         data[ends[3] : ends[4]], lead, days)
+    return _minhash(values, num_perm), record
+
+
+def is_stale(data: Any) -> bool:
+    """True for a signature stored by an earlier version (counted, not compared)."""
+    data = bytes(data)
+    if not data.startswith(_MAGIC):
+        return len(data) == _VERSION_1_BYTES
+    return len(data) > 2 and data[2] < SIGNATURE_VERSION
 
 
 def new_story_id(canonical_url: str) -> str:
@@ -107,39 +310,265 @@ def new_story_id(canonical_url: str) -> str:
 
 
 @dataclass
+class Comparison:
+    """How two records compare (compare())."""
+
+    containment: float
+    title: float
+    paraphrase: float
+    numbers: float
+    other_day: bool
+
+    def score(self, title_weight: float = TITLE_WEIGHT, paraphrase_weight: float = PARAPHRASE_WEIGHT) -> float:
+        return self.containment + title_weight * self.title + paraphrase_weight * self.paraphrase
+
+
+def _hits(sorted_other: np.ndarray, samples: np.ndarray) -> np.ndarray:
+    """Which of `samples` the other text has (its samples sorted)."""
+    if not len(sorted_other):
+        return np.zeros(len(samples), dtype=bool)
+    at = np.searchsorted(sorted_other, samples)
+    at[at == len(sorted_other)] = 0
+    return sorted_other[at] == samples
+
+
+def _sentences(starts: np.ndarray, total: int) -> tuple[np.ndarray, np.ndarray]:
+    """(starts, sizes) of the sentences that have samples."""
+    sizes = np.diff(np.append(starts, total))
+    return starts[sizes > 0], sizes[sizes > 0]
+
+
+def _partial(hits: np.ndarray, starts: np.ndarray, sizes: np.ndarray) -> float:
+    """Share of the samples in sentences the other text covers only partly."""
+    if not len(starts):
+        return 0.0
+    share = np.add.reduceat(hits, starts, dtype=np.intp) / sizes
+    return float(sizes[(share >= PARTIAL_LOW) & (share < PARTIAL_HIGH)].sum()) / len(hits)
+
+
+class Probe:
+    """A record prepared for comparing with many stored ones (one lookup): its samples
+    sorted, its sentences, its numbers and title pairs as sets."""
+
+    __slots__ = ("grams", "numbers", "record", "samples", "sizes", "sorted", "starts")
+
+    def __init__(self, record: StoryRecord) -> None:
+        self.record = record
+        self.samples, starts, numbers, grams = record.arrays()
+        self.starts, self.sizes = _sentences(starts, len(self.samples))
+        self.sorted = np.sort(self.samples)
+        self.numbers = frozenset(numbers.tolist())
+        self.grams = frozenset(grams.tolist())
+
+    def numbers_agree(self, other: StoryRecord) -> float:
+        """Share of the shorter list of numbers the other text also prints (1.0 if either has none)."""
+        theirs = np.frombuffer(other.numbers, dtype=_U32).tolist()
+        if not self.numbers or not theirs:
+            return 1.0
+        return len(self.numbers.intersection(theirs)) / min(len(self.numbers), len(theirs))
+
+    def title(self, other: StoryRecord) -> float:
+        """Dice coefficient of the titles' letter pairs (0.0 when either has no title)."""
+        theirs = np.frombuffer(other.grams, dtype=_U32).tolist()
+        if not self.grams or not theirs:
+            return 0.0
+        return 2 * len(self.grams.intersection(theirs)) / (len(self.grams) + len(theirs))
+
+    def containment(self, other: StoryRecord) -> tuple[float, np.ndarray, np.ndarray]:
+        """(sampled containment, the other's samples, which of them this text has)."""
+        samples = np.frombuffer(other.samples, dtype=_U32)
+        if not len(samples) or not len(self.samples):
+            return 0.0, samples, np.zeros(len(samples), dtype=bool)
+        hits = _hits(self.sorted, samples)
+        return int(hits.sum()) / min(len(samples), len(self.samples)), samples, hits
+
+    def paraphrase(self, other: StoryRecord, samples: np.ndarray, hits: np.ndarray) -> float:
+        """The larger of the two texts' shares in partly covered sentences."""
+        shared = int(hits.sum())
+        if not shared:
+            return 0.0
+        starts, sizes = _sentences(np.frombuffer(other.starts, dtype=_U16).astype(np.intp), len(samples))
+        mine = _hits(np.sort(samples[hits]), self.samples)
+        return max(_partial(hits, starts, sizes), _partial(mine, self.starts, self.sizes))
+
+    def compare(self, other: StoryRecord, paraphrase: bool = True) -> Comparison:
+        """The evidence that this and `other` are one story (module docstring), all of it.
+        `paraphrase=False` skips the sentence-level part (0.0), the costlier one."""
+        containment, samples, hits = self.containment(other)
+        partial = self.paraphrase(other, samples, hits) if paraphrase else 0.0
+        return Comparison(containment, self.title(other), partial, self.numbers_agree(other),
+                          other_day(self.record, other))
+
+    def vetoed(self, other: StoryRecord, numbers_threshold: float = NUMBERS_THRESHOLD) -> bool:
+        """The cheap tests: the leads report different days, or the numbers disagree."""
+        return other_day(self.record, other) or self.numbers_agree(other) < numbers_threshold
+
+
+def compare(a: StoryRecord, b: StoryRecord, paraphrase: bool = True) -> Comparison:
+    """Probe(a).compare(b): the evidence that a and b are one story."""
+    return Probe(a).compare(b, paraphrase)
+
+
+@dataclass
 class Match:
     story_id: str
-    similarity: float | None  # estimated containment in the closest earlier copy; None: first copy
+    similarity: float | None  # containment in the closest earlier copy (sampled); None: first copy
     closest_url: str | None = None
 
 
+class _Buckets(UnorderedStorage):
+    """One LSH band: bucket -> the key itself, or a tuple of keys once several share it.
+
+    datasketch's dict storage keeps a set per bucket (216 bytes); with 64 bands and nearly
+    every bucket holding one article, that would be most of the index's memory."""
+
+    def __init__(self) -> None:
+        self._dict: dict[Hashable, Any] = {}
+
+    def keys(self) -> Any:
+        return self._dict.keys()
+
+    def get(self, key: Hashable) -> tuple:
+        value = self._dict.get(key)
+        return () if value is None else value if type(value) is tuple else (value,)
+
+    def insert(self, key: Hashable, *vals: Hashable, **kwargs: Any) -> None:
+        for val in vals:
+            known = self._dict.get(key)
+            if known is None:
+                self._dict[key] = val
+            elif type(known) is tuple:
+                if val not in known:
+                    self._dict[key] = known + (val,)
+            elif known != val:
+                self._dict[key] = (known, val)
+
+    def remove(self, *keys: Hashable, **kwargs: Any) -> None:
+        for key in keys:
+            self._dict.pop(key, None)
+
+    def remove_val(self, key: Hashable, val: Hashable, **kwargs: Any) -> None:
+        rest = tuple(v for v in self.get(key) if v != val)
+        if not rest:
+            self._dict.pop(key, None)
+        else:
+            self._dict[key] = rest if len(rest) > 1 else rest[0]
+
+    def size(self) -> int:
+        return len(self._dict)
+
+    def itemcounts(self, **kwargs: Any) -> dict:
+        return {k: len(self.get(k)) for k in self._dict}
+
+    def has_key(self, key: Hashable) -> bool:
+        return key in self._dict
+
+
+class _Keys(OrderedStorage):
+    """The index's key list, without the per-key band list (the index never removes keys)."""
+
+    def __init__(self) -> None:
+        self._keys: set[Hashable] = set()
+
+    def keys(self) -> Any:
+        return iter(self._keys)
+
+    def get(self, key: Hashable) -> list:
+        raise NotImplementedError("the story index does not remove articles; rebuild it instead")
+
+    def insert(self, key: Hashable, *vals: Any, **kwargs: Any) -> None:
+        self._keys.add(key)
+
+    def remove(self, *keys: Hashable, **kwargs: Any) -> None:
+        raise NotImplementedError("the story index does not remove articles; rebuild it instead")
+
+    def remove_val(self, key: Hashable, val: Any, **kwargs: Any) -> None:
+        raise NotImplementedError("the story index does not remove articles; rebuild it instead")
+
+    def size(self) -> int:
+        return len(self._keys)
+
+    def itemcounts(self, **kwargs: Any) -> dict:
+        return dict.fromkeys(self._keys, 0)
+
+    def has_key(self, key: Hashable) -> bool:
+        return key in self._keys
+
+
+class CompactLSH(MinHashLSH):
+    """datasketch's MinHashLSH (its bands, its storage interface) with compact buckets and
+    band keys computed for all bands at once: a band of two 32-bit values is one 64-bit
+    number, so a lookup is 64 dictionary probes instead of 64 numpy slices turned to bytes."""
+
+    def __init__(self, num_perm: int = NUM_PERM, params: tuple[int, int] = LSH_BANDS) -> None:
+        super().__init__(num_perm=num_perm, params=params)
+        self.hashtables = [_Buckets() for _ in range(self.b)]
+        self.keys = _Keys()
+
+    def band_keys(self, minhash: MinHash) -> list[Hashable]:
+        values = np.ascontiguousarray(minhash.hashvalues[: self.b * self.r], dtype=_U32)
+        if self.r == 2:
+            return values.view("<u8").tolist()
+        return [row.tobytes() for row in values.reshape(self.b, self.r)]
+
+    def _insert(self, key: Hashable, minhash: Any, check_duplication: bool = True, buffer: bool = False) -> None:
+        if len(minhash) != self.h:
+            raise ValueError(f"expecting a MinHash with {self.h} permutations, got {len(minhash)}")
+        if check_duplication and key in self.keys:
+            raise ValueError("The given key already exists")
+        self.keys.insert(key)
+        for band_key, table in zip(self.band_keys(minhash), self.hashtables):
+            table.insert(band_key, key)
+
+    def query(self, minhash: Any) -> list[Hashable]:
+        if len(minhash) != self.h:
+            raise ValueError(f"expecting a MinHash with {self.h} permutations, got {len(minhash)}")
+        found: set[Hashable] = set()
+        for band_key, table in zip(self.band_keys(minhash), self.hashtables):
+            value = table._dict.get(band_key)
+            if value is not None:
+                if type(value) is tuple:
+                    found.update(value)
+                else:
+                    found.add(value)
+        return list(found)
+
+
 class StoryIndex:
-    """Signatures of recent articles in an LSH index, with their story ids."""
+    """Records of recent articles, their LSH buckets and their story ids."""
 
     def __init__(self, threshold: float = DEFAULT_THRESHOLD, num_perm: int = NUM_PERM,
-                 numbers_threshold: float = NUMBERS_THRESHOLD) -> None:
+                 numbers_threshold: float = NUMBERS_THRESHOLD, title_weight: float = TITLE_WEIGHT,
+                 paraphrase_weight: float = PARAPHRASE_WEIGHT) -> None:
         self.threshold = threshold
         self.numbers_threshold = numbers_threshold
+        self.title_weight = title_weight
+        self.paraphrase_weight = paraphrase_weight
         self.num_perm = num_perm
-        self.lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=num_perm)
-        self.signatures: dict[str, StorySignature] = {}
-        self.stories: dict[str, str] = {}
+        self.lsh = CompactLSH(num_perm=num_perm)
+        self.urls: list[str] = []  # LSH key (slot) -> canonical URL
+        self.records: list[StoryRecord] = []  # slot -> record
+        self.stories: dict[str, str] = {}  # canonical URL -> story id
         self.skipped = 0  # stored signatures that could not be read
+        self.stale = 0  # stored signatures of an earlier SIGNATURE_VERSION (not comparable)
 
     def __len__(self) -> int:
-        return len(self.signatures)
+        return len(self.urls)
 
-    def add(self, canonical_url: str, sig: StorySignature, story_id: str) -> None:
-        if canonical_url in self.signatures:
+    def add(self, canonical_url: str, sig: StorySignature | tuple[MinHash, StoryRecord], story_id: str) -> None:
+        if canonical_url in self.stories:
             self.stories[canonical_url] = story_id
             return
-        self.lsh.insert(canonical_url, sig.minhash)
-        self.signatures[canonical_url] = sig
+        minhash, record = (sig.minhash, sig.record) if isinstance(sig, StorySignature) else sig
+        slot = len(self.urls)
+        self.lsh.insert(slot, minhash, check_duplication=False)
+        self.urls.append(canonical_url)
+        self.records.append(record)
         self.stories[canonical_url] = story_id
 
     def load(self, rows: Iterable[dict[str, Any]]) -> int:
-        """Add stored articles ({canonical_url, minhash, story_shingles, story_numbers,
-        story_id}); returns how many."""
+        """Add stored articles ({canonical_url, minhash (signature bytes), story_id});
+        returns how many."""
         count = 0
         for row in rows:
             data = row.get("minhash")
@@ -147,33 +576,65 @@ class StoryIndex:
                 self.skipped += 1 if data else 0
                 continue
             try:
-                sig = StorySignature(from_bytes(bytes(data), self.num_perm), int(row.get("story_shingles") or 0),
-                                     frozenset(row.get("story_numbers") or ()))
-            except (ValueError, TypeError):  # a damaged signature costs one article its story, not the crawl
-                self.skipped += 1
+                parsed = from_bytes(bytes(data), self.num_perm)
+            except ValueError:  # a damaged signature costs one article its story, not the crawl
+                if is_stale(data):
+                    self.stale += 1
+                else:
+                    self.skipped += 1
                 continue
-            self.add(row["canonical_url"], sig, row["story_id"])
+            self.add(row["canonical_url"], parsed, row["story_id"])
             count += 1
         return count
 
-    def same_story(self, a: StorySignature, b: StorySignature) -> float | None:
-        """The containment when a and b are one story by both tests, else None."""
-        containment = a.containment(b)
-        if containment >= self.threshold and a.numbers_agree(b) >= self.numbers_threshold:
-            return containment
-        return None
+    def same_story(self, a: StoryRecord | Probe, b: StoryRecord) -> Comparison | None:
+        """The comparison when a and b are one story, else None. The cheap tests go first,
+        and the sentence-level paraphrase share only when it could change the answer."""
+        probe = a if isinstance(a, Probe) else Probe(a)
+        if other_day(probe.record, b):
+            return None
+        numbers = probe.numbers_agree(b)
+        if numbers < self.numbers_threshold:
+            return None
+        containment, samples, hits = probe.containment(b)
+        title = probe.title(b)
+        without = containment + self.title_weight * title
+        if without >= self.threshold:
+            return Comparison(containment, title, 0.0, numbers, False)
+        if without + self.paraphrase_weight < self.threshold:  # not even a full paraphrase would do
+            return None
+        found = Comparison(containment, title, probe.paraphrase(b, samples, hits), numbers, False)
+        return found if found.score(self.title_weight, self.paraphrase_weight) >= self.threshold else None
+
+    def candidates(self, sig: StorySignature) -> set[int]:
+        """Slots the LSH returns for the body's and the lead's MinHash."""
+        found = set(self.lsh.query(sig.minhash))
+        if sig.lead is not None:
+            found.update(self.lsh.query(sig.lead))
+        return found
+
+    def find(self, sig: StorySignature) -> tuple[str, Comparison] | None:
+        """The closest stored copy of this story (URL, comparison), if any."""
+        best: tuple[str, Comparison] | None = None
+        best_score = 0.0
+        probe: Probe | None = None
+        for slot in self.candidates(sig):
+            probe = probe or Probe(sig.record)
+            found = self.same_story(probe, self.records[slot])
+            if found is not None:
+                score = found.score(self.title_weight, self.paraphrase_weight)
+                if score > best_score:
+                    best, best_score = (self.urls[slot], found), score
+        return best
 
     def assign(self, canonical_url: str, sig: StorySignature) -> Match:
         """The story this article belongs to (adding it to the index)."""
         if canonical_url in self.stories:  # a recrawl keeps its story
             return Match(self.stories[canonical_url], None)
-        best_url, best = None, 0.0
-        for candidate in self.lsh.query(sig.minhash):
-            score = self.same_story(sig, self.signatures[candidate])
-            if score is not None and score > best:
-                best_url, best = candidate, score
-        if best_url is not None:
-            match = Match(self.stories[best_url], round(best, 4), best_url)
+        found = self.find(sig)
+        if found is not None:
+            url, comparison = found
+            match = Match(self.stories[url], round(comparison.containment, 4), url)
         else:
             match = Match(new_story_id(canonical_url), None)
         self.add(canonical_url, sig, match.story_id)

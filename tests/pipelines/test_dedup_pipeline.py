@@ -110,8 +110,12 @@ def test_dead_lettered_signatures_replay_as_bytes_and_a_bad_row_does_not_stop_th
     assert isinstance(store.get(item.canonical_url)["minhash"], bytes)
     mongo_db.articles.insert_one({"canonical_url": "https://x.example/broken", "outlet": "x", "story_id": "s1",
                                   "minhash": "not bytes", "first_seen": datetime.now(timezone.utc)})
+    # a signature stored by the previous format (the bare 64-value MinHash): counted, not compared
+    mongo_db.articles.insert_one({"canonical_url": "https://x.example/old", "outlet": "x", "story_id": "s2",
+                                  "minhash": bytes(256), "first_seen": datetime.now(timezone.utc)})
     again = open_pipeline(pipeline_env)
     assert again.stats.get_value("newsdesk/dedup/index_loaded") == 1
+    assert again.stats.get_value("newsdesk/dedup/index_stale") == 1
     assert again.process_item(article("cctoday", 2, STORY[:-1])).story_id == item.story_id
 
 
