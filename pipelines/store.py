@@ -102,6 +102,11 @@ class MongoStorePipeline:
             from pipelines.replay import replay_dead_letters
 
             replay_dead_letters(data_dir(self.env) / "deadletter", self.store, self.stats)
+        if self.crawler.settings.get("NEWSDESK_STORE_WRITER", "process") == "process":
+            from pipelines.storeproc import ProcessStore
+
+            # batches are written by a child process (pipelines/storeproc.py: the GIL stays here)
+            self.store = ProcessStore(self.uri, database_name(self.env))  # type: ignore[assignment]
 
     async def close_spider(self) -> None:
         if self._timer is not None and self._timer.running:
@@ -111,6 +116,8 @@ class MongoStorePipeline:
             await maybe_deferred_to_future(defer.DeferredList(list(self.pending), consumeErrors=True))
         if self.client is not None:
             await maybe_deferred_to_future(self._in_thread(self.client.close))
+        if hasattr(self.store, "close"):
+            await maybe_deferred_to_future(self._in_thread(self.store.close))
         self._pool.stop()
 
     # -- items ---------------------------------------------------------------------------

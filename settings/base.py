@@ -25,6 +25,9 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 DOWNLOAD_DELAY = 0.5
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
+# Items of one response processed at once. Scrapy starts this many asyncio tasks for every
+# callback's output (default 100) and an article page yields one item (bench/throughput_bench.py).
+CONCURRENT_ITEMS = 8
 DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 8 * 1024 * 1024  # a news page over 8 MB is not a news page
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
@@ -75,6 +78,7 @@ NEWSDESK_OLDEST_PUBLISHED_YEAR = 1990
 # NEWSDESK_DATA_DIR (default ./data).
 NEWSDESK_STORE_BATCH_SIZE = 100
 NEWSDESK_STORE_FLUSH_SECONDS = 5.0
+NEWSDESK_STORE_WRITER = "process"  # "thread": write batches in the crawl process (pipelines/storeproc.py says why not)
 NEWSDESK_STORE_MAX_PENDING = 4  # batches waiting for the writer before items wait too
 
 # Dedup: story clusters over articles first seen in the last N days (bounds the index)
