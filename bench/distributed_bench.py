@@ -102,8 +102,15 @@ def main() -> None:
     parser.add_argument("--outlet", default="jnilbo")
     parser.add_argument("--articles", type=int, default=1500)
     parser.add_argument("--repeat", type=int, default=2)
-    parser.add_argument("--port", type=int, default=18300)
+    parser.add_argument("--port", type=int, default=18700, help="nginx port (must be free)")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="an extra worker setting")
     args = parser.parse_args()
+    WORKER_SETTINGS.update(item.split("=", 1) for item in args.set)
+    import socket
+
+    with socket.socket() as probe:  # another nginx on the port would answer for ours
+        if probe.connect_ex(("127.0.0.1", args.port)) == 0:
+            parser.error(f"--port {args.port} is in use; pick a free one")
     sim = Simulator([args.outlet], NewsConfig(articles=args.articles, syndicated=0.0), page_size=100)
     with tempfile.TemporaryDirectory(prefix="newsdesk-dist-") as tmp:
         work = Path(tmp)

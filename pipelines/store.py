@@ -62,10 +62,12 @@ class MongoStorePipeline:
         self.batch_size = max(1, settings.getint("NEWSDESK_STORE_BATCH_SIZE", 100))
         self.flush_seconds = settings.getfloat("NEWSDESK_STORE_FLUSH_SECONDS", 5.0)
         self.max_pending = max(1, settings.getint("NEWSDESK_STORE_MAX_PENDING", 4))
-        # Write-through: process_item returns only once its item is written (or dead-lettered),
-        # so "the item left the pipelines" means "it is stored" (distributed mode relies on it).
-        self.write_through = settings.getbool("NEWSDESK_STORE_WRITE_THROUGH", False)
-        self._waiters: list[defer.Deferred] = []
+        # Durability watermark, in items: `buffered` counts items handed to the store, `durable`
+        # the first that many are written or dead-lettered (batches complete in order on the one
+        # writer thread). Distributed workers acknowledge a request once `durable` reaches the
+        # `buffered` count taken when the request left the engine: its articles are then kept.
+        self.buffered = 0
+        self.durable = 0
         self.buffer: list[dict[str, Any]] = []
         self.pending: list[defer.Deferred] = []
         self.client: Any = None
@@ -123,34 +125,27 @@ class MongoStorePipeline:
     # -- items ---------------------------------------------------------------------------
     async def process_item(self, item: Any) -> Any:
         self.buffer.append(item_to_document(item))
-        written: defer.Deferred | None = None
-        if self.write_through:
-            written = defer.Deferred()
-            self._waiters.append(written)
+        self.buffered += 1
         if len(self.buffer) >= self.batch_size:
             self._flush_if_any()
         while len(self.pending) >= self.max_pending:
             self.stats.inc_value("newsdesk/store/backpressure_waits")
             await maybe_deferred_to_future(defer.DeferredList(list(self.pending[:1]), consumeErrors=True))
-        if written is not None:
-            await maybe_deferred_to_future(written)
         return item
 
     def _flush_if_any(self) -> None:
         if not self.buffer:
             return
         batch, self.buffer = self.buffer, []
-        waiters, self._waiters = self._waiters, []
+        upto = self.buffered
         d = self._in_thread(self._write, batch)
         d.addCallbacks(self._written, self._crashed)
         self.pending.append(d)
         d.addBoth(self._forget, d)
-        d.addBoth(self._release, waiters)
+        d.addBoth(self._made_durable, upto)
 
-    @staticmethod
-    def _release(result: Any, waiters: list[defer.Deferred]) -> Any:
-        for waiter in waiters:
-            waiter.callback(None)
+    def _made_durable(self, result: Any, upto: int) -> Any:
+        self.durable = max(self.durable, upto)
         return result
 
     def _forget(self, result: Any, d: defer.Deferred) -> Any:

@@ -20,8 +20,7 @@ SCHEDULER_DUPEFILTER_KEY = NEWSDESK_REDIS_PREFIX + ":%(spider)s:dupefilter"
 SCHEDULER_PERSIST = True  # the queue belongs to the round, not to one worker
 SCHEDULER_IDLE_BEFORE_CLOSE = 0  # never a blocking pop: it would stall the reactor
 
-# A request is acknowledged once it left the engine; its items must be in MongoDB by then.
-NEWSDESK_STORE_WRITE_THROUGH = True
+# A request is acknowledged once its articles are written: flush often so acks follow soon.
 NEWSDESK_STORE_FLUSH_SECONDS = 0.5
 
 NEWSDESK_WORKER_HEARTBEAT_SECONDS = float(_os.environ.get("NEWSDESK_WORKER_HEARTBEAT_SECONDS", "5"))

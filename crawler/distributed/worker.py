@@ -2,11 +2,12 @@
 
 - Heartbeat: a key per worker with a TTL (NEWSDESK_WORKER_HEARTBEAT_SECONDS x 3), renewed
   while the crawl runs; its absence is how others know the worker is gone.
-- Acknowledgements: a popped request stays parked until it has left the engine. Scrapy keeps
+- Acknowledgements: a popped request stays parked until its effects are durable. Scrapy keeps
   a request in the engine slot's `inprogress` set from download start until its callback's
-  output has been processed (items through every pipeline, new requests pushed to Redis);
-  with the store writing through (NEWSDESK_STORE_WRITE_THROUGH), an item that left the
-  pipelines is in MongoDB. So a token is acknowledged once its request is no longer there.
+  output has been processed (items through every pipeline, new requests pushed to Redis). Its
+  items are then in the store pipeline's buffer; the pipeline counts items buffered and items
+  written (a watermark, batches complete in order), so the token is acknowledged once the
+  written count reaches the buffered count taken when the request left the engine.
 - Orphans: every check, parked requests of workers without a heartbeat go back to the queue.
 - Idle: a worker does not start requests of its own (the scheduler seeds them); it keeps
   waiting while the outlet's queue or processing hash has anything (another worker may still
@@ -57,6 +58,8 @@ class WorkerExtension:
         self._loop: Any = None
         self.acked = 0
         self.requeued = 0
+        self._store: Any = None
+        self._leaving: list[tuple[int, str]] = []  # (store watermark needed, token), in order
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "WorkerExtension":
@@ -107,13 +110,26 @@ class WorkerExtension:
             self.crawler.stats.inc_value("newsdesk/distributed/redis_errors")
             log.error("worker check failed (Redis unavailable?): %s", error)
 
+    def _store_pipeline(self) -> Any:
+        """The store pipeline (its durability watermark), or None when storing is off."""
+        if self._store is None:
+            manager = self.crawler.engine.scraper.itemproc  # type: ignore[union-attr]
+            self._store = next((m for m in manager.middlewares if hasattr(m, "durable") and hasattr(m, "buffered")), False)
+        return self._store or None
+
     def _ack_finished(self) -> None:
         queue = self.queue
         inprogress = self._inprogress()
+        store = self._store_pipeline()
         for token, request in list(queue.inflight.items()):
             if request not in inprogress:
-                queue.ack(token)
-                self.acked += 1
+                del queue.inflight[token]
+                self._leaving.append((store.buffered if store else 0, token))
+        durable = store.durable if store else 0
+        while self._leaving and self._leaving[0][0] <= durable:
+            _needed, token = self._leaving.pop(0)
+            queue.ack(token)
+            self.acked += 1
 
     # -- closing ----------------------------------------------------------------------------------
     def spider_idle(self, spider: Any) -> None:

@@ -94,7 +94,7 @@ def test_settings_switch_to_scrapy_redis(dist_env):
     settings = _settings()
     assert settings.get("SCHEDULER") == "scrapy_redis.scheduler.Scheduler"
     assert settings.get("SCHEDULER_QUEUE_CLASS") == "crawler.distributed.queue.ReliablePriorityQueue"
-    assert settings.getbool("NEWSDESK_STORE_WRITE_THROUGH")
+    assert settings.getfloat("NEWSDESK_STORE_FLUSH_SECONDS") <= 1
     assert settings.get("SCHEDULER_QUEUE_KEY").startswith(dist_env[3] + ":")
 
 
