@@ -1,0 +1,166 @@
+"""Shared by the crawl benchmarks: run a crawl in a child process and watch it.
+
+Each crawl runs in its own process (as scheduled crawls do), with the settings of both arms
+of a comparison given here, so they differ only where the benchmark says. The parent samples
+the child's RSS (psutil) and reads Scrapy's periodic "Crawled N pages" log lines, so nothing
+in the crawl is instrumented for the benchmark.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# The full pipeline, as `newsdesk crawl` runs it (runs recorded, leases taken).
+FULL = """
+import json, sys
+from crawler.crawling import crawl_outlets
+bases, overrides, out = json.loads(sys.argv[1]), json.loads(sys.argv[2]), sys.argv[3]
+outcomes = crawl_outlets(list(bases), base_urls=bases, settings_overrides=overrides)
+json.dump({o.outlet: o.stats for o in outcomes}, open(out, "w"), default=str)
+"""
+
+# A bare Scrapy crawl of the same pages: the same navigation (the outlet spider's list/RSS
+# parsing and URL handling), article responses dropped on arrival, no item pipelines, no store.
+BARE = """
+import json, sys
+from scrapy.crawler import CrawlerProcess
+from crawler.crawling import project_settings
+from crawler.spiders.base import OutletSpider
+from crawler.outlets import get_outlet
+
+bases, overrides, out = json.loads(sys.argv[1]), json.loads(sys.argv[2]), sys.argv[3]
+overrides.update(ITEM_PIPELINES={}, NEWSDESK_STORE_ENABLED=False)
+process = CrawlerProcess(project_settings(overrides))
+crawlers = {}
+for name, base in bases.items():
+    cls = type(f"Bare{name}", (OutletSpider,), {"name": name, "outlet_name": name,
+               "parse_article": lambda self, response, article_url: None})
+    crawler = process.create_crawler(cls)
+    crawlers[name] = crawler
+    process.crawl(crawler, base_url=base)
+process.start()
+json.dump({n: c.stats.get_stats() for n, c in crawlers.items()}, open(out, "w"), default=str)
+"""
+
+_CRAWLED = re.compile(r"^(\S+ \S+) \[scrapy\.extensions\.logstats\] INFO: Crawled (\d+) pages .*?scraped (\d+) items")
+
+
+@dataclass
+class CrawlRun:
+    seconds: float
+    stats: dict[str, dict[str, Any]]
+    peak_rss_mb: float
+    samples: list[dict[str, float]] = field(default_factory=list)  # t, rss_mb, pages, items
+    cpu_seconds: float = 0.0  # the crawl process's user + system CPU (children not included)
+
+    @property
+    def pages(self) -> int:
+        return sum(int(s.get("downloader/response_count", 0)) for s in self.stats.values())
+
+    @property
+    def crawl_seconds(self) -> float:
+        """First request to last response, across the outlets (process start-up excluded)."""
+        starts = [s["start_time"] for s in self.stats.values() if s.get("start_time")]
+        ends = [s["finish_time"] for s in self.stats.values() if s.get("finish_time")]
+        if not starts or not ends:
+            return self.seconds
+        from datetime import datetime
+
+        return (max(datetime.fromisoformat(e) for e in ends) - min(datetime.fromisoformat(s) for s in starts)).total_seconds()
+
+    @property
+    def pages_per_second(self) -> float:
+        return self.pages / self.crawl_seconds if self.crawl_seconds else 0.0
+
+
+def crawl(script: str, bases: dict[str, str], env: dict[str, str], overrides: dict[str, Any], workdir: Path,
+          *, sample_every: float = 1.0, timeout: float = 7200) -> CrawlRun:
+    """Run `script` (FULL or BARE) in a child process; sample its RSS and logged page counts."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    out = workdir / f"stats-{time.monotonic_ns()}.json"
+    log = workdir / f"crawl-{time.monotonic_ns()}.log"
+    overrides = {"LOG_FILE": str(log), "LOG_LEVEL": "INFO", **overrides}
+    started = time.monotonic()
+    proc = subprocess.Popen([sys.executable, "-c", script, json.dumps(bases), json.dumps(overrides), str(out)],
+                            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    ps = psutil.Process(proc.pid)
+    samples: list[dict[str, float]] = []
+    peak = 0.0
+    stderr_chunks: list[bytes] = []
+    reader = threading.Thread(target=lambda: stderr_chunks.append(proc.stderr.read() if proc.stderr else b""), daemon=True)
+    reader.start()
+    log_pos = 0
+    pages = items = cpu = 0.0
+    latest: deque[tuple[float, float]] = deque(maxlen=len(bases))
+    while proc.poll() is None:
+        try:
+            rss = ps.memory_info().rss / 2**20
+            times = ps.cpu_times()
+            cpu = times.user + times.system
+        except psutil.Error:
+            break
+        peak = max(peak, rss)
+        if log.exists():
+            with log.open("r", encoding="utf-8", errors="replace") as fh:
+                fh.seek(log_pos)
+                for line in fh:
+                    m = _CRAWLED.match(line)
+                    if m:  # one line per outlet's crawler every LOGSTATS_INTERVAL: the last
+                        # len(bases) lines hold each crawler's latest count
+                        latest.append((float(m.group(2)), float(m.group(3))))
+                        pages, items = sum(p for p, _ in latest), sum(i for _, i in latest)
+                log_pos = fh.tell()
+        samples.append({"t": round(time.monotonic() - started, 2), "rss_mb": round(rss, 1), "pages": pages, "items": items})
+        if time.monotonic() - started > timeout:
+            proc.kill()
+            raise SystemExit(f"crawl over {timeout} s; log: {log}")
+        time.sleep(sample_every if time.monotonic() - started > 5 else 0.2)
+    proc.wait()
+    reader.join(timeout=5)
+    if proc.returncode != 0 or not out.exists():
+        raise SystemExit(f"crawl failed ({proc.returncode}): {b''.join(stderr_chunks).decode(errors='replace')[-3000:]}\nlog: {log}")
+    stats = json.loads(out.read_text(encoding="utf-8"))
+    return CrawlRun(time.monotonic() - started, stats, round(peak, 1), samples, round(cpu, 1))
+
+
+def bench_env(data_dir: Path, **extra: str) -> dict[str, str]:
+    """The embedded database under `data_dir` (no MONGO_URI), test settings overlay (no
+    politeness delays: the sites are local), warnings and up only."""
+    env = {k: v for k, v in os.environ.items() if k != "MONGO_URI"}
+    env.update(NEWSDESK_ENV="test", NEWSDESK_DATA_DIR=str(data_dir), NEWSDESK_DB="bench", PYTHONHASHSEED="0", **extra)
+    return env
+
+
+def concurrency_settings(outlets: int, total: int = 64) -> dict[str, Any]:
+    """`total` concurrent requests shared by the outlets' crawlers (one per outlet)."""
+    each = max(4, total // max(1, outlets))
+    return {"CONCURRENT_REQUESTS": each, "CONCURRENT_REQUESTS_PER_DOMAIN": each, "DOWNLOAD_DELAY": 0,
+            "AUTOTHROTTLE_ENABLED": False, "NEWSDESK_MAX_LIST_PAGES": 100_000, "NEWSDESK_STORE_BATCH_SIZE": 100,
+            "LOGSTATS_INTERVAL": 5.0}
+
+
+def stop_embedded(data_dir: Path) -> None:
+    from crawler.store.embedded import EmbeddedServer
+
+    EmbeddedServer().stop(data_dir)
+
+
+def write_result(name: str, result: dict[str, Any]) -> Path:
+    out = ROOT / "bench" / "results" / f"{name}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
+    return out
