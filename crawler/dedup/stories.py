@@ -65,7 +65,7 @@ from crawler.text.fingerprint import (
     MIN_SENTENCE_CHARS,
     SHINGLE,
     lead_days,
-    sentence_starts,
+    sentence_ends,
     squash,
     story_clean,
     text_days,
@@ -124,7 +124,7 @@ def story_codes(clean: str) -> tuple[np.ndarray, list[int]]:
             | ((folded >= 0x61) & (folded <= 0x7A)))
     codes = np.where((raw >= 0x41) & (raw <= 0x5A), folded, raw)[keep]
     before = np.concatenate(([0], np.cumsum(keep)))  # letters before each position of `clean`
-    bounds = [0, *before[sentence_starts(clean)].tolist(), len(codes)]
+    bounds = [0, *before[np.asarray(sentence_ends(clean), dtype=np.intp) + 1].tolist(), len(codes)]
     starts: list[int] = []
     for start, end in pairwise(bounds):
         if end > start and not (starts and end - start < MIN_SENTENCE_CHARS):
@@ -257,7 +257,7 @@ def signature(body: str, title: str = "", num_perm: int = NUM_PERM) -> StorySign
         values, lead = minhash_values(samples, num_perm), None
     starts = np.searchsorted(positions, offsets)
     numbers = numbers_of(clean)
-    size = len(np.unique(hashes))
+    size = len(samples) * SAMPLE_MOD  # estimated from the sample: counting exactly costs a sort
     record = StoryRecord(size, samples.astype(_U32).tobytes(), starts.astype(_U16).tobytes(),
                          _number_hashes(numbers).astype(_U32).tobytes(), title_grams(title).astype(_U32).tobytes(),
                          _day_mask(lead_days(title, clean)), _day_mask(text_days(title, clean)))
@@ -327,9 +327,7 @@ def _hits(sorted_other: np.ndarray, samples: np.ndarray) -> np.ndarray:
     """Which of `samples` the other text has (its samples sorted)."""
     if not len(sorted_other):
         return np.zeros(len(samples), dtype=bool)
-    at = np.searchsorted(sorted_other, samples)
-    at[at == len(sorted_other)] = 0
-    return sorted_other[at] == samples
+    return sorted_other.take(np.searchsorted(sorted_other, samples), mode="clip") == samples
 
 
 def _sentences(starts: np.ndarray, total: int) -> tuple[np.ndarray, np.ndarray]:

@@ -23,6 +23,9 @@ from crawler.text.clean import is_copyright_line
 
 SHINGLE = 5  # characters; Korean syllables carry a lot, so 5 is already phrase-like
 MIN_SENTENCE_CHARS = 8  # shorter pieces ("1.", a stray quote) join the previous sentence
+# Bylines (80 characters) and copyright lines (200, normalized) are short: a longer paragraph is body
+# text, and the parsers would first normalize all of it to find that out.
+EDGE_LINE_MAX = 240
 _EMAIL_DOMAIN = re.compile(r"@[\w-]+(?:\.[\w.-]+)?")
 _EMAIL_LOCAL = re.compile(r"[\w.+-]{1,64}\Z")
 _NOT_WORD = re.compile(r"[^0-9A-Za-z\uac00-\ud7a3]+")
@@ -60,8 +63,8 @@ _TRAILER = re.compile(
 )
 _TRAILER_HINTS = ("기사", "구독", "저작권", "무단", "ⓒ", "©", "opyright", "OPYRIGHT")
 TRAILER_ZONE = 0.6  # trailer markers count only after this share of the text
-_SENTENCE_END = re.compile(r"[.?!][\"'”’」』)\]]*\s+|\n+")
-_DAY = re.compile(r"(?<![\d.])([1-9]|[12]\d|3[01])일")
+_CLOSERS = "\"'”’」』)]"
+_SENTENCE_END = re.compile(r"[.?!][\"'”’」』)\]]{0,2}\s+|\n+")  # a period, up to two closing marks, a space
 
 
 def story_text(body: str) -> str:
@@ -83,8 +86,8 @@ def story_clean(body: str) -> str:
     # credits and copyright lines sit at the ends; the strict byline parser is the costly
     # part of this function, so only the edges are checked
     edge = set(range(min(2, len(paragraphs)))) | set(range(max(0, len(paragraphs) - 4), len(paragraphs)))
-    paragraphs = [p for i, p in enumerate(paragraphs)
-                  if p and (i not in edge or not (is_byline_line(p) or is_copyright_line(p)))]
+    paragraphs = [p for i, p in enumerate(paragraphs) if p and (
+        i not in edge or len(p) > EDGE_LINE_MAX or not (is_byline_line(p) or is_copyright_line(p)))]
     text = "\n".join(paragraphs)
     zone = int(len(text) * TRAILER_ZONE)
     if any(hint in text[zone:] for hint in _TRAILER_HINTS):  # rare: skip the regex scan otherwise
@@ -185,9 +188,25 @@ def story_sentences(clean: str) -> list[str]:
     return _merge_short([p.strip() for p in _SENTENCE_END.split(clean)], squashed=False)
 
 
-def sentence_starts(clean: str) -> list[int]:
-    """Where each sentence after the first begins in `clean` (the ends story_sentences splits at)."""
-    return [match.end() for match in _SENTENCE_END.finditer(clean)]
+def sentence_ends(clean: str) -> list[int]:
+    """Where sentences end in `clean`: after each . ? ! followed by up to two closing marks and
+    a space, and at each line break (the ends story_sentences splits at, with the same letters
+    in between). Found from the few punctuation marks rather than a regex scan of every
+    position: this runs on every article."""
+    ends = []
+    for mark in ".?!\n":
+        i = clean.find(mark)
+        while i >= 0:
+            if mark == "\n":
+                ends.append(i)
+            else:
+                j = i + 1
+                while j < len(clean) and j - i <= 2 and clean[j] in _CLOSERS:
+                    j += 1
+                if j < len(clean) and clean[j].isspace():
+                    ends.append(i)
+            i = clean.find(mark, i + 1)
+    return sorted(ends)
 
 
 def squashed_sentences(clean: str) -> list[str]:
@@ -214,12 +233,29 @@ def lead_days(title: str, clean: str, lead_sentences: int = 2) -> frozenset[int]
     share."""
     pieces = _SENTENCE_END.split(clean, maxsplit=3 * lead_sentences)[: 3 * lead_sentences]  # not the rest
     lead = _merge_short([p.strip() for p in pieces], squashed=False)
-    return frozenset(int(day) for day in _DAY.findall(" ".join([title or "", *lead[:lead_sentences]])))
+    return days_named(" ".join([title or "", *lead[:lead_sentences]]))
 
 
 def text_days(title: str, clean: str) -> frozenset[int]:
     """Every day of the month the title and the text name."""
-    return frozenset(int(day) for day in _DAY.findall(f"{title or ''} {clean}"))
+    return days_named(f"{title or ''} {clean}")
+
+
+def days_named(text: str) -> frozenset[int]:
+    """The N of every "N일" (1-31, not part of a longer number or a decimal), found from the
+    few 일 characters rather than a regex scan of every position."""
+    days = set()
+    i = text.find("일")
+    while i >= 0:
+        start = i
+        while start > 0 and i - start < 3 and "0" <= text[start - 1] <= "9":
+            start -= 1
+        if 0 < i - start <= 2 and not (start > 0 and (text[start - 1] == "." or "0" <= text[start - 1] <= "9")):
+            day = int(text[start:i])
+            if 0 < day < 32:
+                days.add(day)
+        i = text.find("일", i + 1)
+    return frozenset(days)
 
 
 def shingles(text: str, size: int = SHINGLE) -> set[bytes]:

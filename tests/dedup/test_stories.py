@@ -166,16 +166,20 @@ def test_a_follow_up_with_verbatim_background_is_another_story() -> None:
     assert StoryIndex().same_story(wire.record, follow.record) is None
 
 
+def dated(text: str) -> StoryRecord:
+    """A record with only the days of `text` (what other_day looks at)."""
+    clean = story_clean(text)
+    return StoryRecord(0, b"", b"", b"", b"", stories._day_mask(lead_days("", clean)),
+                       stories._day_mask(text_days("", clean)))
+
+
 def test_leads_naming_different_days_of_one_story_are_not_two_reports() -> None:
-    announced = story_clean("충북도는 14일 오는 20일 청주에서 유기농 박람회가 개막한다고 밝혔다. 박람회는 닷새 동안 열린다.")
-    opening = story_clean("유기농 박람회가 20일 청주에서 개막한다. 충북도가 14일 밝힌 계획에 따르면 박람회는 닷새 동안 열린다.")
-    a = StoryRecord(0, b"", b"", b"", b"", stories._day_mask(lead_days("", announced)), stories._day_mask(text_days("", announced)))
-    b = StoryRecord(0, b"", b"", b"", b"", stories._day_mask(lead_days("", opening)), stories._day_mask(text_days("", opening)))
-    assert not other_day(a, b)  # each lead's day appears in the other text
-    next_day = story_clean("유기농 박람회 이틀째인 21일 관람객 3만명이 몰렸다. 주차장이 가득 차 일부 관람객은 임시 주차장을 "
-                           "이용했다. 박람회는 20일 개막해 닷새 동안 열린다.")
-    c = StoryRecord(0, b"", b"", b"", b"", stories._day_mask(lead_days("", next_day)), stories._day_mask(text_days("", next_day)))
-    assert other_day(b, c)  # 21일 is news the first report never had
+    announced = dated("충북도는 14일 오는 20일 청주에서 유기농 박람회가 개막한다고 밝혔다. 박람회는 닷새 동안 열린다.")
+    opening = dated("유기농 박람회가 20일 청주에서 개막한다. 충북도가 14일 밝힌 계획에 따르면 박람회는 닷새 동안 열린다.")
+    assert not other_day(announced, opening)  # each lead's day appears in the other text
+    next_day = dated("유기농 박람회 이틀째인 21일 관람객 3만명이 몰렸다. 주차장이 가득 차 일부 관람객은 임시 주차장을 "
+                     "이용했다. 박람회는 20일 개막해 닷새 동안 열린다.")
+    assert other_day(opening, next_day)  # 21일 is news the first report never had
 
 
 def test_daily_editions_differ_by_their_numbers_and_days() -> None:
