@@ -8,7 +8,8 @@ so the server costs the two cores next to nothing. For each arm (1 worker, then 
 alternating, best run counts) the bench seeds a round into Redis (database 14, a fresh key
 prefix), starts the workers against a fresh database on one embedded SecantusDB, and times
 from the first request taken until the outlet's queue and processing hash are both empty
-(the workers' idle wait before they exit is not counted). Pages are the workers' own
+(the workers' idle wait before they exit is not counted), and the machine's CPU use over that
+time (all processes: workers, their store processes, SecantusDB, nginx). Pages are the workers' own
 downloader counts, summed on the round's run. Writes bench/results/distributed.json.
 
 Needs nginx (apt-get install nginx-light) and Redis on 127.0.0.1:6379.
@@ -67,10 +68,13 @@ def run_arm(workers: int, outlet: str, base_url: str, env: dict[str, str], uri: 
         for i in range(workers)
     ]
     seeded = server.zcard(queue)
+    import psutil
+
     started = None
     while started is None:  # the clock starts when a worker takes the first request
         if server.zcard(queue) < seeded or server.hlen(processing):
             started = time.monotonic()
+            psutil.cpu_percent(interval=None)  # starts the machine-wide CPU measurement
         time.sleep(0.01)
     empty_since = None
     while True:
@@ -84,6 +88,7 @@ def run_arm(workers: int, outlet: str, base_url: str, env: dict[str, str], uri: 
             break
         time.sleep(0.05)
     elapsed = empty_since - started
+    busy_cpu = psutil.cpu_percent(interval=None)  # % of all cores, averaged since the start
     for proc in procs:
         proc.wait(timeout=120)
     run = runs.get(run_id)
@@ -94,7 +99,8 @@ def run_arm(workers: int, outlet: str, base_url: str, env: dict[str, str], uri: 
     client.close()
     pages = int(run.get("pages", 0))
     return {"workers": workers, "seconds": round(elapsed, 2), "pages": pages, "articles_stored": stored,
-            "pages_per_s": round(pages / elapsed, 1), "exit_codes": [p.returncode for p in procs]}
+            "pages_per_s": round(pages / elapsed, 1), "machine_cpu_percent": busy_cpu,
+            "exit_codes": [p.returncode for p in procs]}
 
 
 def main() -> None:
@@ -140,7 +146,8 @@ def main() -> None:
                         result = run_arm(workers, args.outlet, base_url, env, uri)
                         results[workers].append(result)
                         print(f"{workers} worker(s): {result['pages']} pages in {result['seconds']} s = "
-                              f"{result['pages_per_s']} pages/s, {result['articles_stored']} articles stored")
+                              f"{result['pages_per_s']} pages/s, {result['articles_stored']} articles stored, "
+                              f"machine CPU {result['machine_cpu_percent']:.0f}% of {os.cpu_count()} cores")
         finally:
             EmbeddedServer().stop(work / "data")
     best = {n: max(runs, key=lambda r: r["pages_per_s"]) for n, runs in results.items()}
