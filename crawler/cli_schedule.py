@@ -134,33 +134,30 @@ def _one_outlet(outlet: str) -> str:
     return _check_outlets([outlet])[0]
 
 
-@schedule_app.command("pause")
-def schedule_pause(outlet: str = typer.Argument(..., help="Outlet id.")) -> None:
-    """Stop scheduling an outlet until `schedule resume` (kept across restarts)."""
+def _change(outlet: str, apply: Any) -> None:
+    """Record an operator's change for `outlet` (apply(store, by)); say so if no scheduler runs."""
     from crawler.store.schedules import ScheduleStore
 
     _one_outlet(outlet)
     client, db = _db(start=True)
     try:
-        ScheduleStore(db).pause(outlet, by=_operator())
+        apply(ScheduleStore(db), _operator())
         _warn_if_no_scheduler(db)
     finally:
         client.close()
+
+
+@schedule_app.command("pause")
+def schedule_pause(outlet: str = typer.Argument(..., help="Outlet id.")) -> None:
+    """Stop scheduling an outlet until `schedule resume` (kept across restarts)."""
+    _change(outlet, lambda store, by: store.pause(outlet, by=by))
     out.print(f"{outlet}: paused")
 
 
 @schedule_app.command("resume")
 def schedule_resume(outlet: str = typer.Argument(..., help="Outlet id.")) -> None:
     """Schedule a paused outlet again."""
-    from crawler.store.schedules import ScheduleStore
-
-    _one_outlet(outlet)
-    client, db = _db(start=True)
-    try:
-        ScheduleStore(db).resume(outlet, by=_operator())
-        _warn_if_no_scheduler(db)
-    finally:
-        client.close()
+    _change(outlet, lambda store, by: store.resume(outlet, by=by))
     out.print(f"{outlet}: resumed")
 
 
@@ -173,7 +170,6 @@ def schedule_set(
 ) -> None:
     """Change an outlet's schedule; it outlives restarts and is not overwritten by the specs."""
     from crawler.scheduling.schedule import ScheduleError, cron_trigger, format_every, parse_every
-    from crawler.store.schedules import ScheduleStore
 
     _one_outlet(outlet)
     if sum(x is not None and x is not False for x in (every, cron, reset or None)) != 1:
@@ -184,36 +180,22 @@ def schedule_set(
             cron_trigger(cron)
     except ScheduleError as exc:
         fail(str(exc))
-    client, db = _db(start=True)
-    try:
-        store = ScheduleStore(db)
-        if seconds is not None:
-            store.set_interval(outlet, seconds, by=_operator())
-            what = f"every {format_every(seconds)}"
-        elif cron is not None:
-            store.set_cron(outlet, cron.strip(), by=_operator())
-            what = f"cron {cron.strip()} (Korea time)"
-        else:
-            store.reset(outlet, by=_operator())
-            what = "the schedule in outlets.toml"
-        _warn_if_no_scheduler(db)
-    finally:
-        client.close()
+    if seconds is not None:
+        what = f"every {format_every(seconds)}"
+        _change(outlet, lambda store, by: store.set_interval(outlet, seconds, by=by))
+    elif cron is not None:
+        what = f"cron {cron.strip()} (Korea time)"
+        _change(outlet, lambda store, by: store.set_cron(outlet, cron.strip(), by=by))
+    else:
+        what = "the schedule in outlets.toml"
+        _change(outlet, lambda store, by: store.reset(outlet, by=by))
     out.print(f"{outlet}: {what}")
 
 
 @schedule_app.command("run-now")
 def schedule_run_now(outlet: str = typer.Argument(..., help="Outlet id.")) -> None:
     """Ask the running scheduler to crawl an outlet now (its run shows in `newsdesk runs`)."""
-    from crawler.store.schedules import ScheduleStore
-
-    _one_outlet(outlet)
-    client, db = _db(start=True)
-    try:
-        ScheduleStore(db).request_run(outlet, by=_operator())
-        _warn_if_no_scheduler(db)
-    finally:
-        client.close()
+    _change(outlet, lambda store, by: store.request_run(outlet, by=by))
     out.print(f"{outlet}: run requested; the scheduler starts it at its next sync")
 
 
