@@ -127,8 +127,8 @@ class WorkerExtension:
                 self._leaving.append((store.buffered if store else 0, token))
         durable = store.durable if store else 0
         while self._leaving and self._leaving[0][0] <= durable:
-            _needed, token = self._leaving.pop(0)
-            queue.ack(token)
+            queue.ack(self._leaving[0][1])  # if Redis fails here, the token stays for the next check
+            self._leaving.pop(0)
             self.acked += 1
 
     # -- closing ----------------------------------------------------------------------------------
