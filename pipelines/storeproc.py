@@ -9,12 +9,13 @@ the other core. `ProcessStore` has the ArticleStore methods the store pipeline c
 pipeline's batching, backpressure, per-document fallback and dead letters are unchanged;
 errors come back as ValueError (a bad document) or PyMongoError (the database), the two
 kinds the pipeline tells apart. A child that dies takes only its batch down: that batch is
-dead-lettered and the next one starts a new child.
+dead-lettered and the next one starts a new child; a crawl that dies takes its child with it.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
@@ -25,9 +26,25 @@ from pymongo.errors import PyMongoError
 _STORE: Any = None  # the child's ArticleStore
 
 
-def _open(uri: str, database: str) -> None:
+def _die_with_parent(parent: int) -> None:
+    """A crawl killed with SIGKILL must not leave its writer running (Linux: PR_SET_PDEATHSIG)."""
+    import ctypes
+    import os
+    import signal
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def _open(uri: str, database: str, parent: int) -> None:
     global _STORE
     from crawler.store import ArticleStore, get_client
+
+    _die_with_parent(parent)
 
     _STORE = ArticleStore(get_client(uri)[database])
 
@@ -52,7 +69,7 @@ class ProcessStore:
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
             self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=_open, initargs=(self.uri, self.database))
+                                             initializer=_open, initargs=(self.uri, self.database, os.getpid()))
         return self._pool
 
     def upsert_many(self, docs: list[dict[str, Any]], *, now: datetime | None = None) -> Any:

@@ -79,14 +79,30 @@ def _rng(*parts: object) -> random.Random:
     return random.Random(zlib.crc32(":".join(map(str, parts)).encode("utf-8")))
 
 
+@cache
+def lexicon(size: int = 20000) -> tuple[str, ...]:
+    """Made-up two-to-four-syllable words: the names and terms that make each story its own."""
+    rng = random.Random(7)
+    syllables = [chr(c) for c in range(0xAC00, 0xD7A4, 7)]
+    return tuple("".join(rng.choice(syllables) for _ in range(rng.choice((2, 2, 3, 3, 4)))) for _ in range(size))
+
+
 def _text(rng: random.Random, target: int) -> list[str]:
+    """Paragraphs of saved sentences, each with words of its own mixed in: a few hundred saved
+    sentences alone would make every pair of articles look like reprints of each other."""
     sentences, _ = sentences_and_titles()
+    words = lexicon()
     paragraphs: list[str] = []
     size = 0
     while size < target:
-        para = " ".join(rng.choice(sentences) for _ in range(rng.choice((1, 2, 2, 3))))
+        parts = []
+        for _ in range(rng.choice((1, 2, 2, 3))):
+            tokens = rng.choice(sentences).split()
+            for _ in range(max(2, len(tokens) // 3)):
+                tokens.insert(rng.randrange(len(tokens) + 1), rng.choice(words))
+            parts.append(" ".join(tokens))
         # numbers of its own, so two articles never agree on every figure by chance
-        para = re.sub(r"\d+", lambda m: str(rng.randrange(1, 10 ** max(1, len(m.group())))), para)
+        para = re.sub(r"\d+", lambda m: str(rng.randrange(1, 10 ** max(1, len(m.group())))), " ".join(parts))
         paragraphs.append(para)
         size += len(para)
     return paragraphs

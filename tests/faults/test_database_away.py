@@ -48,7 +48,7 @@ def test_database_away_mid_crawl_loses_nothing(tmp_path):
     env = dict(os.environ, MONGO_URI=uri, NEWSDESK_DB="away", NEWSDESK_ENV="test",
                NEWSDESK_DATA_DIR=str(tmp_path / "data"), SCRAPY_SETTINGS_MODULE="settings")
     deadletters = tmp_path / "data" / "deadletter"
-    faults = {"jnilbo": [Fault("slow", rate=1.0, delay=0.1)]}
+    faults = {"jnilbo": [Fault("slow", rate=1.0, delay=0.25)]}  # two at a time: the crawl takes >= 5 s
     try:
         with Simulator(["jnilbo"], NewsConfig(articles=ARTICLES), faults=faults) as sim:
             site = sim.servers["jnilbo"]
