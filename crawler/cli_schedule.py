@@ -61,7 +61,7 @@ def schedule_rows(db: Any) -> list[dict[str, Any]]:
     """One row per outlet: its schedule and where it came from, next and last run, state."""
     from crawler.outlets import registry
     from crawler.scheduling.scheduler import JOB_PREFIX, JOBS_COLLECTION
-    from crawler.scheduling.schedule import desired_schedules
+    from crawler.scheduling.schedule import desired_schedules, schedule_state
     from crawler.store.leases import LeaseStore
     from crawler.store.runs import RunStore
     from crawler.store.schedules import ScheduleStore
@@ -80,14 +80,7 @@ def schedule_rows(db: Any) -> list[dict[str, Any]]:
     for name, schedule in desired.items():
         next_ts = jobs.get(name)
         run = last.get(name)
-        if name in crawling:
-            state = "crawling"
-        elif schedule.paused:
-            state = "paused"
-        elif name not in jobs:
-            state = "not scheduled"
-        else:
-            state = "scheduled"
+        state = schedule_state(name, schedule, jobs, crawling)
         rows.append({
             "outlet": name,
             "schedule": schedule.describe(),

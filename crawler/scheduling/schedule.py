@@ -174,3 +174,12 @@ def desired_schedules(specs: Iterable[OutletSpec], overrides: Mapping[str, Overr
                 source="operator" if override.paused else "spec",
             )
     return result
+
+
+def schedule_state(outlet: str, schedule: Schedule, jobs: Mapping[str, object], crawling: Mapping[str, object]) -> str:
+    """What an outlet's schedule is doing now, as `schedule list` and the dashboard show it."""
+    if outlet in crawling:
+        return "crawling"
+    if schedule.paused:
+        return "paused"
+    return "scheduled" if outlet in jobs else "not scheduled"

@@ -110,7 +110,7 @@ def open_alerts(db: Database[Any]) -> dict[str, list[dict[str, Any]]] | None:
 def outlet_health(db: Database[Any], *, now: datetime | None = None) -> Health:
     """Every configured outlet's health, worst first."""
     from crawler.outlets import registry
-    from crawler.scheduling.schedule import desired_schedules
+    from crawler.scheduling.schedule import desired_schedules, schedule_state
     from crawler.scheduling.scheduler import (
         JOB_PREFIX,
         JOBS_COLLECTION,
@@ -145,14 +145,7 @@ def outlet_health(db: Database[Any], *, now: datetime | None = None) -> Health:
         last = runs[0] if runs else older.get(name)
         success = next((r["started"] for r in runs if r.get("status") == "finished"), None)
         day = [r for r in runs if r["started"] >= now - DAY]
-        if name in crawling:
-            state = "crawling"
-        elif schedule.paused:
-            state = "paused"
-        elif name not in jobs:
-            state = "not scheduled"
-        else:
-            state = "scheduled"
+        state = schedule_state(name, schedule, jobs, crawling)
         next_ts = jobs.get(name)
         verdict, reason = _verdict(state, schedule.paused, last, _period(schedule), now)
         opened = (alerts or {}).get(name, [])
