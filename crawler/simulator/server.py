@@ -76,6 +76,7 @@ class OutletServer:
         self.requests: Counter = Counter()  # path -> requests answered (any status)
         self.served: Counter = Counter()  # (kind, status) -> responses
         self._lock = threading.Lock()
+        self._in_flight = 0
         self.server = _QuietServer((host, port), self._handler())
         self.thread = threading.Thread(target=self.server.serve_forever, name=f"simulator-{site.spec.name}", daemon=True)
 
@@ -97,6 +98,17 @@ class OutletServer:
         with self._lock:
             return Counter({k: v for k, v in self._ok_articles.items()})
 
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Wait until no request is being answered (a slow answer to a crawler that was killed
+        still finishes, and counts, after the kill); True when idle within `timeout`."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                if not self._in_flight:
+                    return True
+            time.sleep(0.01)
+        return False
+
     _ok_articles: Counter
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
@@ -108,10 +120,15 @@ class OutletServer:
             protocol_version = "HTTP/1.1"
 
             def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+                with owner._lock:
+                    owner._in_flight += 1
                 try:
                     owner._answer(self)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the crawler gave up (a timeout fault): nothing to answer
+                finally:
+                    with owner._lock:
+                        owner._in_flight -= 1
 
             def log_message(self, format: str, *args: object) -> None:  # keep test output clean
                 return
