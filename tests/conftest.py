@@ -17,6 +17,9 @@ import pytest
 from pymongo import MongoClient
 from pymongo.database import Database
 
+# a crawl subprocess that dies in C code (SIGSEGV) prints its Python stack to the stderr a test shows
+os.environ.setdefault("PYTHONFAULTHANDLER", "1")
+
 
 def _configured_mongo_uri() -> str:
     return os.environ.get("MONGO_URI", "").strip()

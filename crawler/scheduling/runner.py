@@ -147,6 +147,7 @@ class CrawlRunner:
         env = dict(os.environ if self.env is None else self.env)
         env.setdefault("SCRAPY_SETTINGS_MODULE", "settings")
         env["NEWSDESK_PARENT_PID"] = str(os.getpid())
+        env.setdefault("PYTHONFAULTHANDLER", "1")  # a crash in C code leaves its Python stack in the .stderr file
         started = time.time()
         logger.info("crawl %s: starting (log %s)", outlet, log_path)
         with log_path.with_suffix(".stderr").open("wb") as stderr:
