@@ -7,7 +7,7 @@ come from the page); the store converts them to UTC BSON dates.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import datetime
 from typing import Any
 
@@ -60,3 +60,35 @@ class Article:
     story_numbers: list[str] = field(default_factory=list)  # numbers the story prints
     alias_of: str | None = None  # same body as this stored article of the outlet: an alias URL
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+_SCALARS = (str, int, float, bool, bytes, datetime, type(None))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, _SCALARS):
+        return value
+    if isinstance(value, (list, tuple, set)):
+        return value.__class__(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+    from itemadapter import ItemAdapter
+
+    return ItemAdapter(value).asdict() if ItemAdapter.is_item(value) else value
+
+
+def item_dict(item: Any) -> dict[str, Any]:
+    """The item as plain dicts and lists (what ItemAdapter(item).asdict() returns).
+
+    For an Article the fields are walked directly: itemadapter asks every nested value which
+    item type it is, which made this conversion 0.8 ms of each article's pipeline time."""
+    if isinstance(item, Article):
+        return {f.name: _plain(getattr(item, f.name)) for f in _ARTICLE_FIELDS}
+    from itemadapter import ItemAdapter
+
+    return ItemAdapter(item).asdict()
+
+
+_ARTICLE_FIELDS = fields(Article)

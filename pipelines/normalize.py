@@ -19,6 +19,7 @@ from typing import Any
 from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 
+from crawler.items import item_dict
 from crawler.outlets import registry
 from crawler.text.bylines import parse_byline
 from crawler.text.clean import normalize_text
@@ -130,7 +131,7 @@ class NormalizePipeline:
         if canonical:
             adapter["canonical_url"] = canonical_for(adapter.get("outlet"), canonical)
         adapter["body_hash"] = body_hash(adapter["body"])
-        adapter["content_hash"] = content_hash(adapter.asdict())
+        adapter["content_hash"] = content_hash(item_dict(adapter.item))
 
     def _to_kst(self, value: datetime | None, name: str) -> datetime | None:
         if value is None:

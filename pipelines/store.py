@@ -29,6 +29,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import defer, task, threads
 from twisted.python.threadpool import ThreadPool
 
+from crawler.items import item_dict
 from crawler.jsonutil import dumps_line
 from crawler.store import ArticleStore, UpsertResult, data_dir, database_name, get_client, mask_uri, resolve_uri, store_env
 
@@ -37,7 +38,7 @@ logger = logging.getLogger(__name__)
 
 def item_to_document(item: Any) -> dict[str, Any]:
     """The stored shape of an item: plain dicts and lists, datetimes left for pymongo."""
-    doc = ItemAdapter(item).asdict()
+    doc = item_dict(item)
     if not doc.get("extra"):
         doc.pop("extra", None)
     return doc

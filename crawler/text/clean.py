@@ -21,6 +21,9 @@ _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), Non
 _INVISIBLE.update(dict.fromkeys([c for c in range(0x20) if chr(c) not in "\t\n\r\x0b\x0c"], None))
 _INVISIBLE.update(dict.fromkeys(range(0x7F, 0xA0), None))
 _INVISIBLE[0x85] = " "  # NEL is a line break, not noise
+# str.translate looks every character up in a dict (slow on Hangul); a regex finds out in C
+# whether there is anything to translate at all, which on crawled text there almost never is.
+_HAS_INVISIBLE = re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(_INVISIBLE)) + "]")
 
 # str.split() already treats nbsp (U+00A0), U+2000-U+200A, U+202F, U+205F, the ideographic
 # space (U+3000) and every line break as whitespace, so one split/join collapses them all.
@@ -34,8 +37,11 @@ def normalize_text(s: str) -> str:
     """
     if not s:
         return ""
-    t = unicodedata.normalize("NFC", s).translate(_INVISIBLE)
-    return " ".join(t.split())
+    if not unicodedata.is_normalized("NFC", s):
+        s = unicodedata.normalize("NFC", s)
+    if _HAS_INVISIBLE.search(s) is not None:
+        s = s.translate(_INVISIBLE)
+    return " ".join(s.split())
 
 
 def clean_paragraphs(paragraphs: Iterable[str]) -> list[str]:
