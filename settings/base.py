@@ -62,6 +62,10 @@ EXTENSIONS = {
 REMOTE_CONTROL_ENABLED = False
 
 # --- Pipelines: one job each, ordered (DESIGN.md data flow) --------------------------------
+# Article pages are parsed by worker processes (crawler/pages/pool.py) so the crawl's own core
+# stays with Scrapy: "auto" = 1 on two cores or more; 0 parses in the crawl process.
+NEWSDESK_PARSE_PROCESSES = "auto"
+
 ITEM_PIPELINES = {
     "pipelines.normalize.NormalizePipeline": 100,
     "pipelines.validate.ValidatePipeline": 200,

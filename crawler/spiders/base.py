@@ -33,6 +33,7 @@ from twisted.python.failure import Failure
 from twisted.python.threadpool import ThreadPool
 
 from crawler.outlets import OutletSpec, get_outlet
+from crawler.pages.pool import PageCrash, ParsePool, acquire, parse_page, processes_setting, release
 from crawler.text.dates import KST, parse_iso_datetime
 
 logger = logging.getLogger(__name__)
@@ -67,6 +68,7 @@ class OutletSpider(scrapy.Spider):
         self.articles_requested = 0
         self._requested: set[str] = set()
         self._store: Any = None  # opened on the lookup thread at first use
+        self._parser: ParsePool | bool | None = None  # the page-parsing pool; False: parse here
         self._client: Any = None
         # store lookups get a thread of their own: the reactor's pool also serves DNS
         self._pool = ThreadPool(minthreads=0, maxthreads=1, name=f"newsdesk-lookup-{self.outlet.name}")
@@ -202,8 +204,19 @@ class OutletSpider(scrapy.Spider):
         self._client = get_client(resolve_uri(env))
         return ArticleStore(self._client[database_name(env)])
 
+    def _parse_pool(self) -> ParsePool | None:
+        """The process's page-parsing pool (NEWSDESK_PARSE_PROCESSES), taken at first use."""
+        if self._parser is None:
+            processes = processes_setting(self.settings.get("NEWSDESK_PARSE_PROCESSES", "auto"))
+            self._parser = acquire(processes) if processes else False
+        return self._parser or None
+
     async def closed(self, reason: str) -> None:
         from twisted.internet import reactor
+
+        if self._parser:
+            parser, self._parser = self._parser, None
+            release(parser)
 
         if self._client is not None:
             await maybe_deferred_to_future(threads.deferToThreadPool(reactor, self._pool, self._client.close))
@@ -345,18 +358,19 @@ class OutletSpider(scrapy.Spider):
         level = logging.INFO if cause == "robots" else logging.WARNING
         logger.log(level, "%s %s not fetched: %s (%s)", kind, url, cause, failure.getErrorMessage()[:200])
 
-    def parse_article(self, response: Response, article_url: str) -> Any:
-        page_cls = self.outlet.page_class()
+    async def parse_article(self, response: Response, article_url: str) -> AsyncIterator[Any]:
         content_type = response.headers.get(b"Content-Type")
+        args = (self.outlet, article_url, response.body, content_type.decode("latin-1") if content_type else None)
+        pool = self._parse_pool()  # a bad NEWSDESK_PARSE_PROCESSES is an error, not a parse error
         try:
-            article = page_cls(
-                url=article_url,
-                html=response.body,
-                outlet=self.outlet,
-                content_type=content_type.decode("latin-1") if content_type else None,
-            ).to_article()
-        except Exception:  # a page that breaks the parser is counted and logged, never fatal
+            if pool is None:
+                article = parse_page(*args)
+            else:  # on a worker process (crawler/pages/pool.py): this core stays with Scrapy
+                article = await maybe_deferred_to_future(pool.parse(*args))
+        except Exception as exc:  # a page that breaks the parser is counted and logged, never fatal
             self.crawler.stats.inc_value("newsdesk/parse_errors")
+            if isinstance(exc, PageCrash):
+                self.crawler.stats.inc_value("newsdesk/parse_crashes")
             logger.exception("cannot parse article %s (fetched from %s)", article_url, response.url)
             return
         stats = self.crawler.stats

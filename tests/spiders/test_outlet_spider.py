@@ -103,7 +103,7 @@ def test_empty_list_page_is_counted_not_fatal():
 
 
 def test_article_parse_error_is_counted_and_logged(monkeypatch, caplog):
-    sp = spider()
+    sp = spider({"NEWSDESK_PARSE_PROCESSES": 0})  # parsed here, where the patch applies
 
     def broken(self):
         raise RuntimeError("template changed")
@@ -111,7 +111,7 @@ def test_article_parse_error_is_counted_and_logged(monkeypatch, caplog):
     monkeypatch.setattr("crawler.pages.template.TemplateArticlePage.to_article", broken)
     url = "https://www.joongdo.co.kr/web/view.php?key=20190823010011746"
     resp = HtmlResponse(url, body=b"<html></html>", encoding="utf-8")
-    assert list(sp.parse_article(resp, article_url=url)) == []
+    assert collect(sp.parse_article(resp, article_url=url)) == []
     assert sp.crawler.stats.get_value("newsdesk/parse_errors") == 1
     assert "cannot parse article" in caplog.text
 
