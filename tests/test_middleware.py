@@ -46,3 +46,36 @@ def test_delay_backs_off_exponentially_without_hint():
     mw = make_mw()
     delays = [mw.delay_for(Request("https://example.org", meta={"retry_times": n}), None) for n in (1, 2, 3, 7)]
     assert delays == [2.0, 4.0, 8.0, 60.0]
+
+
+# -- page_faults: what FaultStatsMiddleware counts -------------------------------------------
+from crawler.middleware import page_faults  # noqa: E402
+
+_PAGE = "<html><head><meta charset=\"utf-8\"></head><body>{}</body></html>"
+
+
+def test_page_faults_of_a_sound_page_are_none():
+    body = _PAGE.format("<div><p>대전시는 25일 회의를 열었다.</p></div>").encode("utf-8")
+    assert page_faults(body, b"text/html; charset=utf-8") == []
+
+
+def test_page_faults_names_empty_truncated_and_malformed_pages():
+    assert page_faults(b"", b"text/html") == ["empty_body"]
+    assert page_faults(b" \r\n\t ", b"text/html") == ["empty_body"]
+    assert page_faults(("<html><body><p>" + "가" * 3000).encode("utf-8"), b"text/html") == ["truncated_html"]
+    soup = _PAGE.format("<DIV><div>" * 20).encode("utf-8")
+    assert page_faults(soup, b"text/html") == ["malformed_html"]
+
+
+def test_page_faults_finds_a_charset_the_page_contradicts():
+    korean = _PAGE.replace("utf-8", "euc-kr").format("<p>대전시는 25일 회의를 열었다.</p>").encode("euc-kr")
+    assert page_faults(korean, b"text/html; charset=utf-8") == ["charset_mismatch"]
+    assert page_faults(korean, b"text/html; charset=euc-kr") == []
+
+
+def test_page_faults_reads_a_long_page_cut_inside_a_character_as_sound():
+    # the charset check decodes the first 64 KB: a three-byte Hangul cut by that boundary is not a fault
+    filler = "가" * 30_000  # 90,000 bytes: 65,536 falls inside a character
+    body = _PAGE.format(f"<p>{filler}</p>").encode("utf-8")
+    assert len(body) > 65_536
+    assert page_faults(body, b"text/html; charset=utf-8") == []
