@@ -96,7 +96,7 @@ class CrawlRun:
     peak_rss_mb: float
     samples: list[dict[str, float]] = field(default_factory=list)  # t, rss_mb, pages, items
     cpu_seconds: float = 0.0  # the crawl process's user + system CPU (children not included)
-    children_cpu_seconds: float = 0.0  # its child processes' (the store's writer process)
+    children_cpu_seconds: float = 0.0  # its child processes (the page parser, the store writer)
     database_cpu_seconds: float = 0.0  # the embedded database server's, over the crawl
 
     @property

@@ -88,7 +88,7 @@ def main() -> None:
                           f"peak RSS {run.peak_rss_mb:.0f} MB"
                           + (f", {items} articles stored" if arm in ("full", "before") else
                              f", {sum(int(s.get('item_scraped_count', 0)) for s in run.stats.values())} items" if arm == "bare" else "")
-                          + (f", CPU ms/page: crawl process {run.cpu_seconds / run.pages * 1000:.1f}, store writer "
+                          + (f", CPU ms/page: crawl process {run.cpu_seconds / run.pages * 1000:.1f}, its workers "
                              f"{run.children_cpu_seconds / run.pages * 1000:.1f}, database {run.database_cpu_seconds / run.pages * 1000:.1f}"
                              if run.pages else ""))
             profile_text = None
@@ -118,7 +118,7 @@ def main() -> None:
         "full_settings": dict(item.split("=", 1) for item in args.set),
         "full_cpu_ms_per_page": round(full.cpu_seconds / full.pages * 1000, 2),
         "bare_cpu_ms_per_page": round(bare.cpu_seconds / bare.pages * 1000, 2),
-        "full_store_writer_cpu_ms_per_page": round(full.children_cpu_seconds / full.pages * 1000, 2),
+        "full_workers_cpu_ms_per_page": round(full.children_cpu_seconds / full.pages * 1000, 2),
         "full_database_cpu_ms_per_page": round(full.database_cpu_seconds / full.pages * 1000, 2),
         "full_stats": {o: {k: v for k, v in s.items() if k.startswith(("newsdesk/store", "newsdesk/dedup/index", "newsdesk/incremental",
                                                                        "newsdesk/articles/", "elapsed"))}
