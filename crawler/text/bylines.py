@@ -97,6 +97,11 @@ _EMAIL_RX = re.compile(r"[A-Za-z0-9._%+-]+@(?:[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)
 _BRACKET_RX = re.compile(
     r"[\[(【〔]\s*(?:(?P<region>[가-힣A-Za-z·]{1,12})\s*=\s*)?(?P<outlet>[가-힣A-Za-z0-9]{2,15})\s*[\])】〕]"
 )
+# "[경인일보=신지영 기자]", "[대전=홍길동 기자]": a paper's own lead credit, the source (the
+# paper, or a dateline) and the reporter inside one bracket.
+_BRACKET_CREDIT_RX = re.compile(
+    r"[\[(【〔]\s*(?P<source>[가-힣A-Za-z0-9·]{1,15})\s*=\s*(?P<credits>[^\])】〕=\[(【〔]{2,40}?)\s*[\])】〕]"
+)
 # "세종=", "글·사진=", "대전·세종=" before the credits.
 _PREFIX_RX = re.compile(r"(?P<pre>[가-힣A-Za-z·ㆍ/, ]{1,20}?)\s*=\s*")
 # Credit roles written where a region would be: "글·사진=홍길동 기자" has no dateline.
@@ -217,6 +222,13 @@ def parse_byline(text: str) -> Byline | None:
     region: str | None = None
     wire: str | None = None
 
+    inside = _bracket_credit(s)
+    if inside is not None:
+        byline, end = inside
+        if not s[end:].strip(" ="):
+            return Byline(authors=byline.authors, region=byline.region, wire=byline.wire, emails=emails)
+        return None
+
     bm = _BRACKET_RX.match(s)
     if bm is not None:
         pre = bm.group("region")
@@ -259,6 +271,22 @@ def parse_byline(text: str) -> Byline | None:
     return Byline(authors=authors, region=region, wire=wire, emails=emails)
 
 
+def _bracket_credit(s: str) -> tuple[Byline, int] | None:
+    """``[경인일보=신지영 기자]`` at the start of `s`: (its byline, where the bracket ends)."""
+    m = _BRACKET_CREDIT_RX.match(s)
+    if m is None:
+        return None
+    authors = _parse_credits(m.group("credits").strip())
+    if not authors:
+        return None
+    source = m.group("source")
+    if _looks_like_outlet(source):  # the paper itself, or a wire agency
+        return Byline(authors=authors, wire=_wire_name(source)), m.end()
+    if _is_role(source) or not _REGION_RX.fullmatch(source):
+        return None
+    return Byline(authors=authors, region=source), m.end()
+
+
 def is_byline_line(line: str) -> bool:
     """True when a whole paragraph is a reporter trailer (``/김홍민 기자``) to cut from the body.
 
@@ -290,6 +318,11 @@ def strip_wire_lead(paragraph: str) -> tuple[str, Byline | None]:
     if not isinstance(paragraph, str):
         return paragraph, None
     s = paragraph.lstrip()
+    inside = _bracket_credit(_normalize(s[:80]))
+    if inside is not None:
+        # "[경인일보=신지영 기자] 인천시는 ...": cut at the same bracket in the original text
+        close = next((i for i, ch in enumerate(s) if ch in "])】〕"), -1)
+        return s[close + 1 :].lstrip(" =").lstrip(), inside[0]
     bm = _BRACKET_RX.match(s)
     if bm is None:
         return paragraph, None
@@ -305,4 +338,6 @@ def strip_wire_lead(paragraph: str) -> tuple[str, Byline | None]:
         if candidate is not None and candidate.authors:
             return s[cm.end():].lstrip(), candidate
     byline = parse_byline(s[:lead_end])
+    if byline is None:  # not a lead after all: keep the text rather than lose it
+        return paragraph, None
     return s[lead_end:].lstrip(), byline

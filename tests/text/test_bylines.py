@@ -190,3 +190,29 @@ def test_seed_trailer_and_info_line() -> None:
 def test_field_label_naming_an_agency_is_a_wire_not_an_author(text, wire):
     byline = parse_byline(text)
     assert byline is not None and byline.authors == [] and byline.wire == wire
+
+
+# A paper's own lead credit in one bracket (경인일보, 중부일보, 기호일보 print it so).
+@pytest.mark.parametrize(
+    ("paragraph", "rest", "byline"),
+    [
+        ("[경인일보=신지영 기자] 인천시는 25일 회의를 열었다.", "인천시는 25일 회의를 열었다.", Byline(authors=["신지영"])),
+        ("[경인일보=신지영기자]인천시는 25일", "인천시는 25일", Byline(authors=["신지영"])),
+        ("[중부일보=홍길동·김철수 기자] 수원시는", "수원시는", Byline(authors=["홍길동", "김철수"])),
+        ("[대전=홍길동 기자] 대전시는", "대전시는", Byline(authors=["홍길동"], region="대전")),
+        ("[뉴시스=김도현 기자] 본문", "본문", Byline(authors=["김도현"], wire="뉴시스")),
+    ],
+)
+def test_strip_wire_lead_reads_a_bracketed_paper_credit(paragraph: str, rest: str, byline: Byline) -> None:
+    assert strip_wire_lead(paragraph) == (rest, byline)
+
+
+@pytest.mark.parametrize("line", ["[경인일보=신지영 기자]", "[경인일보=신지영기자]"])
+def test_a_bracketed_paper_credit_alone_is_a_byline_line(line: str) -> None:
+    assert parse_byline(line) == Byline(authors=["신지영"])
+    assert is_byline_line(line)
+
+
+@pytest.mark.parametrize("paragraph", ["[사진=홍길동 기자] 시청 앞", "[경인일보=이 기사는 보도자료] 본문", "[인천=취재팀] 본문"])
+def test_bracketed_text_that_is_no_credit_stays(paragraph: str) -> None:
+    assert strip_wire_lead(paragraph) == (paragraph, None)
