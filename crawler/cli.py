@@ -279,13 +279,28 @@ def _check_db(*, start: bool = True) -> str:
         fail(f"cannot start the embedded database: {exc}")
     except Exception as exc:  # noqa: BLE001 - any failure here is reported in one line
         fail(f"cannot start or find the database: {exc}")
+    if not uri.startswith("mongodb+srv://"):  # an SRV URI is checked by looking it up, below
+        from pymongo.uri_parser import parse_uri
+
+        try:
+            parse_uri(uri)
+        except Exception as exc:  # noqa: BLE001 - InvalidURI, ConfigurationError, ValueError
+            fail(f"MONGO_URI {mask_uri(uri)!r} is not a usable MongoDB URI: {_first_line(exc)}")
     try:
         client = get_client(uri, serverSelectionTimeoutMS=5000)
         client.admin.command("ping")
         client.close()
     except Exception as exc:  # noqa: BLE001
-        fail(f"database at {mask_uri(uri)} does not answer: {str(exc).splitlines()[0]}")
+        fail(f"database at {mask_uri(uri)} does not answer: {_first_line(exc)}")
     return uri
+
+
+def _first_line(exc: BaseException) -> str:
+    """An exception's message without pymongo's topology dump and timeout settings."""
+    text = (str(exc).splitlines() or [type(exc).__name__])[0]
+    for tail in (" (configured timeouts", ", Timeout:", ", Topology Description"):
+        text = text.split(tail, 1)[0]
+    return text.strip() or type(exc).__name__
 
 
 @app.command()

@@ -153,6 +153,9 @@ BROKEN_URI = "mongodb://admin:s3cret@127.0.0.1:1/?serverSelectionTimeoutMS=300"
         (["runs"], BROKEN_URI, "does not answer"),
         (["crawl", "joongdo", "--base-url", "http://127.0.0.1:9"], BROKEN_URI, "does not answer"),
         (["runs"], "notmongo://db.example", "Invalid URI scheme"),
+        (["runs"], "db.example", "is not a usable MongoDB URI"),
+        (["stats"], "mongodb://", "is not a usable MongoDB URI"),
+        (["stats"], "mongodb://admin:s3cret@127.0.0.1:1,/", "is not a usable MongoDB URI"),
         # unreadable files: a dangling link, a folder of pairs with broken JSON, no such folder
         (["extract", "{tmp}/dangling.html", "--url", SEED_URL], None, "cannot read {tmp}/dangling.html"),
         (["evaluate", "{tmp}/pairs"], None, "a.json: not readable JSON"),
