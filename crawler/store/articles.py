@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any, Literal
 
+from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING, IndexModel, InsertOne, UpdateOne
 from pymongo.collection import Collection
 from pymongo.database import Database
@@ -24,6 +25,10 @@ log = logging.getLogger(__name__)
 
 COLLECTION = "articles"
 INDEX_VERSION = 1  # crawler.search.index.INDEX_VERSION: `search_indexed` of an indexed article
+# New and changed articles waiting for the search index: {_id, ids: [article _id], n, created},
+# one per write round, drained in large segments by crawler.search.queue.drain.
+SEARCH_QUEUE = "search_queue"
+QUEUE_WRITER = "writer"  # `owner` of a queue entry whose articles are being written
 
 NEW = "new"
 UPDATED = "updated"
@@ -78,8 +83,7 @@ class UpsertResult:
     outcomes: list[str] = field(default_factory=list)
     revised: int = 0  # of `updated`: title or body changed, previous version kept in article_revisions
     aliases: int = 0  # documents recorded as alias URLs of a stored article
-    # new or changed articles stored but not (re)indexed for search (logged; `newsdesk search --reindex`)
-    unindexed: int = 0
+    queued: int = 0  # new or changed articles named in `search_queue` for the search index
 
 
 def _check_aware(value: Any, path: str) -> None:
@@ -148,19 +152,19 @@ class ArticleStore:
     def __init__(self, db: Database[Any], *, search: bool = True) -> None:
         """Wrap `db`; datetimes are always read back aware in UTC, whatever the client.
 
-        With `search` (the default) every new or changed article is added to the search
-        index (crawler.search) as part of upsert_many.
+        With `search` (the default) every write round names its new and changed articles in
+        `search_queue`, for crawler.search.queue.drain to index later in large segments
+        (building postings per batch of 100 was ~85% of the store writer's CPU). Without
+        it they are only left unmarked, for `newsdesk search --reindex`'s scan.
         """
         options = db.codec_options.with_options(tz_aware=True, tzinfo=timezone.utc)
         self.collection: Collection[dict[str, Any]] = db.get_collection(
             COLLECTION, codec_options=options
         )
         self.revisions: Collection[dict[str, Any]] = db.get_collection(REVISIONS, codec_options=options)
-        self.search_index: Any = None
-        if search:
-            from crawler.search.index import SearchIndex  # late: crawler.search reads this module
-
-            self.search_index = SearchIndex(db.with_options(codec_options=options))
+        self.search_queue: Collection[dict[str, Any]] | None = (
+            db.get_collection(SEARCH_QUEUE, codec_options=options) if search else None
+        )
 
     def ensure_indexes(self) -> list[str]:
         """Create the indexes every query here relies on; safe to call at every start."""
@@ -183,7 +187,9 @@ class ArticleStore:
         up as a duplicate-key error and is re-read and written as an update, not lost.
         Validation runs on the whole batch before anything is written: ValueError
         naming the document and field for a naive datetime, a bare date, a missing
-        canonical_url or content_hash.
+        canonical_url or content_hash. No search postings are built here: new and changed
+        articles are named in `search_queue` (see _write_round) and left without
+        `search_indexed` until crawler.search.queue.drain indexes them.
         """
         if now is None:
             now = datetime.now(timezone.utc)
@@ -208,11 +214,11 @@ class ArticleStore:
         if aliases:
             aliases = self._resolve_aliases(aliases, alias_fields, pending)
         errors: list[str] = []
-        inserted: dict[str, dict[str, Any]] = {}  # url -> the document inserted (with its new _id)
+        queued: set[ObjectId] = set()  # _ids named in search_queue, across write rounds
         for _round in range(_WRITE_ROUNDS):
             if not pending:
                 break
-            pending = self._write_round(pending, now, outcomes, errors, revised, inserted)
+            pending = self._write_round(pending, now, outcomes, errors, revised, queued)
         for url, (position, _fields) in pending.items():
             outcomes[position] = ERROR
             errors.append(f"{url}: still conflicting after {_WRITE_ROUNDS} write attempts")
@@ -225,9 +231,6 @@ class ArticleStore:
             )
             for position, _url, _target in aliases:
                 outcomes[position] = ALIAS
-        updated = [docs[p]["canonical_url"] for p, o in enumerate(outcomes) if o == UPDATED]
-        unindexed = self._index_for_search(list(inserted.values()), list(dict.fromkeys(updated)))
-
         return UpsertResult(
             new=outcomes.count(NEW),
             updated=outcomes.count(UPDATED),
@@ -236,39 +239,8 @@ class ArticleStore:
             outcomes=outcomes,
             revised=len(revised),
             aliases=len(aliases),
-            unindexed=unindexed,
+            queued=len(queued),
         )
-
-    def _index_for_search(self, inserted: Sequence[dict[str, Any]], updated: Sequence[str]) -> int:
-        """Add new and changed articles to the search index; how many could not be.
-
-        New articles are indexed from the inserted documents; changed ones are read back
-        after the write, so their postings cover the whole stored article, not only the
-        fields this batch set. Both were written already marked `search_indexed` (no second
-        write of every article); if the index write fails, the mark is taken off again and
-        the error logged: the batch itself has succeeded, and `newsdesk search --reindex`
-        indexes what is unmarked.
-        """
-        if self.search_index is None or not (inserted or updated):
-            return 0
-        from crawler.search.index import SOURCE_FIELDS
-
-        docs: list[dict[str, Any]] = list(inserted)
-        try:
-            for chunk in _chunks(updated, _LOOKUP_CHUNK):
-                docs.extend(self.collection.find({"canonical_url": {"$in": list(chunk)}}, SOURCE_FIELDS))
-            ids = self.search_index.add(docs)
-        except Exception as exc:  # noqa: BLE001 - the articles are stored; search catches up on reindex
-            log.error("search index not updated for %d stored articles (%s: %s); "
-                      "`newsdesk search --reindex` indexes them", len(inserted) + len(updated), type(exc).__name__, exc)
-            try:
-                urls = [d["canonical_url"] for d in inserted] + list(updated)
-                for chunk in _chunks(urls, _LOOKUP_CHUNK):
-                    self.collection.update_many({"canonical_url": {"$in": list(chunk)}}, {"$unset": {"search_indexed": ""}})
-            except Exception:  # noqa: BLE001 - database down: `search --reindex --full` rebuilds everything
-                log.error("could not unmark them either: run `newsdesk search --reindex --full` once the database is back")
-            return len(inserted) + len(updated)
-        return len(docs) - len(ids)
 
     def _write_round(
         self,
@@ -277,13 +249,16 @@ class ArticleStore:
         outcomes: list[str],
         errors: list[str],
         revised: list[str],
-        inserted: dict[str, dict[str, Any]],
+        queued: set[ObjectId],
     ) -> dict[str, tuple[int, dict[str, Any]]]:
         """Classify and write `pending`; return the ones that lost an insert race.
 
-        `inserted` collects the documents inserted (pymongo adds their _id), for search.
+        New and changed articles are named in `search_queue` *before* they are written (new
+        ones get their _id here), so a crash between the two writes leaves at worst a queue
+        entry naming an article that is not stored, or not changed: never a stored article
+        that neither the index nor the queue knows. Changed articles lose `search_indexed`
+        (their postings are of the previous version); `queued` collects the _ids.
         """
-        marked = {"search_indexed": INDEX_VERSION} if self.search_index is not None else {}
         stored = self._stored_states(list(pending))
         changed = [
             url for url, (_p, fields) in pending.items()
@@ -294,25 +269,34 @@ class ArticleStore:
         previous = self._previous_versions(changed)
         ops: list[InsertOne[dict[str, Any]] | UpdateOne] = []
         op_urls: list[str] = []
+        to_index: dict[str, ObjectId] = {}  # url -> _id, for search_queue
         for url, (position, fields) in pending.items():
             if url not in stored:
-                inserted[url] = {**fields, "first_seen": now, "last_seen": now, **marked}
-                ops.append(InsertOne(inserted[url]))
+                to_index[url] = ObjectId()
+                ops.append(InsertOne({"_id": to_index[url], **fields, "first_seen": now, "last_seen": now}))
                 outcomes[position] = NEW
             elif stored[url].get("content_hash") == fields["content_hash"]:
                 ops.append(UpdateOne({"canonical_url": url}, {"$set": {"last_seen": now}}))
                 outcomes[position] = UNCHANGED
             else:
                 changes = {k: v for k, v in fields.items() if not (v is None or v == []) or k not in STICKY_WHEN_NONE}
-                changes.update(marked)
                 if url in previous:
                     changes.update(self._revise(previous[url], fields, now))
                     revised.append(url)
-                update = {"$set": {**changes, "last_seen": now}, "$setOnInsert": {"first_seen": now}}
+                update = {"$set": {**changes, "last_seen": now}, "$setOnInsert": {"first_seen": now},
+                          "$unset": {"search_indexed": ""}}
+                # (upsert=True inserts only if the article was deleted since it was read: newsdesk
+                # never deletes articles, and the reindex scan would find that one unmarked)
+                to_index[url] = stored[url]["_id"]
                 ops.append(UpdateOne({"canonical_url": url}, update, upsert=True))
                 outcomes[position] = UPDATED
             op_urls.append(url)
 
+        entry = None
+        if self.search_queue is not None and to_index:
+            ids = list(to_index.values())
+            entry = self._queue_for_search(ids)
+            queued.update(ids)
         retry: dict[str, tuple[int, dict[str, Any]]] = {}
         try:
             self.collection.bulk_write(ops, ordered=False)
@@ -320,7 +304,8 @@ class ArticleStore:
             for error in exc.details.get("writeErrors", []):
                 url = op_urls[error["index"]]
                 position = pending[url][0]
-                inserted.pop(url, None)
+                if url in to_index and url not in stored:
+                    queued.discard(to_index[url])  # not inserted: its queued _id names nothing
                 if _is_url_conflict(error):
                     retry[url] = pending[url]
                 else:
@@ -328,7 +313,36 @@ class ArticleStore:
                     errors.append(f"{url}: {error.get('errmsg')} (code {error.get('code')})")
             for error in exc.details.get("writeConcernErrors", []):
                 errors.append(f"write concern: {error.get('errmsg')} (code {error.get('code')})")
+        except BaseException:
+            if entry is not None:
+                self._release_queue_entry(entry, quiet=True)
+            raise
+        if entry is not None:
+            self._release_queue_entry(entry)
         return retry
+
+    def _queue_for_search(self, ids: list[ObjectId]) -> ObjectId:
+        """Name `ids` in search_queue, claimed by this writer until its write is done.
+
+        The claim keeps drains (crawler.search.queue) from reading the articles before this
+        round has written them, which would index the old version and delete the entry; a
+        writer that dies leaves the claim, which drains take over after their timeout.
+        """
+        assert self.search_queue is not None
+        now = datetime.now(timezone.utc)
+        entry = ObjectId()
+        self.search_queue.insert_one({"_id": entry, "ids": ids, "n": len(ids), "created": now,
+                                      "claimed": now, "owner": QUEUE_WRITER})
+        return entry
+
+    def _release_queue_entry(self, entry: ObjectId, *, quiet: bool = False) -> None:
+        assert self.search_queue is not None
+        try:
+            self.search_queue.update_one({"_id": entry, "owner": QUEUE_WRITER}, {"$unset": {"claimed": "", "owner": ""}})
+        except Exception:
+            if not quiet:
+                raise
+            log.warning("search queue entry %s left claimed; a drain takes it over after its claim timeout", entry)
 
     def _resolve_aliases(
         self,
@@ -416,7 +430,7 @@ class ArticleStore:
         for chunk in _chunks(urls, _LOOKUP_CHUNK):
             cursor = self.collection.find(
                 {"canonical_url": {"$in": list(chunk)}},
-                {"_id": 0, "canonical_url": 1, "content_hash": 1, "body_hash": 1, "title": 1},
+                {"_id": 1, "canonical_url": 1, "content_hash": 1, "body_hash": 1, "title": 1},
             )
             for doc in cursor:
                 found[doc["canonical_url"]] = doc

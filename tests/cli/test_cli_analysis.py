@@ -14,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from crawler.cli import app
+from crawler.search import drain
 from crawler.store import ArticleStore
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,6 +44,7 @@ def env(mongo_uri, mongo_client, tmp_path):
     store = ArticleStore(mongo_client[name])
     store.ensure_indexes()
     store.upsert_many(ARTICLES)
+    drain(mongo_client[name])  # what the crawl's end does: index what the store queued
     yield {"MONGO_URI": mongo_uri, "NEWSDESK_DB": name, "NEWSDESK_DATA_DIR": str(tmp_path), "COLUMNS": "200"}
     mongo_client.drop_database(name)
 

@@ -1,4 +1,4 @@
-"""Articles for search tests, written through ArticleStore (which indexes them)."""
+"""Articles for search tests, written through ArticleStore (which queues them) and drained into the index."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from crawler.search import drain
 from crawler.store import ArticleStore
 
 KST = timezone(timedelta(hours=9))
@@ -40,5 +41,6 @@ def store(mongo_db: Any) -> ArticleStore:
     store = ArticleStore(mongo_db)
     store.ensure_indexes()
     result = store.upsert_many(CORPUS)
-    assert result.new == len(CORPUS) and result.unindexed == 0
+    assert result.new == len(CORPUS) and result.queued == len(CORPUS)
+    assert drain(mongo_db).indexed == len(CORPUS)
     return store

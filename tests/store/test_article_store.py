@@ -67,7 +67,7 @@ def test_indexes_are_idempotent_and_url_is_unique(store: ArticleStore) -> None:
 def test_new_then_identical_is_unchanged(store: ArticleStore) -> None:
     docs = [article(1), article(2)]
     first = store.upsert_many(docs, now=T0)
-    assert first == UpsertResult(new=2, outcomes=["new", "new"])
+    assert first == UpsertResult(new=2, outcomes=["new", "new"], queued=2)
 
     # An unchanged article gets last_seen only: prove nothing else is rewritten.
     url = docs[0]["canonical_url"]

@@ -14,6 +14,7 @@ import pytest
 from pymongo import MongoClient
 from pymongo.database import Database
 
+from crawler.search import drain
 from crawler.store.articles import ArticleStore
 from crawler.store.runs import RunStore
 from crawler.text.dates import KST
@@ -46,7 +47,7 @@ def article(key: str, outlet: str, title: str, body: str, published: datetime, *
 
 
 def seed(db: Database[dict[str, Any]]) -> Seeded:
-    """Fill `db` the way crawls would (through ArticleStore, so search is indexed too)."""
+    """Fill `db` the way crawls would (through ArticleStore, then the search queue drained)."""
     now = datetime.now(timezone.utc).replace(microsecond=0)
     today = now.astimezone(KST).replace(hour=9, minute=0, second=0)
     if today > now:
@@ -77,6 +78,7 @@ def seed(db: Database[dict[str, Any]]) -> Seeded:
                    content_hash=_hash("revised", story_body), body_hash=_hash(story_body + " 수정"),
                    body=story_body + "\n\n(종합) 여야 반응을 더했다.")
     store.upsert_many([revised], now=now)
+    drain(db)  # what the crawl's end does: index what the store queued
 
     ids = {}
     for doc in db.articles.find({}, {"canonical_url": 1}):
