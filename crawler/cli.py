@@ -372,6 +372,7 @@ def run(
         sync_seconds=settings.getfloat("NEWSDESK_SCHEDULE_SYNC_SECONDS"),
         lease_ttl=timedelta(seconds=settings.getfloat("NEWSDESK_LEASE_TTL_SECONDS")),
         runs_keep_days=settings.getfloat("NEWSDESK_RUNS_KEEP_DAYS"),
+        search_index_seconds=settings.getfloat("NEWSDESK_SEARCH_INDEX_SECONDS", 300.0),
     )
     where = {"scrapyd": f"scrapyd {mask_uri(scrapyd_url)}", "redis": f"Redis {mask_uri(settings.get('REDIS_URL', ''))} (run `newsdesk worker`)"}.get(
         dispatcher.dispatcher, "local subprocesses")

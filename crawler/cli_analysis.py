@@ -127,7 +127,7 @@ def search_command(
     page: int = typer.Option(1, "--page", min=1, help="Page of results."),
     per_page: int = typer.Option(10, "--per-page", min=1, max=100, help="Results per page."),
     as_json: bool = typer.Option(False, "--json", help="JSON (hits with structured snippets) instead of text."),
-    reindex_: bool = typer.Option(False, "--reindex", help="Index stored articles that have no search postings yet."),
+    reindex_: bool = typer.Option(False, "--reindex", help="Index queued articles now, then any stored article without search postings."),
     full: bool = typer.Option(False, "--full", help="With --reindex: drop the index and rebuild it from every article."),
 ) -> None:
     """Search stored articles (Korean full text, ranked, with highlighted snippets)."""
@@ -171,18 +171,24 @@ def search_command(
 
 
 def _reindex(full: bool) -> None:
-    from crawler.search import reindex
+    """Drain the queue of articles the store left for the index, then scan for unmarked ones."""
+    from crawler.search import drain, reindex
 
-    with _database() as db, _progress() as progress:
-        task = progress.add_task("indexing articles", total=None, rate="")
+    def reporter(description: str) -> Any:
+        task = progress.add_task(description, total=None, rate="")
         started = datetime.now()
 
         def report(done: int, total: int) -> None:
             seconds = max(1e-6, (datetime.now() - started).total_seconds())
             progress.update(task, completed=done, total=total, rate=f"{done / seconds:.0f}/s")
 
-        done = reindex(db, full=full, progress=report)
-    err.print(f"indexed {done} articles" + (" (index rebuilt)" if full else ""), highlight=False)
+        return report
+
+    with _database() as db, _progress() as progress:
+        drained = drain(db, progress=reporter("indexing queued articles")).indexed
+        done = reindex(db, full=full, progress=reporter("indexing unmarked articles" if not full else "rebuilding the index"))
+    err.print(f"indexed {drained} queued and {done} unmarked articles" if not full else
+              f"indexed {done} articles (index rebuilt; {drained} queued ones before)", highlight=False)
 
 
 # ---------------------------------------------------------------------------------------

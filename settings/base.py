@@ -57,6 +57,8 @@ EXTENSIONS = {
     # when the scheduler that started the crawl is gone.
     "crawler.scheduling.extensions.RunRecorder": 520,
     "crawler.scheduling.extensions.ParentWatchdog": 530,
+    # At the crawl's end: index the articles the store queued for search (crawler/search/queue.py)
+    "crawler.search.extension.SearchIndexAtCrawlEnd": 525,
 }
 # Scrapy >= 2.19's remote-control extension (job files under ~/.local/state/scrapy).
 REMOTE_CONTROL_ENABLED = False
@@ -118,6 +120,9 @@ NEWSDESK_MAX_CONCURRENT_CRAWLS = _env("NEWSDESK_MAX_CONCURRENT_CRAWLS", 4)  # mo
 NEWSDESK_SCHEDULE_SYNC_SECONDS = _env("NEWSDESK_SCHEDULE_SYNC_SECONDS", 20.0)  # `schedule ...` reaches it
 NEWSDESK_LEASE_TTL_SECONDS = _env("NEWSDESK_LEASE_TTL_SECONDS", 90.0)  # a dead owner's lease expires
 NEWSDESK_RUNS_KEEP_DAYS = _env("NEWSDESK_RUNS_KEEP_DAYS", 90.0)  # older run history is deleted; 0 = keep
+# Search: every crawl indexes what it stored when it ends; the scheduler also drains the queue
+# this often, for what crawls killed before their end left queued (crawler/search/queue.py)
+NEWSDESK_SEARCH_INDEX_SECONDS = _env("NEWSDESK_SEARCH_INDEX_SECONDS", 300.0)
 NEWSDESK_SCRAPYD_URL = _env("NEWSDESK_SCRAPYD_URL", "")  # http://user:pass@host:6800 = crawl on scrapyd
 NEWSDESK_SCRAPYD_PROJECT = _env("NEWSDESK_SCRAPYD_PROJECT", "newsdesk")
 

@@ -12,6 +12,8 @@
   database never crawl the same outlet at once, and a run document in ``runs``.
 - One database holds one schedule: `newsdesk run OUTLET...` makes the schedule exactly those
   outlets (operators' changes to the others are kept and come back with them).
+- Every `search_index_seconds` it drains the search queue (crawler.search.queue): crawls index
+  what they stored when they end, so this only catches what killed crawls left queued.
 
 Jobs in a persistent store must name their function by import path, so the job function is
 the module-level `scheduled_crawl`, which hands over to the scheduler running in this process
@@ -81,6 +83,7 @@ class NewsdeskScheduler:
         first_run_spread_seconds: int = 60,
         lease_ttl: timedelta = timedelta(seconds=90),
         runs_keep_days: float = 90.0,
+        search_index_seconds: float = 300.0,
     ) -> None:
         self.specs = {spec.name: spec for spec in specs}
         self.db = db
@@ -89,6 +92,7 @@ class NewsdeskScheduler:
         self.max_jitter = max_jitter
         self.first_run_spread_seconds = first_run_spread_seconds
         self.runs_keep_days = runs_keep_days
+        self.search_index_seconds = search_index_seconds
         self.schedules = ScheduleStore(db)
         self.runs = RunStore(db)
         self.leases = LeaseStore(db, ttl=lease_ttl)
@@ -106,6 +110,7 @@ class NewsdeskScheduler:
             executors={
                 "default": ThreadPoolExecutor(max_workers=max_concurrent_crawls),
                 "control": ThreadPoolExecutor(max_workers=1),
+                "search": ThreadPoolExecutor(max_workers=1),  # a long drain must not hold up sync
             },
             job_defaults={"max_instances": 1, "coalesce": True},
         )
@@ -129,6 +134,11 @@ class NewsdeskScheduler:
                 self.sync, "interval", seconds=self.sync_seconds, id="newsdesk:sync",
                 jobstore="local", executor="control", misfire_grace_time=None,
             )
+            if self.search_index_seconds > 0:
+                self.aps.add_job(
+                    self.index_search, "interval", seconds=self.search_index_seconds, id="newsdesk:search-index",
+                    jobstore="local", executor="search", misfire_grace_time=None,
+                )
             if not paused:
                 self.aps.resume()
         except BaseException:
@@ -177,6 +187,21 @@ class NewsdeskScheduler:
                 self._crawling -= 1
                 self._crawling_changed.notify_all()
         return None
+
+    # -- search ---------------------------------------------------------------------------
+    def index_search(self) -> int:
+        """Drain the search queue: what crawls killed before their end left unindexed (each
+        crawl drains it when it ends). Articles indexed; errors are logged, the next run retries."""
+        from crawler.search.queue import drain
+
+        try:
+            result = drain(self.db)
+        except PyMongoError as exc:
+            logger.error("search index: drain failed (database unavailable?): %s", exc)
+            return 0
+        if result.indexed:
+            logger.info("search index: %d articles indexed in %.1f s", result.indexed, result.seconds)
+        return result.indexed
 
     # -- sync -----------------------------------------------------------------------------
     def desired(self) -> dict[str, Schedule]:

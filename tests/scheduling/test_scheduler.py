@@ -254,3 +254,18 @@ def test_shutdown_waits_for_running_crawls_to_close_their_runs(make_scheduler, m
     scheduler.shutdown(stop.set)
     (run,) = runs.find(outlet="kwnews")
     assert run["status"] != "running"  # closed before shutdown returned
+
+
+def test_scheduler_drains_the_search_queue_periodically(make_scheduler, mongo_db):
+    """What a crawl killed before its end left queued is indexed by the scheduler's job."""
+    from crawler.search import pending
+    from crawler.store import ArticleStore
+
+    url = "https://news.example/queued"
+    ArticleStore(mongo_db).upsert_many([{"canonical_url": url, "url": url, "outlet": "joongdo", "title": "대전 소식",
+                                         "body": "대전 시내 소식이다.", "content_hash": "h"}])
+    scheduler = make_scheduler(search_index_seconds=120)
+    scheduler.start(paused=True)
+    job = scheduler.aps.get_job("newsdesk:search-index", jobstore="local")
+    assert job is not None and job.trigger.interval.total_seconds() == 120
+    assert scheduler.index_search() == 1 and pending(mongo_db) == 0
