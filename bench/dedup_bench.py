@@ -19,9 +19,15 @@ Prints, in one run, against baselines measured in the same run:
   containment with the numbers test alone (the previous decision) at its best threshold;
 - signature time per article (mean pair length and 2,600 characters) vs stock datasketch;
 - lookup time (candidates + verification) with `--stored` signatures in the index plus the
-  pairs' own texts, and index memory per 1,000 articles, against the previous layout
-  (datasketch's default dict storage, 64-permutation MinHash objects, numbers as strings)
-  measured in the same run.
+  pairs' own texts, and index memory per 1,000 articles (tracemalloc, and the index's own
+  estimate that the crawl stats report), against the dict-bucket index it replaced
+  (bench/dedup_previous.py: a dict per band, every article kept) and the layout before that
+  (datasketch's default dict storage, 64-permutation MinHash objects, numbers as strings),
+  both measured in the same run;
+- the bound: adding articles to a full index of NEWSDESK_STORY_INDEX_MAX_ARTICLES (each add
+  evicts the oldest), and the memory it then holds;
+- that NEWSDESK_STORY_THRESHOLD (settings) is the threshold chosen here, and what the stale
+  0.70 it used to say would give.
 Writes bench/results/dedup.json.
 """
 
@@ -44,6 +50,9 @@ from datasketch import MinHash, MinHashLSH
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.dedup_previous import PreviousStoryIndex  # noqa: E402
+from crawler.dedup.index import StoryIndex  # noqa: E402
+from crawler.dedup.params import DEFAULT_MAX_ARTICLES  # noqa: E402
 from crawler.dedup.stories import (  # noqa: E402
     DEFAULT_THRESHOLD,
     NUM_PERM,
@@ -52,7 +61,6 @@ from crawler.dedup.stories import (  # noqa: E402
     SAMPLE_MOD,
     SCHEME,
     TITLE_WEIGHT,
-    StoryIndex,
     StoryRecord,
     compare,
     signature,
@@ -180,12 +188,23 @@ def folds(rows: list[dict], seed: int | None = None) -> tuple[list[dict], list[d
     return pos[0::2] + neg[0::2], pos[1::2] + neg[1::2]
 
 
+class Values:
+    """MinHash values where the previous index wants a MinHash (its hashvalues and length)."""
+
+    __slots__ = ("hashvalues",)
+
+    def __init__(self, values: np.ndarray) -> None:
+        self.hashvalues = values
+
+    def __len__(self) -> int:
+        return len(self.hashvalues)
+
+
 def synthetic(n: int, rng: np.random.Generator, grams: int = 1500):
     """A stored article as the index sees it: random MinHash values (unrelated articles look
     random to LSH) and a record of a typical article's sizes (1,500 distinct 5-grams)."""
     samples = grams // SAMPLE_MOD
-    values = rng.integers(0, 2**32 - 1, size=NUM_PERM, dtype=np.uint32)
-    minhash = MinHash(num_perm=NUM_PERM, hashvalues=values, scheme=SCHEME)
+    minhash = Values(rng.integers(0, 2**32 - 1, size=NUM_PERM, dtype=np.uint32))
     record = StoryRecord(grams, rng.integers(0, 2**32 - 1, size=samples, dtype=np.uint32).tobytes(),
                          np.arange(0, samples, samples // 30, dtype=np.uint16)[:30].tobytes(),
                          np.sort(rng.integers(0, 2**32 - 1, size=12, dtype=np.uint32)).tobytes(),
@@ -294,25 +313,68 @@ def main() -> None:
     stock_ms = per_article(lambda bt: stock_signature(bt[0]), bodies[:100], repeat=1)
     stock_2600_ms = per_article(lambda bt: stock_signature(bt[0]), long_bodies[:30], repeat=1)
 
-    # the index: `stored` synthetic articles, memory traced while building
-    rng = np.random.default_rng(7)
-    tracemalloc.start()
-    index = StoryIndex()
-    for n in range(args.stored):
-        index.add(f"https://example.org/{n}", synthetic(n, rng), f"s{n:016x}")
-    current, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
+    # the index: `stored` synthetic articles, memory traced while building; the one it
+    # replaced beside it, on the same articles
+    def build(make, count: int, seed: int = 7):
+        rng = np.random.default_rng(seed)
+        tracemalloc.start()
+        built = make()
+        for n in range(count):
+            built.add(f"https://www.example.org/news/articleView.html?idxno={n}", synthetic(n, rng), f"s{n:016x}")
+        if isinstance(built, StoryIndex):
+            built.bands.flush(built.low)
+        now, top = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        return built, now, top
+
+    held = args.stored + 2 * len(sigs)
+    index, current, peak = build(lambda: StoryIndex(max_articles=held), args.stored)
     per_1000_mb = current / max(1, args.stored) * 1000 / 2**20
+    estimate_per_1000_mb = index.memory_bytes() / max(1, len(index)) * 1000 / 2**20
+    dicts, dicts_current, _ = build(PreviousStoryIndex, args.stored)
+    dicts_per_1000_mb = dicts_current / max(1, args.stored) * 1000 / 2**20
     previous_per_1000_mb = previous_layout_bytes_per_article(args.baseline_stored, np.random.default_rng(8)) * 1000 / 2**20
     # then the pairs' own texts, so lookups meet real candidates (copies and look-alikes)
     for k, (pair, sa, sb) in enumerate(sigs):
-        index.add(f"https://pairs.example/{pair['id']}/a", sa, f"pa{k}")
-        index.add(f"https://pairs.example/{pair['id']}/b", sb, f"pb{k}")
+        for target in (index, dicts):
+            target.add(f"https://pairs.example/{pair['id']}/a", sa, f"pa{k}")
+            target.add(f"https://pairs.example/{pair['id']}/b", sb, f"pb{k}")
     probes = [signature(*bt) for bt in long_bodies]
     real_probes = [signature(*bt) for bt in random.Random(7).sample(bodies, min(200, len(bodies)))]
-    lookup_2600_us = per_article(index.find, probes) * 1000
-    lookup_us = per_article(index.find, real_probes) * 1000
+    # the same best comparison (copies of one text are ties: this index takes the earliest)
+    same_found = all((a and round(a[1].score(), 9)) == (b and round(b[1].score(), 9))
+                     for a, b in ((index.find(p), dicts.find(p)) for p in probes + real_probes))
+    lookup_2600_us = lookup_us = dicts_lookup_us = dicts_lookup_2600_us = float("inf")
+    for _ in range(3):  # alternated, so both meet the same neighbours' load
+        lookup_2600_us = min(lookup_2600_us, per_article(index.find, probes, repeat=2) * 1000)
+        dicts_lookup_2600_us = min(dicts_lookup_2600_us, per_article(dicts.find, probes, repeat=2) * 1000)
+        lookup_us = min(lookup_us, per_article(index.find, real_probes, repeat=2) * 1000)
+        dicts_lookup_us = min(dicts_lookup_us, per_article(dicts.find, real_probes, repeat=2) * 1000)
     candidates = statistics.mean(len(index.candidates(s)) for s in real_probes)
+    lsh_us = per_article(index.candidates, real_probes) * 1000
+    dicts_lsh_us = per_article(dicts.candidates, real_probes) * 1000
+    del dicts
+
+    # the bound: a full index of the default size, then as many adds again (each evicts one)
+    rng = np.random.default_rng(9)
+    extra = [synthetic(n, rng) for n in range(DEFAULT_MAX_ARTICLES)]
+    bounded, bounded_current, _ = build(lambda: StoryIndex(max_articles=DEFAULT_MAX_ARTICLES), DEFAULT_MAX_ARTICLES, seed=10)
+    started = time.perf_counter()
+    for n, sig in enumerate(extra):
+        bounded.add(f"https://www.example.org/news/articleView.html?idxno=x{n}", sig, f"x{n:016x}")
+    evicting_add_us = (time.perf_counter() - started) / len(extra) * 1e6
+    bounded_size = bounded.size_stats()
+    del bounded, extra
+
+    # the threshold the crawl uses is the one chosen here
+    import os
+
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "settings")
+    from scrapy.utils.project import get_project_settings
+
+    setting = get_project_settings().getfloat("NEWSDESK_STORY_THRESHOLD")
+    p_setting, r_setting = pr(*counts(rows, decision(code[0], code[1], setting)))
+    p_stale, r_stale = pr(*counts(rows, decision(code[0], code[1], 0.70)))
 
     result = {
         "pairs": len(rows),
@@ -342,13 +404,27 @@ def main() -> None:
         "stored": args.stored,
         "lookup_us": round(lookup_us, 1),
         "lookup_2600_chars_us": round(lookup_2600_us, 1),
+        "dict_index_lookup_us": round(dicts_lookup_us, 1),
+        "dict_index_lookup_2600_chars_us": round(dicts_lookup_2600_us, 1),
+        "lsh_candidates_us": round(lsh_us, 1),
+        "dict_index_lsh_candidates_us": round(dicts_lsh_us, 1),
+        "same_matches_as_dict_index": same_found,
         "mean_candidates_per_lookup": round(candidates, 2),
         "signature_plus_lookup_ms": round(ours_ms + lookup_us / 1000, 3),
         "signature_plus_lookup_2600_chars_ms": round(ours_2600_ms + lookup_2600_us / 1000, 3),
         "index_memory_mb": round(current / 2**20, 1),
         "index_peak_mb": round(peak / 2**20, 1),
         "index_mb_per_1000": round(per_1000_mb, 2),
+        "index_estimate_mb_per_1000": round(estimate_per_1000_mb, 2),
+        "dict_index_mb_per_1000": round(dicts_per_1000_mb, 2),
         "previous_layout_mb_per_1000": round(previous_per_1000_mb, 2),
+        "bound": DEFAULT_MAX_ARTICLES,
+        "bound_traced_mb": round(bounded_current / 2**20, 1),
+        "bound_after_evicting": bounded_size,
+        "evicting_add_us": round(evicting_add_us, 1),
+        "setting_threshold": setting,
+        "setting_precision_recall": [round(p_setting, 4), round(r_setting, 4)],
+        "stale_0_70_precision_recall": [round(p_stale, 4), round(r_stale, 4)],
     }
     out = ROOT / "bench" / "results" / "dedup.json"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -373,10 +449,17 @@ def main() -> None:
           f" the previous hashing (crc32 per 5-gram, 64 permutations over all) {previous_2600_ms:.2f} ms"
           f" ({previous_2600_ms / ours_2600_ms:.2f}x)")
     print(f"lookup at {args.stored:,} stored + the pairs: {lookup_us:.0f} us ({lookup_2600_us:.0f} us at 2,600 characters,"
-          f" {candidates:.1f} candidates); signature + lookup {ours_ms + lookup_us / 1000:.2f} ms"
-          f" ({ours_2600_ms + lookup_2600_us / 1000:.2f} ms at 2,600 characters)")
+          f" {candidates:.1f} candidates; LSH part {lsh_us:.0f} us) vs the dict-bucket index {dicts_lookup_us:.0f} us"
+          f" ({dicts_lookup_2600_us:.0f} us; LSH part {dicts_lsh_us:.0f} us): {lookup_us / dicts_lookup_us:.2f}x;"
+          f" same matches: {same_found}")
+    print(f"signature + lookup {ours_ms + lookup_us / 1000:.2f} ms ({ours_2600_ms + lookup_2600_us / 1000:.2f} ms at 2,600 characters)")
     print(f"index memory at {args.stored:,}: {current / 2**20:.0f} MB (peak {peak / 2**20:.0f} MB), {per_1000_mb:.2f} MB per 1,000"
-          f" vs {previous_per_1000_mb:.2f} MB per 1,000 for the previous layout ({previous_per_1000_mb / per_1000_mb:.1f}x)")
+          f" (the index's estimate {estimate_per_1000_mb:.2f}) vs {dicts_per_1000_mb:.2f} for the dict-bucket index"
+          f" ({dicts_per_1000_mb / per_1000_mb:.1f}x) and {previous_per_1000_mb:.2f} for the layout before it")
+    print(f"bound {DEFAULT_MAX_ARTICLES:,}: {bounded_current / 2**20:.0f} MB traced when full; after as many adds again"
+          f" (each evicting the oldest, {evicting_add_us:.0f} us per add): {bounded_size}")
+    print(f"NEWSDESK_STORY_THRESHOLD = {setting} (chosen here: {code[2]}): P {p_setting:.3f} R {r_setting:.3f};"
+          f" the stale 0.70 would give P {p_stale:.3f} R {r_stale:.3f}")
     print(f"misclassified: {len(misses)}; results in {out}")
 
 

@@ -51,16 +51,16 @@ import hashlib
 import re
 import struct
 import zlib
-from collections.abc import Hashable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from itertools import pairwise
 from typing import Any
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH
-from datasketch.storage import OrderedStorage, UnorderedStorage
+from datasketch import MinHash
 
+from crawler.dedup.params import DEFAULT_THRESHOLD, NUMBERS_THRESHOLD, PARAPHRASE_WEIGHT, TITLE_WEIGHT
 from crawler.text.fingerprint import (
     MIN_SENTENCE_CHARS,
     SHINGLE,
@@ -80,11 +80,6 @@ MIN_STORY_CHARS = 80  # shorter story texts (photo captions, briefs) are not clu
 MAX_NUMBERS = 64
 MAX_SAMPLES = 2**16 - 1  # sentence starts are stored as uint16 (a 260,000-letter text)
 
-# The decision; chosen on bench/dedup/pairs.jsonl (bench/dedup_bench.py prints the search).
-DEFAULT_THRESHOLD = 0.82
-TITLE_WEIGHT = 0.5
-PARAPHRASE_WEIGHT = 0.3
-NUMBERS_THRESHOLD = 0.5  # share of the shorter text's numbers the other one prints too
 PARTIAL_LOW, PARTIAL_HIGH = 0.25, 0.8  # a sentence with this share of its 5-grams covered is "reworded"
 
 SIGNATURE_VERSION = 2  # 1: the bare 64 x uint32 MinHash of crc32 5-grams (no header)
@@ -277,6 +272,13 @@ def to_bytes(sig: StorySignature) -> bytes:
 def from_bytes(data: bytes, num_perm: int = NUM_PERM) -> tuple[MinHash, StoryRecord]:
     """The MinHash and the record of a stored signature. ValueError for anything but this
     version's layout (a version-1 signature hashed 5-grams differently: it cannot be compared)."""
+    values, record = parse_signature(data, num_perm)
+    return _minhash(values, num_perm), record
+
+
+def parse_signature(data: bytes, num_perm: int = NUM_PERM) -> tuple[np.ndarray, StoryRecord]:
+    """from_bytes without the MinHash object: the values (uint32) and the record (what the
+    index keeps of a stored article)."""
     if not data.startswith(_MAGIC):
         version = 1 if len(data) == _VERSION_1_BYTES else "unknown"
         raise ValueError(f"story signature version {version} ({len(data)} bytes), expected {SIGNATURE_VERSION}")
@@ -293,7 +295,7 @@ def from_bytes(data: bytes, num_perm: int = NUM_PERM) -> tuple[MinHash, StoryRec
     values = np.frombuffer(data[ends[0] : ends[1]], dtype=_U32).copy()
     record = StoryRecord(size, data[ends[1] : ends[2]], data[ends[4] : ends[5]], data[ends[2] : ends[3]],
                          data[ends[3] : ends[4]], lead, days)
-    return _minhash(values, num_perm), record
+    return values, record
 
 
 def is_stale(data: Any) -> bool:
@@ -407,233 +409,10 @@ def compare(a: StoryRecord, b: StoryRecord, paraphrase: bool = True) -> Comparis
     return Probe(a).compare(b, paraphrase)
 
 
-@dataclass
-class Match:
-    story_id: str
-    similarity: float | None  # containment in the closest earlier copy (sampled); None: first copy
-    closest_url: str | None = None
+def __getattr__(name: str) -> Any:
+    """StoryIndex and Match live in crawler.dedup.index now; older imports keep working."""
+    if name in ("StoryIndex", "Match"):
+        from crawler.dedup import index
 
-
-class _Buckets(UnorderedStorage):
-    """One LSH band: bucket -> the key itself, or a tuple of keys once several share it.
-
-    datasketch's dict storage keeps a set per bucket (216 bytes); with 64 bands and nearly
-    every bucket holding one article, that would be most of the index's memory."""
-
-    def __init__(self) -> None:
-        self._dict: dict[Hashable, Any] = {}
-
-    def keys(self) -> Any:
-        return self._dict.keys()
-
-    def get(self, key: Hashable) -> tuple:
-        value = self._dict.get(key)
-        return () if value is None else value if type(value) is tuple else (value,)
-
-    def insert(self, key: Hashable, *vals: Hashable, **kwargs: Any) -> None:
-        for val in vals:
-            known = self._dict.get(key)
-            if known is None:
-                self._dict[key] = val
-            elif type(known) is tuple:
-                if val not in known:
-                    self._dict[key] = known + (val,)
-            elif known != val:
-                self._dict[key] = (known, val)
-
-    def remove(self, *keys: Hashable, **kwargs: Any) -> None:
-        for key in keys:
-            self._dict.pop(key, None)
-
-    def remove_val(self, key: Hashable, val: Hashable, **kwargs: Any) -> None:
-        rest = tuple(v for v in self.get(key) if v != val)
-        if not rest:
-            self._dict.pop(key, None)
-        else:
-            self._dict[key] = rest if len(rest) > 1 else rest[0]
-
-    def size(self) -> int:
-        return len(self._dict)
-
-    def itemcounts(self, **kwargs: Any) -> dict:
-        return {k: len(self.get(k)) for k in self._dict}
-
-    def has_key(self, key: Hashable) -> bool:
-        return key in self._dict
-
-
-class _Keys(OrderedStorage):
-    """The index's key list, without the per-key band list (the index never removes keys)."""
-
-    def __init__(self) -> None:
-        self._keys: set[Hashable] = set()
-
-    def keys(self) -> Any:
-        return iter(self._keys)
-
-    def get(self, key: Hashable) -> list:
-        raise NotImplementedError("the story index does not remove articles; rebuild it instead")
-
-    def insert(self, key: Hashable, *vals: Any, **kwargs: Any) -> None:
-        self._keys.add(key)
-
-    def remove(self, *keys: Hashable, **kwargs: Any) -> None:
-        raise NotImplementedError("the story index does not remove articles; rebuild it instead")
-
-    def remove_val(self, key: Hashable, val: Any, **kwargs: Any) -> None:
-        raise NotImplementedError("the story index does not remove articles; rebuild it instead")
-
-    def size(self) -> int:
-        return len(self._keys)
-
-    def itemcounts(self, **kwargs: Any) -> dict:
-        return dict.fromkeys(self._keys, 0)
-
-    def has_key(self, key: Hashable) -> bool:
-        return key in self._keys
-
-
-class CompactLSH(MinHashLSH):
-    """datasketch's MinHashLSH (its bands, its storage interface) with compact buckets and
-    band keys computed for all bands at once: a band of two 32-bit values is one 64-bit
-    number, so a lookup is 64 dictionary probes instead of 64 numpy slices turned to bytes."""
-
-    def __init__(self, num_perm: int = NUM_PERM, params: tuple[int, int] = LSH_BANDS) -> None:
-        super().__init__(num_perm=num_perm, params=params)
-        self.hashtables = [_Buckets() for _ in range(self.b)]
-        self.keys = _Keys()
-
-    def band_keys(self, minhash: MinHash) -> list[Hashable]:
-        values = np.ascontiguousarray(minhash.hashvalues[: self.b * self.r], dtype=_U32)
-        if self.r == 2:
-            return values.view("<u8").tolist()
-        return [row.tobytes() for row in values.reshape(self.b, self.r)]
-
-    def _insert(self, key: Hashable, minhash: Any, check_duplication: bool = True, buffer: bool = False) -> None:
-        if len(minhash) != self.h:
-            raise ValueError(f"expecting a MinHash with {self.h} permutations, got {len(minhash)}")
-        if check_duplication and key in self.keys:
-            raise ValueError("The given key already exists")
-        self.keys.insert(key)
-        for band_key, table in zip(self.band_keys(minhash), self.hashtables):
-            table.insert(band_key, key)
-
-    def query(self, minhash: Any) -> list[Hashable]:
-        if len(minhash) != self.h:
-            raise ValueError(f"expecting a MinHash with {self.h} permutations, got {len(minhash)}")
-        found: set[Hashable] = set()
-        for band_key, table in zip(self.band_keys(minhash), self.hashtables):
-            value = table._dict.get(band_key)
-            if value is not None:
-                if type(value) is tuple:
-                    found.update(value)
-                else:
-                    found.add(value)
-        return list(found)
-
-
-class StoryIndex:
-    """Records of recent articles, their LSH buckets and their story ids."""
-
-    def __init__(self, threshold: float = DEFAULT_THRESHOLD, num_perm: int = NUM_PERM,
-                 numbers_threshold: float = NUMBERS_THRESHOLD, title_weight: float = TITLE_WEIGHT,
-                 paraphrase_weight: float = PARAPHRASE_WEIGHT) -> None:
-        self.threshold = threshold
-        self.numbers_threshold = numbers_threshold
-        self.title_weight = title_weight
-        self.paraphrase_weight = paraphrase_weight
-        self.num_perm = num_perm
-        self.lsh = CompactLSH(num_perm=num_perm)
-        self.urls: list[str] = []  # LSH key (slot) -> canonical URL
-        self.records: list[StoryRecord] = []  # slot -> record
-        self.stories: dict[str, str] = {}  # canonical URL -> story id
-        self.skipped = 0  # stored signatures that could not be read
-        self.stale = 0  # stored signatures of an earlier SIGNATURE_VERSION (not comparable)
-
-    def __len__(self) -> int:
-        return len(self.urls)
-
-    def add(self, canonical_url: str, sig: StorySignature | tuple[MinHash, StoryRecord], story_id: str) -> None:
-        if canonical_url in self.stories:
-            self.stories[canonical_url] = story_id
-            return
-        minhash, record = (sig.minhash, sig.record) if isinstance(sig, StorySignature) else sig
-        slot = len(self.urls)
-        self.lsh.insert(slot, minhash, check_duplication=False)
-        self.urls.append(canonical_url)
-        self.records.append(record)
-        self.stories[canonical_url] = story_id
-
-    def load(self, rows: Iterable[dict[str, Any]]) -> int:
-        """Add stored articles ({canonical_url, minhash (signature bytes), story_id});
-        returns how many."""
-        count = 0
-        for row in rows:
-            data = row.get("minhash")
-            if not isinstance(data, (bytes, bytearray)) or not row.get("story_id"):
-                self.skipped += 1 if data else 0
-                continue
-            try:
-                parsed = from_bytes(bytes(data), self.num_perm)
-            except ValueError:  # a damaged signature costs one article its story, not the crawl
-                if is_stale(data):
-                    self.stale += 1
-                else:
-                    self.skipped += 1
-                continue
-            self.add(row["canonical_url"], parsed, row["story_id"])
-            count += 1
-        return count
-
-    def same_story(self, a: StoryRecord | Probe, b: StoryRecord) -> Comparison | None:
-        """The comparison when a and b are one story, else None. The cheap tests go first,
-        and the sentence-level paraphrase share only when it could change the answer."""
-        probe = a if isinstance(a, Probe) else Probe(a)
-        if other_day(probe.record, b):
-            return None
-        numbers = probe.numbers_agree(b)
-        if numbers < self.numbers_threshold:
-            return None
-        containment, samples, hits = probe.containment(b)
-        title = probe.title(b)
-        without = containment + self.title_weight * title
-        if without >= self.threshold:
-            return Comparison(containment, title, 0.0, numbers, False)
-        if without + self.paraphrase_weight < self.threshold:  # not even a full paraphrase would do
-            return None
-        found = Comparison(containment, title, probe.paraphrase(b, samples, hits), numbers, False)
-        return found if found.score(self.title_weight, self.paraphrase_weight) >= self.threshold else None
-
-    def candidates(self, sig: StorySignature) -> set[int]:
-        """Slots the LSH returns for the body's and the lead's MinHash."""
-        found = set(self.lsh.query(sig.minhash))
-        if sig.lead is not None:
-            found.update(self.lsh.query(sig.lead))
-        return found
-
-    def find(self, sig: StorySignature) -> tuple[str, Comparison] | None:
-        """The closest stored copy of this story (URL, comparison), if any."""
-        best: tuple[str, Comparison] | None = None
-        best_score = 0.0
-        probe: Probe | None = None
-        for slot in self.candidates(sig):
-            probe = probe or Probe(sig.record)
-            found = self.same_story(probe, self.records[slot])
-            if found is not None:
-                score = found.score(self.title_weight, self.paraphrase_weight)
-                if score > best_score:
-                    best, best_score = (self.urls[slot], found), score
-        return best
-
-    def assign(self, canonical_url: str, sig: StorySignature) -> Match:
-        """The story this article belongs to (adding it to the index)."""
-        if canonical_url in self.stories:  # a recrawl keeps its story
-            return Match(self.stories[canonical_url], None)
-        found = self.find(sig)
-        if found is not None:
-            url, comparison = found
-            match = Match(self.stories[url], round(comparison.containment, 4), url)
-        else:
-            match = Match(new_story_id(canonical_url), None)
-        self.add(canonical_url, sig, match.story_id)
-        return match
+        return getattr(index, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -12,10 +12,9 @@ import pytest
 from datasketch import MinHash
 
 from crawler.dedup import stories
+from crawler.dedup.index import StoryIndex, band_keys
 from crawler.dedup.stories import (
-    CompactLSH,
     Probe,
-    StoryIndex,
     StoryRecord,
     compare,
     from_bytes,
@@ -215,19 +214,16 @@ def test_unrelated_and_too_short_texts() -> None:
 # -- index and stored bytes -----------------------------------------------------------------
 
 
-def test_buckets_keep_one_key_or_a_tuple() -> None:
-    lsh = CompactLSH()
+def test_band_keys_of_one_minhash_are_found_once_per_band() -> None:
     sig = signature(WIRE, WIRE_TITLE)
-    lsh.insert(0, sig.minhash)
-    lsh.insert(1, sig.minhash)
-    assert sorted(lsh.query(sig.minhash)) == [0, 1] and 1 in lsh
-    table = lsh.hashtables[0]
-    key = lsh.band_keys(sig.minhash)[0]
-    assert table.get(key) == (0, 1)
-    table.remove_val(key, 0)
-    assert table.get(key) == (1,) and table._dict[key] == 1
-    with pytest.raises(NotImplementedError):
-        lsh.remove(0)
+    keys = band_keys(sig.minhash.hashvalues)
+    assert keys.dtype == np.uint64 and len(keys) == stories.LSH_BANDS[0] and len(set(keys.tolist())) == len(keys)
+    index = StoryIndex()
+    index.add("https://a.example/1", sig, "s1")
+    index.add("https://a.example/2", sig, "s2")
+    assert index.candidates(sig) == {0, 1}
+    other = signature(filler(300, seed=5), "다른 기사")
+    assert index.candidates(other) == set()
 
 
 def test_signature_bytes_round_trip_and_old_versions_are_counted() -> None:

@@ -1,0 +1,503 @@
+"""The story index: recent articles' LSH band keys, records and story ids, in bounded memory.
+
+Slots. Every article held gets the next slot number, in the order it was first seen (a
+rebuild from Mongo adds the stored articles oldest first). The index holds at most
+`max_articles`: adding one more evicts the oldest, and with it its record, its URL, its story
+id and its exact-duplicate key, at once (a few dictionary pops). Articles without a signature
+(too short to compare) take a slot too, for their exact key.
+
+Band keys. The 64 bands of two 32-bit MinHash values are 64-bit numbers; xor-ed with a salt
+per band, one sorted uint64 array serves all bands (a key of band 3 cannot meet one of band
+5 but by a 2^-64 accident, which would only add a candidate for the comparison to reject),
+with the article's slot beside each key (uint32): 12 bytes per band and article, where a dict
+entry with its two int objects took about 100. Three sorted arrays, from old to new:
+
+- main: most of the articles. Keys are uniform (salted hash values), so a table of where each
+  run of equal top bits starts (about 4 keys a run) puts a query within a dozen entries: a
+  lookup reads 128 table entries and 128 short runs, where a binary search of the 128 query
+  keys (body and lead MinHash) in a million entries missed the cache ~20 times each;
+- young: the last NEWSDESK_STORY_INDEX_MAX_ARTICLES / YOUNG_SHARE articles, searched with
+  np.searchsorted, merged into main when full (main is rebuilt then, without the keys of
+  evicted articles);
+- hot: the last HOT_ARTICLES articles (a new article's keys are merged in when the next lookup
+  needs them), merged into young when full;
+
+so an insert moves at most young's few megabytes, and a lookup is three searches, about as
+fast as 128 dictionary probes (bench/dedup_bench.py measures both).
+
+Evicting. An evicted article's record, URL, story id and exact key go at once; its band keys
+stay until the next rebuild of main (a key found meanwhile points to an evicted slot and is
+skipped): at most 1/YOUNG_SHARE of the bound's band keys linger. Per-article lists live in
+segments of consecutive slots, dropped whole once all their articles are evicted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import itertools
+import math
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+import numpy as np
+
+from crawler.dedup.params import DEFAULT_MAX_ARTICLES, DEFAULT_THRESHOLD, NUMBERS_THRESHOLD, PARAPHRASE_WEIGHT, TITLE_WEIGHT
+from crawler.dedup.stories import (
+    LSH_BANDS,
+    NUM_PERM,
+    Comparison,
+    Probe,
+    StoryRecord,
+    StorySignature,
+    is_stale,
+    new_story_id,
+    other_day,
+    parse_signature,
+)
+
+SEGMENTS = 8  # per-article lists: segments per bound, each dropped once all its articles are evicted
+YOUNG_SHARE = 8  # the young array holds up to 1/YOUNG_SHARE of the bound before main is rebuilt
+HOT_ARTICLES = 128  # articles whose keys wait in the small sorted array before a merge into young
+RUN = 4  # keys per run of equal top bits in main (its start table costs 1 byte per key at most)
+WINDOW = 24  # entries read per query key; a run of 4 on average is longer than this ~1 in 10^9
+_BANDS, _ROWS = LSH_BANDS
+_SALT = np.random.default_rng(0x5D0C).integers(0, 2**64 - 1, size=_BANDS, dtype=np.uint64, endpoint=True)
+_EMPTY_KEYS = np.zeros(0, dtype=np.uint64)
+_EMPTY_SLOTS = np.zeros(0, dtype=np.uint32)
+_OLDEST = datetime.min.replace(tzinfo=timezone.utc)
+# Python objects per held article besides the record's bytes and the band arrays: the URL
+# string, the url -> slot and exact-key -> URL dict entries, the story id, the record object
+# and its bytes objects' headers, the segment's list pointers (tracemalloc, bench/dedup_bench.py
+# prints the estimate beside the traced figure).
+_OVERHEAD_PER_ARTICLE = 520
+
+
+def exact_key(outlet: Any, body_hash: Any, title: Any) -> int | None:
+    """The exact-duplicate key of an article: its outlet, its body's hash and its title without
+    spaces (a boilerplate body under two titles is two articles), as one 64-bit number. None
+    without an outlet or a body hash."""
+    if not outlet or not body_hash:
+        return None
+    text = "\0".join((str(outlet), str(body_hash), "".join(str(title or "").split())))
+    return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "little")
+
+
+def band_keys(values: np.ndarray) -> np.ndarray:
+    """The MinHash's 64 band keys (uint64): each band's two values as one number, salted by band."""
+    values = np.ascontiguousarray(values[: _BANDS * _ROWS], dtype="<u4")
+    if _ROWS != 2:
+        raise ValueError(f"band keys are pairs of values; LSH_BANDS has {_ROWS} rows")
+    return values.view("<u8") ^ _SALT
+
+
+def _merge(keys: np.ndarray, slots: np.ndarray, new_keys: np.ndarray, new_slots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Two sorted (keys, slots) arrays in one; the new ones need not be sorted."""
+    order = np.argsort(new_keys, kind="stable")
+    new_keys, new_slots = new_keys[order], new_slots[order]
+    if not len(keys):
+        return new_keys, new_slots
+    at = np.searchsorted(keys, new_keys)
+    return np.insert(keys, at, new_keys), np.insert(slots, at, new_slots)
+
+
+def _search(keys: np.ndarray, slots: np.ndarray, query: np.ndarray) -> np.ndarray | None:
+    """Slots stored under any of the query keys, by binary search (None: none)."""
+    if not len(keys):
+        return None
+    at = np.searchsorted(keys, query)
+    hit = keys.take(at, mode="clip") == query
+    if not hit.any():
+        return None
+    low = at[hit]
+    high = np.searchsorted(keys, query[hit], side="right")
+    if (high - low == 1).all():
+        return slots[low]
+    return np.concatenate([slots[a:b] for a, b in zip(low.tolist(), high.tolist())])
+
+
+class _Table:
+    """Sorted band keys with their slots, and where each run of equal top bits starts: a
+    query key's run is a few entries, read at once for all the query keys."""
+
+    __slots__ = ("keys", "slots", "starts", "shift", "window", "long")
+
+    def __init__(self, keys: np.ndarray = _EMPTY_KEYS, slots: np.ndarray = _EMPTY_SLOTS) -> None:
+        self.keys, self.slots = keys, slots
+        bits = max(1, (len(keys) // RUN).bit_length() - 1)
+        self.shift = np.uint64(64 - bits)
+        bounds = np.arange(2**bits, dtype=np.uint64) << self.shift
+        self.starts = np.append(np.searchsorted(keys, bounds), len(keys)).astype(np.uint32)
+        widest = int(np.diff(self.starts).max()) if len(keys) else 0
+        self.window = np.arange(min(widest, WINDOW), dtype=np.uint32)
+        # runs longer than the window: many copies of one key (identical texts), or bad luck
+        self.long = widest > WINDOW
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def find(self, query: np.ndarray) -> np.ndarray | None:
+        """Slots stored under any of the query keys (None: none)."""
+        if not len(self.keys):
+            return None
+        run = (query >> self.shift).astype(np.intp)
+        first = self.starts.take(run)
+        extra = None
+        if self.long:  # the queries in long runs are searched whole
+            long = self.starts.take(run + 1) - first > WINDOW
+            if long.any():
+                extra = _search(self.keys, self.slots, query[long])
+        at = first[:, None] + self.window
+        hit = self.keys.take(at, mode="clip") == query[:, None]  # past the run: other top bits, never equal
+        if not hit.any():
+            return extra
+        found = self.slots.take(at[hit])
+        return found if extra is None else np.concatenate((found, extra))
+
+
+class _Bands:
+    """Band key -> slots of the held articles (module docstring: main, young, hot)."""
+
+    def __init__(self, young_articles: int) -> None:
+        self.young_articles = max(HOT_ARTICLES, young_articles)
+        self.main = _Table()
+        self.young, self.young_count = _Table(), 0
+        self.hot_keys, self.hot_slots, self.hot_count = _EMPTY_KEYS, _EMPTY_SLOTS, 0
+        self.pending: list[tuple[np.ndarray, int]] = []  # (band keys, slot) not merged yet
+
+    def add(self, keys: np.ndarray, slot: int) -> None:
+        self.pending.append((keys, slot))
+
+    def settle(self, low: int) -> None:
+        """Merge what waits: pending into hot, hot into young, young into main, as each fills."""
+        if not self.pending:
+            return
+        new_keys = np.concatenate([keys for keys, _ in self.pending])
+        new_slots = np.repeat(np.fromiter((slot for _, slot in self.pending), dtype=np.uint32, count=len(self.pending)),
+                              _BANDS)
+        self.hot_count += len(self.pending)
+        self.pending = []
+        if self.hot_count < HOT_ARTICLES:
+            self.hot_keys, self.hot_slots = _merge(self.hot_keys, self.hot_slots, new_keys, new_slots)
+            return
+        new_keys = np.concatenate((self.hot_keys, new_keys))
+        new_slots = np.concatenate((self.hot_slots, new_slots))
+        self.young_count += self.hot_count
+        self.hot_keys, self.hot_slots, self.hot_count = _EMPTY_KEYS, _EMPTY_SLOTS, 0
+        if self.young_count >= self.young_articles:
+            self._rebuild_main(low, new_keys, new_slots)
+        else:
+            self.young = _Table(*_merge(self.young.keys, self.young.slots, new_keys, new_slots))
+
+    def _rebuild_main(self, low: int, new_keys: np.ndarray = _EMPTY_KEYS, new_slots: np.ndarray = _EMPTY_SLOTS) -> None:
+        """Young (and new keys) into main, without the keys of evicted articles (slot < low).
+        One array at a time, each freeing the one it replaces: the transient is about one copy
+        of main's keys, not several."""
+        keys, slots = self.main.keys, self.main.slots
+        self.main = _Table()
+        live = slots >= low
+        if not live.all():
+            keys = keys[live]
+            slots = slots[live]
+        del live
+        young_keys, young_slots = _merge(self.young.keys, self.young.slots, new_keys, new_slots)
+        self.young, self.young_count = _Table(), 0
+        young = young_slots >= low
+        keys, slots = _merge(keys, slots, young_keys[young], young_slots[young])
+        self.main = _Table(keys, slots)
+
+    def lookup(self, query: np.ndarray, low: int) -> set[int]:
+        self.settle(low)
+        found: set[int] = set()
+        for slots in (self.main.find(query), self.young.find(query), _search(self.hot_keys, self.hot_slots, query)):
+            if slots is not None:
+                found.update(slots.tolist())
+        return {slot for slot in found if slot >= low} if found and min(found) < low else found
+
+    def flush(self, low: int) -> None:
+        """Everything into main (after a bulk load: the bench's memory figure)."""
+        self.settle(low)
+        self._rebuild_main(low, self.hot_keys, self.hot_slots)
+        self.hot_keys, self.hot_slots, self.hot_count = _EMPTY_KEYS, _EMPTY_SLOTS, 0
+
+    def nbytes(self) -> int:
+        tables = sum(t.keys.nbytes + t.slots.nbytes + t.starts.nbytes for t in (self.main, self.young))
+        return tables + self.hot_keys.nbytes + self.hot_slots.nbytes + len(self.pending) * _BANDS * 8
+
+
+class _Segment:
+    """Consecutive slots base .. base + capacity - 1: per article its URL, record, story id
+    and exact key (None once evicted)."""
+
+    __slots__ = ("base", "capacity", "urls", "records", "story_ids", "exact")
+
+    def __init__(self, base: int, capacity: int) -> None:
+        self.base, self.capacity = base, capacity
+        self.urls: list[str | None] = []
+        self.records: list[StoryRecord | None] = []
+        self.story_ids: list[str | None] = []
+        self.exact: list[int | None] = []
+
+    @property
+    def full(self) -> bool:
+        return len(self.urls) >= self.capacity
+
+
+@dataclass
+class Match:
+    story_id: str
+    similarity: float | None  # containment in the closest earlier copy (sampled); None: first copy
+    closest_url: str | None = None
+
+
+class _StoryIds(Mapping[str, str]):
+    """canonical URL -> story id of the held articles that have one (a view: evicted
+    articles are gone from it with their slot)."""
+
+    def __init__(self, index: StoryIndex) -> None:
+        self._index = index
+
+    def __getitem__(self, url: str) -> str:
+        story = self._index.story_of(url)
+        if story is None:
+            raise KeyError(url)
+        return story
+
+    def __contains__(self, url: object) -> bool:
+        return isinstance(url, str) and self._index.story_of(url) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        for segment in self._index.segments:
+            for url, story in zip(segment.urls, segment.story_ids):
+                if url is not None and story is not None:
+                    yield url
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+class StoryIndex:
+    """Records of recent articles, their LSH band keys, story ids and exact keys, at most
+    `max_articles` of them (the oldest first seen are evicted first)."""
+
+    def __init__(self, threshold: float = DEFAULT_THRESHOLD, num_perm: int = NUM_PERM,
+                 numbers_threshold: float = NUMBERS_THRESHOLD, title_weight: float = TITLE_WEIGHT,
+                 paraphrase_weight: float = PARAPHRASE_WEIGHT, max_articles: int = DEFAULT_MAX_ARTICLES) -> None:
+        if max_articles < 1:
+            raise ValueError(f"max_articles must be at least 1, got {max_articles}")
+        self.threshold = threshold
+        self.numbers_threshold = numbers_threshold
+        self.title_weight = title_weight
+        self.paraphrase_weight = paraphrase_weight
+        self.num_perm = num_perm
+        self.max_articles = max_articles
+        self.segment_size = max(1, math.ceil(max_articles / SEGMENTS))
+        self.segments: list[_Segment] = []
+        self.bands = _Bands(math.ceil(max_articles / YOUNG_SHARE))
+        self.low = 0  # the oldest held slot
+        self.next_slot = 0
+        self.slots: dict[str, int] = {}  # canonical URL -> slot, every held article
+        self.exact: dict[int, str] = {}  # exact_key() -> canonical URL of the first article with it
+        self.stories: Mapping[str, str] = _StoryIds(self)
+        self.evicted = 0
+        self.record_bytes = 0
+        self.skipped = 0  # stored signatures that could not be read
+        self.stale = 0  # stored signatures of an earlier SIGNATURE_VERSION (not comparable)
+
+    def __len__(self) -> int:
+        return self.next_slot - self.low
+
+    # -- slots ------------------------------------------------------------------------------
+
+    def _locate(self, slot: int) -> tuple[_Segment, int]:
+        first = self.segments[0]
+        segment = self.segments[(slot - first.base) // self.segment_size]
+        return segment, slot - segment.base
+
+    def story_of(self, url: str) -> str | None:
+        slot = self.slots.get(url)
+        if slot is None:
+            return None
+        segment, off = self._locate(slot)
+        return segment.story_ids[off]
+
+    def holds(self, url: str) -> bool:
+        return url in self.slots
+
+    def _evict_oldest(self) -> None:
+        segment, off = self._locate(self.low)
+        url = segment.urls[off]
+        if url is not None:
+            if self.slots.get(url) == self.low:
+                del self.slots[url]
+            key = segment.exact[off]
+            if key is not None and self.exact.get(key) == url:
+                del self.exact[key]
+        record = segment.records[off]
+        if record is not None:
+            self.record_bytes -= _record_bytes(record)
+        segment.urls[off] = segment.records[off] = segment.story_ids[off] = segment.exact[off] = None
+        self.low += 1
+        self.evicted += 1
+        if off + 1 == segment.capacity:  # the whole segment is gone: its band arrays go too
+            self.segments.pop(0)
+
+    def add(self, canonical_url: str, sig: StorySignature | tuple[Any, StoryRecord] | None, story_id: str | None,
+            exact: int | None = None) -> None:
+        """Hold an article: its signature (a StorySignature, or (MinHash or its values, record)
+        as stored; None for an article only held for its exact key), its story id and its
+        exact key. An article already held keeps its slot (its story id and exact key are
+        updated)."""
+        held = self.slots.get(canonical_url)
+        if held is not None:
+            segment, off = self._locate(held)
+            if story_id is not None:
+                segment.story_ids[off] = story_id
+            if exact is not None and exact != segment.exact[off]:
+                old = segment.exact[off]
+                if old is not None and self.exact.get(old) == canonical_url:
+                    del self.exact[old]
+                segment.exact[off] = exact
+                self.exact.setdefault(exact, canonical_url)
+            return
+        while len(self) >= self.max_articles:
+            self._evict_oldest()
+        if not self.segments or self.segments[-1].full:
+            self.segments.append(_Segment(self.next_slot, self.segment_size))
+        segment = self.segments[-1]
+        off = len(segment.urls)
+        record = None
+        if sig is not None:
+            minhash, record = (sig.minhash, sig.record) if isinstance(sig, StorySignature) else sig
+            values = getattr(minhash, "hashvalues", minhash)  # a MinHash, or its values
+            if len(values) != self.num_perm:
+                raise ValueError(f"expecting a MinHash with {self.num_perm} permutations, got {len(values)}")
+            self.bands.add(band_keys(values), self.next_slot)
+            self.record_bytes += _record_bytes(record)
+        segment.urls.append(canonical_url)
+        segment.records.append(record)
+        segment.story_ids.append(story_id if record is not None else None)
+        segment.exact.append(exact)
+        self.slots[canonical_url] = self.next_slot
+        if exact is not None:
+            self.exact.setdefault(exact, canonical_url)
+        self.next_slot += 1
+
+    # -- loading ----------------------------------------------------------------------------
+
+    def load(self, rows: Iterable[dict[str, Any]]) -> int:
+        """Add stored articles ({canonical_url, minhash (signature bytes), story_id, and for
+        the exact key outlet, body_hash, title; first_seen orders them}), the newest
+        `max_articles` of them, oldest first; returns how many signed ones it added."""
+        newest: list[tuple[datetime, int, str, Any, str | None, int | None]] = []
+        seq = itertools.count()
+        for row in rows:
+            url = row.get("canonical_url")
+            if not url:
+                continue
+            parsed, story = None, row.get("story_id")
+            data = row.get("minhash")
+            if isinstance(data, (bytes, bytearray)) and story:
+                try:
+                    parsed = parse_signature(bytes(data), self.num_perm)
+                except ValueError:  # a damaged signature costs one article its story, not the crawl
+                    if is_stale(data):
+                        self.stale += 1
+                    else:
+                        self.skipped += 1
+            elif data:
+                self.skipped += 1
+            key = exact_key(row.get("outlet"), row.get("body_hash"), row.get("title"))
+            if parsed is None and key is None:
+                continue
+            seen = row.get("first_seen")
+            if isinstance(seen, datetime) and seen.tzinfo is None:
+                seen = seen.replace(tzinfo=timezone.utc)  # pymongo returns naive UTC unless told otherwise
+            entry = (seen if isinstance(seen, datetime) else _OLDEST, next(seq), url, parsed, story, key)
+            if len(newest) < self.max_articles:
+                heapq.heappush(newest, entry)
+            elif entry[:2] > newest[0][:2]:
+                heapq.heapreplace(newest, entry)
+        count = 0
+        for _, _, url, parsed, story, key in sorted(newest, key=lambda e: e[:2]):
+            self.add(url, parsed, story if parsed is not None else None, key)
+            count += parsed is not None
+        return count
+
+    # -- lookups ----------------------------------------------------------------------------
+
+    def same_story(self, a: StoryRecord | Probe, b: StoryRecord) -> Comparison | None:
+        """The comparison when a and b are one story, else None. The cheap tests go first,
+        and the sentence-level paraphrase share only when it could change the answer."""
+        probe = a if isinstance(a, Probe) else Probe(a)
+        if other_day(probe.record, b):
+            return None
+        numbers = probe.numbers_agree(b)
+        if numbers < self.numbers_threshold:
+            return None
+        containment, samples, hits = probe.containment(b)
+        title = probe.title(b)
+        without = containment + self.title_weight * title
+        if without >= self.threshold:
+            return Comparison(containment, title, 0.0, numbers, False)
+        if without + self.paraphrase_weight < self.threshold:  # not even a full paraphrase would do
+            return None
+        found = Comparison(containment, title, probe.paraphrase(b, samples, hits), numbers, False)
+        return found if found.score(self.title_weight, self.paraphrase_weight) >= self.threshold else None
+
+    def _candidates(self, sig: StorySignature) -> Iterator[tuple[int, _Segment, int]]:
+        query = band_keys(sig.minhash.hashvalues)
+        if sig.lead is not None:
+            query = np.concatenate((query, band_keys(sig.lead.hashvalues)))
+        for slot in sorted(self.bands.lookup(query, self.low)):
+            segment, off = self._locate(slot)
+            if segment.records[off] is not None:  # held for its exact key only: no record
+                yield slot, segment, off
+
+    def candidates(self, sig: StorySignature) -> set[int]:
+        """Slots of the held articles the LSH returns for the body's and the lead's MinHash."""
+        return {slot for slot, _, _ in self._candidates(sig)}
+
+    def find(self, sig: StorySignature) -> tuple[str, Comparison] | None:
+        """The closest held copy of this story (URL, comparison), if any."""
+        best: tuple[str, Comparison] | None = None
+        best_score = 0.0
+        probe: Probe | None = None
+        for slot, segment, off in self._candidates(sig):  # oldest first: a tie goes to the earliest copy
+            probe = probe or Probe(sig.record)
+            found = self.same_story(probe, segment.records[off])
+            if found is not None:
+                score = found.score(self.title_weight, self.paraphrase_weight)
+                if score > best_score:
+                    best, best_score = (segment.urls[off], found), score
+        return best
+
+    def assign(self, canonical_url: str, sig: StorySignature, exact: int | None = None) -> Match:
+        """The story this article belongs to (adding it to the index)."""
+        known = self.story_of(canonical_url)
+        if known is not None:  # a recrawl keeps its story
+            return Match(known, None)
+        found = self.find(sig)
+        if found is not None:
+            url, comparison = found
+            match = Match(self.story_of(url) or new_story_id(url), round(comparison.containment, 4), url)
+        else:
+            match = Match(new_story_id(canonical_url), None)
+        self.add(canonical_url, sig, match.story_id, exact)
+        return match
+
+    # -- size -------------------------------------------------------------------------------
+
+    def memory_bytes(self) -> int:
+        """An estimate of what the index holds (band arrays, records, per-article objects)."""
+        lists = sum(4 * 8 * segment.capacity for segment in self.segments)
+        return self.bands.nbytes() + lists + self.record_bytes + len(self) * _OVERHEAD_PER_ARTICLE
+
+    def size_stats(self) -> dict[str, float]:
+        return {"articles": len(self), "evicted": self.evicted, "mb": round(self.memory_bytes() / 2**20, 1)}
+
+
+def _record_bytes(record: StoryRecord) -> int:
+    return len(record.samples) + len(record.starts) + len(record.numbers) + len(record.grams)
