@@ -192,6 +192,13 @@ def schedule_run_now(outlet: str = typer.Argument(..., help="Outlet id.")) -> No
     out.print(f"{outlet}: run requested; the scheduler starts it at its next sync")
 
 
+def _faults_cell(faults: dict[str, int], shown: int = 3) -> str:
+    """The run's commonest faults by name ("http_5xx 12, timeouts 3 +2 more"), "-" if none."""
+    ranked = sorted(faults.items(), key=lambda kv: (-kv[1], kv[0]))
+    cell = ", ".join(f"{name} {count}" for name, count in ranked[:shown])
+    return (cell + (f" +{len(ranked) - shown} more" if len(ranked) > shown else "")) or "-"
+
+
 @app.command()
 def runs(
     outlet: Optional[str] = typer.Option(None, "--outlet", help="Only this outlet."),
@@ -214,7 +221,8 @@ def runs(
             sys.stdout.write(dumps_line(doc))
         return
     table = Table(title=f"{len(docs)} most recent {'failed ' if failed else ''}runs" + (f" of {outlet}" if outlet else ""))
-    for column in ("started (KST)", "outlet", "trigger", "status", "secs", "pages", "new/upd/same", "dropped", "errors"):
+    for column in ("started (KST)", "outlet", "trigger", "status", "secs", "pages", "new/upd/same", "dropped", "errors",
+                   "faults"):
         table.add_column(column, overflow="fold")
     for doc in docs:
         articles = doc.get("articles") or {}
@@ -231,6 +239,7 @@ def runs(
             f"{articles.get('new', 0)}/{articles.get('updated', 0)}/{articles.get('unchanged', 0)}",
             str(sum((doc.get("dropped") or {}).values())),
             str(sum(errors.values())),
+            _faults_cell(doc.get("faults") or {}),
         )
     out.print(table)
     logs = [doc for doc in docs if doc.get("log_path") and doc.get("status") not in ("finished", "running", "skipped")]

@@ -178,3 +178,12 @@ def test_bad_input_names_the_problem_in_one_line(args, uri, message, tmp_path):
     assert message.replace("{tmp}", str(tmp_path)) in proc.stderr
     assert "Traceback" not in proc.stderr and "s3cret" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+
+
+def test_runs_table_names_a_runs_commonest_faults():
+    from crawler.cli_schedule import _faults_cell
+
+    assert _faults_cell({}) == "-"
+    assert _faults_cell({"timeouts": 3, "http_5xx": 12}) == "http_5xx 12, timeouts 3"
+    cell = _faults_cell({"a": 1, "b": 5, "c": 2, "d": 2, "e": 9})
+    assert cell == "e 9, b 5, c 2 +2 more"

@@ -83,6 +83,10 @@ def test_every_fault_is_survived_and_counted(mongo_uri, mongo_client, tmp_path):
             faults_seen = docs[outlet].get("faults") or {}
             assert faults_seen.get(EXPECTED[kind], 0) > 0, f"{kind} on {outlet}: run shows faults {faults_seen}"
             assert docs[outlet]["status"] == "finished", (kind, docs[outlet].get("error"))
+        # the table operators read shows them by name too
+        table = subprocess.run([sys.executable, "-m", "crawler.cli", "runs", "--limit", "50"],
+                               env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)
+        assert table.returncode == 0 and "faults" in table.stdout and "http_5xx" in table.stdout, table.stdout
         # faults stay where they were served: an outlet without this fault never shows it
         clean = [o for o, k in zip(outlets, KINDS) if k not in ("5xx", "429", "timeout", "reset")]
         for outlet in clean:
