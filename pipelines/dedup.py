@@ -1,36 +1,40 @@
 """Dedup (300): exact duplicates within an outlet, story clusters across outlets.
 
-- Exact: the same body (body_hash) at a second URL of the same outlet is the same article:
-  the item is marked `alias_of` the stored one, and the store records the URL as an alias
-  instead of storing the article twice.
+- Exact: the same body (body_hash) under the same title at a second URL of the same outlet
+  is the same article: the item is marked `alias_of` the stored one, and the store records
+  the URL as an alias instead of storing the article twice.
 - Near: the story signature (MinHashes of the story text and its lead, a sampled record of
   its 5-grams by sentence, its numbers, title and lead days) is looked up in the
   StoryIndex; the item gets the story_id of the closest earlier copy that passes the
   comparison (crawler.dedup.stories), or a new one.
 
-The index is rebuilt from Mongo at spider open (articles first seen in the last
-NEWSDESK_STORY_WINDOW_DAYS, an indexed range scan) on a thread, then topped up every
-NEWSDESK_STORY_REFRESH_SECONDS with what other crawl processes stored meanwhile, so two
-outlets crawled at the same time mostly agree on a story's id; lookups are in-memory and
-take microseconds, signatures about a millisecond. Counts: newsdesk/dedup/*.
+The index is one per process and database (crawler.dedup.shared): the first crawler's
+pipeline loads it from Mongo at spider open (articles first seen in the last
+NEWSDESK_STORY_WINDOW_DAYS, the newest NEWSDESK_STORY_INDEX_MAX_ARTICLES of them) on a
+thread; the crawlers of the same process share it, so outlets crawled together agree on
+story ids at once; every NEWSDESK_STORY_REFRESH_SECONDS it takes in what other processes
+stored. It holds at most NEWSDESK_STORY_INDEX_MAX_ARTICLES articles, the oldest first seen
+going first with their story ids and exact keys (crawler.dedup.index). Lookups are in-memory
+and take tens of microseconds, signatures about a millisecond. Counts and the index's size:
+newsdesk/dedup/*.
 """
 
 from __future__ import annotations
 
 import logging
-import time
-import tracemalloc
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import Any
 
 from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import maybe_deferred_to_future
-from twisted.internet import threads
 
-from crawler.dedup.stories import DEFAULT_THRESHOLD, StoryIndex, signature, to_bytes
-from crawler.store import ArticleStore, database_name, get_client, resolve_uri, store_env
+from crawler.dedup import shared as shared_index
+from crawler.dedup.index import DEFAULT_MAX_ARTICLES, exact_key
+from crawler.dedup.params import DEFAULT_THRESHOLD
+from crawler.dedup.stories import signature, to_bytes
+from crawler.store import store_env
 
 logger = logging.getLogger(__name__)
 
@@ -40,16 +44,13 @@ class DedupPipeline:
         self.stats = crawler.stats
         self.env = env
         settings = crawler.settings
-        self.window = timedelta(days=settings.getfloat("NEWSDESK_STORY_WINDOW_DAYS", 7))
-        self.index = StoryIndex(threshold=settings.getfloat("NEWSDESK_STORY_THRESHOLD", DEFAULT_THRESHOLD))
-        # (outlet, body_hash, title without spaces) -> canonical_url: a boilerplate body under
-        # two different titles is two articles, not one
-        self.exact: dict[tuple[str, str, str], str] = {}
-        self.refresh_seconds = settings.getfloat("NEWSDESK_STORY_REFRESH_SECONDS", 60)
-        self.client: Any = None
-        self.store: ArticleStore | None = None
-        self.loaded_until: datetime | None = None
-        self._loop: Any = None
+        self.config = shared_index.IndexConfig(
+            window=timedelta(days=settings.getfloat("NEWSDESK_STORY_WINDOW_DAYS", 7)),
+            threshold=settings.getfloat("NEWSDESK_STORY_THRESHOLD", DEFAULT_THRESHOLD),
+            max_articles=settings.getint("NEWSDESK_STORY_INDEX_MAX_ARTICLES", DEFAULT_MAX_ARTICLES),
+            refresh_seconds=settings.getfloat("NEWSDESK_STORY_REFRESH_SECONDS", 60),
+        )
+        self.shared: shared_index.SharedStoryIndex | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "DedupPipeline":
@@ -59,89 +60,55 @@ class DedupPipeline:
             raise NotConfigured("no store: nothing to compare stories with")
         return cls(crawler, store_env(crawler.settings))
 
+    @property
+    def index(self) -> Any:
+        if self.shared is None:
+            raise RuntimeError("the dedup pipeline is not open")
+        return self.shared.index
+
     async def open_spider(self) -> None:
-        loaded, seconds, peak = await maybe_deferred_to_future(threads.deferToThread(self._rebuild))
+        shared, ready = shared_index.acquire(self.env, self.config, self.stats)
+        self.shared = shared
+        loader = shared.refs == 1  # this crawler created it; the others wait for its load
+        loaded, seconds, peak = await maybe_deferred_to_future(ready)
         self.stats.set_value("newsdesk/dedup/index_loaded", loaded)
         self.stats.set_value("newsdesk/dedup/index_load_seconds", round(seconds, 2))
         self.stats.set_value("newsdesk/dedup/index_peak_mb", round(peak / 2**20, 1))
-        logger.info("story index: %d articles from the last %s, %.1f s", loaded, self.window, seconds)
-        if self.refresh_seconds > 0:
-            from twisted.internet import task
-
-            self._loop = task.LoopingCall(self._refresh)
-            self._loop.start(self.refresh_seconds, now=False)
+        if not loader:  # another crawler of this process loaded it
+            self.stats.set_value("newsdesk/dedup/index_shared", True)
+        shared.report(self.stats)
+        logger.info("story index: %d articles from the last %s (at most %d), %.1f s%s", loaded, self.config.window,
+                    self.config.max_articles, seconds, "" if loader else ", shared with this process's other crawlers")
 
     async def close_spider(self) -> None:
-        if self._loop is not None and self._loop.running:
-            self._loop.stop()
-        if self.client is not None:
-            await maybe_deferred_to_future(threads.deferToThread(self.client.close))
-
-    def _refresh(self) -> Any:
-        """Add what other processes stored since the last load (runs the query on a thread)."""
-        since = self.loaded_until
-        if self.store is None or since is None:
-            return None
-        until = datetime.now(timezone.utc)
-        d = threads.deferToThread(lambda: list(self.store.signatures_since(since - timedelta(seconds=5))))
-        d.addCallback(self._merge_rows, until)
-        d.addErrback(lambda failure: logger.warning("story index refresh failed: %s", failure.getErrorMessage()))
-        return d
-
-    def _merge_rows(self, rows: list[dict[str, Any]], until: datetime) -> None:
-        added = self._remember([row for row in rows if row.get("canonical_url") not in self.index.stories])
-        self.loaded_until = until
-        if added:
-            self.stats.inc_value("newsdesk/dedup/index_refreshed", added)
-
-    def _rebuild(self) -> tuple[int, float, int]:
-        started = time.perf_counter()
-        trace = not tracemalloc.is_tracing()  # never switch off tracing someone else started
-        if trace:
-            tracemalloc.start()
-        try:
-            self.client = get_client(resolve_uri(self.env))
-            self.store = ArticleStore(self.client[database_name(self.env)])
-            until = datetime.now(timezone.utc)
-            rows = list(self.store.signatures_since(until - self.window))
-            self.loaded_until = until
-            loaded = self._remember(rows)
-            peak = tracemalloc.get_traced_memory()[1] if trace else 0
-        finally:
-            if trace:
-                tracemalloc.stop()
-        if self.index.skipped:
-            self.stats.set_value("newsdesk/dedup/index_unreadable", self.index.skipped)
-        if self.index.stale:  # signatures stored before the last format change: not comparable
-            self.stats.set_value("newsdesk/dedup/index_stale", self.index.stale)
-        return loaded, time.perf_counter() - started, peak
-
-    def _remember(self, rows: list[dict[str, Any]]) -> int:
-        """Add stored articles to the exact map and the story index; returns how many signed."""
-        for row in rows:
-            if row.get("body_hash") and row.get("outlet"):
-                self.exact.setdefault((row["outlet"], row["body_hash"], _key(row.get("title"))), row["canonical_url"])
-        return self.index.load(rows)
+        if self.shared is not None:
+            shared, self.shared = self.shared, None
+            await maybe_deferred_to_future(shared_index.release(shared, self.stats))
 
     def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)
+        index = self.index
         url, outlet, body_hash = adapter.get("canonical_url"), adapter.get("outlet"), adapter.get("body_hash")
-        if body_hash and outlet:
-            known = self.exact.setdefault((outlet, body_hash, _key(adapter.get("title"))), url)
-            if known != url:
+        key = exact_key(outlet, body_hash, adapter.get("title"))
+        if key is not None:
+            known = index.exact.get(key)
+            if known is not None and known != url:
                 adapter["alias_of"] = known
                 self.stats.inc_value("newsdesk/dedup/exact_alias")
                 return item
         sig = signature(adapter.get("body") or "", adapter.get("title") or "")
         if sig is None:
+            index.add(url, None, None, key)  # held for its exact key
             self.stats.inc_value("newsdesk/dedup/too_short")
             return item
-        if url in self.index.stories:
+        known_story = index.story_of(url)
+        if known_story is not None:
             # a recrawl keeps its story: the stored story fields stay (the store leaves None alone)
-            adapter["story_id"] = self.index.stories[url]
+            index.add(url, None, None, key)
+            adapter["story_id"] = known_story
             self.stats.inc_value("newsdesk/dedup/known_story")
             return item
-        match = self.index.assign(url, sig)
+        match = index.assign(url, sig, key)
         adapter["minhash"] = to_bytes(sig)
         adapter["story_shingles"] = sig.size
         adapter["story_numbers"] = sorted(sig.numbers)
@@ -150,7 +117,3 @@ class DedupPipeline:
         adapter["story_closest"] = match.closest_url
         self.stats.inc_value("newsdesk/dedup/joined_story" if match.similarity is not None else "newsdesk/dedup/new_story")
         return item
-
-
-def _key(title: Any) -> str:
-    return "".join(str(title or "").split())

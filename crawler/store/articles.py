@@ -419,7 +419,7 @@ class ArticleStore:
         `since`: the story index's rebuild, bounded by the indexed first_seen range."""
         _check_aware(since, "since")
         projection = {"_id": 0, "canonical_url": 1, "minhash": 1, "story_id": 1, "outlet": 1, "body_hash": 1,
-                      "title": 1, "story_shingles": 1, "story_numbers": 1}
+                      "title": 1, "story_shingles": 1, "story_numbers": 1, "first_seen": 1}
         yield from self.collection.find({"first_seen": {"$gte": since}}, projection)
 
     # -- reads ----------------------------------------------------------------------------

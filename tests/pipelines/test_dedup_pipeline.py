@@ -12,10 +12,15 @@ from pathlib import Path
 
 import pytest
 from scrapy.utils.test import get_crawler
+from twisted.internet import defer, task
+from twisted.python.failure import Failure
 
 from crawler.items import Article
 from crawler.store import ArticleStore
 from crawler.text.dates import KST
+from crawler.dedup import shared as shared_index
+from crawler.dedup.index import exact_key
+from pipelines import dedup as dedup_module
 from pipelines.dedup import DedupPipeline
 from pipelines.normalize import NormalizePipeline
 from pipelines.store import item_to_document
@@ -47,17 +52,69 @@ def pipeline_env(mongo_uri, mongo_db):
     return {"MONGO_URI": mongo_uri, "NEWSDESK_DB": mongo_db.name}
 
 
-def open_pipeline(settings: dict) -> DedupPipeline:
+class Threads:
+    """Stands in for deferToThread and the reactor's clock: the load runs when the test says
+    (`gate`, to open several pipelines while it is under way) or at once."""
+
+    def __init__(self) -> None:
+        self.clock = task.Clock()
+        self.held: list[tuple[defer.Deferred, object]] = []
+        self.gate = False
+
+    def run(self, fn):
+        if not self.gate:
+            return defer.maybeDeferred(fn)
+        d: defer.Deferred = defer.Deferred()
+        self.held.append((d, fn))
+        return d
+
+    def release(self) -> None:
+        held, self.held = self.held, []
+        for d, fn in held:
+            defer.maybeDeferred(fn).chainDeferred(d)
+
+
+@pytest.fixture
+def threads(monkeypatch):
+    fake = Threads()
+    monkeypatch.setattr(shared_index.SharedStoryIndex, "run_in_thread", staticmethod(fake.run))
+    monkeypatch.setattr(shared_index.SharedStoryIndex, "clock", staticmethod(lambda: fake.clock))
+    # no reactor in these tests: the coroutines await the Deferreds themselves
+    monkeypatch.setattr(dedup_module, "maybe_deferred_to_future", lambda d: d)
+    yield fake
+    for shared in shared_index.open_indexes().values():  # a failing test leaves nothing open for the next
+        shared._close()
+    shared_index._REGISTRY.clear()
+
+
+def started(coro) -> list:
+    """Run a coroutine as far as it goes; the list gets its result (or Failure) when it ends."""
+    out: list = []
+    defer.Deferred.fromCoroutine(coro).addBoth(out.append)
+    return out
+
+
+def finished(coro):
+    out = started(coro)
+    assert out, "still waiting"
+    if isinstance(out[0], Failure):
+        out[0].raiseException()
+    return out[0]
+
+
+def new_pipeline(settings: dict) -> DedupPipeline:
     crawler = get_crawler(settings_dict=settings)
     crawler.stats.open_spider()
-    pipe = DedupPipeline.from_crawler(crawler)
-    # open_spider awaits a thread; run the same rebuild synchronously here
-    loaded, _, _ = pipe._rebuild()
-    crawler.stats.set_value("newsdesk/dedup/index_loaded", loaded)
+    return DedupPipeline.from_crawler(crawler)
+
+
+def open_pipeline(settings: dict) -> DedupPipeline:
+    pipe = new_pipeline(settings)
+    finished(pipe.open_spider())
     return pipe
 
 
-def test_reprints_share_a_story_exact_copies_become_aliases_and_the_index_is_rebuilt(pipeline_env, mongo_db):
+def test_reprints_share_a_story_exact_copies_become_aliases_and_the_index_is_rebuilt(pipeline_env, mongo_db, threads):
     pipe = open_pipeline(pipeline_env)
     original = pipe.process_item(article("ggilbo", 1, STORY, lead="[대전=뉴시스] 김양수 기자 = ", trailer="kys@newsis.com"))
     reprint = pipe.process_item(article("cctoday", 2, STORY[:-1], trailer="대전=홍길동 기자 hong@cctoday.co.kr"))
@@ -77,6 +134,8 @@ def test_reprints_share_a_story_exact_copies_become_aliases_and_the_index_is_reb
     store.ensure_indexes()
     store.upsert_many([item_to_document(a) for a in (original, reprint, unrelated, same_body, other_title)])
     # a new crawl process rebuilds the index from Mongo and finds the story again
+    finished(pipe.close_spider())
+    assert shared_index.open_indexes() == {}
     again = open_pipeline(pipeline_env)
     assert again.stats.get_value("newsdesk/dedup/index_loaded") == 4
     third = again.process_item(article("daejonilbo", 5, STORY[1:], trailer="/김철수 기자"))
@@ -95,7 +154,8 @@ def test_reprints_share_a_story_exact_copies_become_aliases_and_the_index_is_reb
     assert missing.returncode == 2 and "no story 's0000'" in missing.stderr
 
 
-def test_dead_lettered_signatures_replay_as_bytes_and_a_bad_row_does_not_stop_the_index(pipeline_env, mongo_db, tmp_path):
+def test_dead_lettered_signatures_replay_as_bytes_and_a_bad_row_does_not_stop_the_index(pipeline_env, mongo_db, tmp_path,
+                                                                                       threads):
     from crawler.jsonutil import dumps_line
     from crawler.store.deadletter import replay
 
@@ -113,21 +173,103 @@ def test_dead_lettered_signatures_replay_as_bytes_and_a_bad_row_does_not_stop_th
     # a signature stored by the previous format (the bare 64-value MinHash): counted, not compared
     mongo_db.articles.insert_one({"canonical_url": "https://x.example/old", "outlet": "x", "story_id": "s2",
                                   "minhash": bytes(256), "first_seen": datetime.now(timezone.utc)})
+    finished(pipe.close_spider())
     again = open_pipeline(pipeline_env)
     assert again.stats.get_value("newsdesk/dedup/index_loaded") == 1
     assert again.stats.get_value("newsdesk/dedup/index_stale") == 1
     assert again.process_item(article("cctoday", 2, STORY[:-1])).story_id == item.story_id
 
 
-def test_concurrent_crawls_agree_on_a_story_after_a_refresh(pipeline_env, mongo_db):
+def test_concurrent_crawl_processes_agree_on_a_story_after_a_refresh(pipeline_env, mongo_db, threads):
     first_process = open_pipeline(pipeline_env)
+    shared_index._REGISTRY.clear()  # what another process would have: its own index
     second_process = open_pipeline(pipeline_env)  # opened before the first stored anything
+    assert first_process.index is not second_process.index
     original = first_process.process_item(article("ggilbo", 1, STORY))
     store = ArticleStore(mongo_db)
     store.ensure_indexes()
     store.upsert_many([item_to_document(original)])
-    second_process._merge_rows(list(second_process.store.signatures_since(second_process.loaded_until - timedelta(seconds=5))),
-                               datetime.now(timezone.utc))
+    threads.clock.advance(60)  # NEWSDESK_STORY_REFRESH_SECONDS
     reprint = second_process.process_item(article("cctoday", 2, STORY[:-1]))
     assert reprint.story_id == original.story_id
     assert second_process.stats.get_value("newsdesk/dedup/index_refreshed") == 1
+    assert second_process.stats.get_value("newsdesk/dedup/index_articles") == 1
+
+
+def test_crawlers_of_one_process_share_one_index_one_load_and_one_refresh(pipeline_env, mongo_db, threads):
+    store = ArticleStore(mongo_db)
+    store.ensure_indexes()
+    earlier = article("ggilbo", 1, OTHER)
+    store.upsert_many([item_to_document(earlier)])
+    threads.gate = True  # the load stays under way until released
+    first, second = new_pipeline(pipeline_env), new_pipeline(pipeline_env)
+    opening = [started(first.open_spider()), started(second.open_spider())]
+    assert opening == [[], []]  # both wait for the one load
+    (shared,) = shared_index.open_indexes().values()
+    assert shared.loads == 1 and shared.refs == 2 and len(threads.held) == 1
+    threads.gate = False
+    threads.release()
+    assert opening == [[None], [None]] and first.index is second.index
+    assert first.stats.get_value("newsdesk/dedup/index_shared") is None
+    assert second.stats.get_value("newsdesk/dedup/index_shared") is True
+    # outlets crawled together agree at once, without waiting for a refresh
+    original = first.process_item(article("ggilbo", 2, STORY))
+    reprint = second.process_item(article("cctoday", 3, STORY[:-1]))
+    assert reprint.story_id == original.story_id and reprint.story_closest == original.canonical_url
+    threads.clock.advance(60)
+    assert shared.refreshes == 1  # one refresh loop for the process, not one per crawler
+    finished(first.close_spider())
+    assert shared_index.open_indexes() == {shared.key: shared} and shared.client is not None
+    threads.clock.advance(60)
+    assert shared.refreshes == 2
+    finished(second.close_spider())
+    assert shared_index.open_indexes() == {} and shared.client is None
+    threads.clock.advance(600)
+    assert shared.refreshes == 2  # the loop stopped with the last crawler
+    for pipe in (first, second):  # the stored one (held for its exact key: no signature) and the two new
+        assert pipe.stats.get_value("newsdesk/dedup/index_articles") == 3
+        assert pipe.stats.get_value("newsdesk/dedup/index_evicted") == 0
+        assert pipe.stats.get_value("newsdesk/dedup/index_mb") >= 0
+    # the next crawler loads a new index
+    third = open_pipeline(pipeline_env)
+    assert third.index is not shared.index and shared_index.open_indexes()[shared.key].loads == 1
+
+
+def test_a_failed_load_fails_every_waiting_crawler_and_the_next_one_tries_again(pipeline_env, threads):
+    threads.gate = True
+    first, second = new_pipeline(pipeline_env), new_pipeline(pipeline_env)
+    opening = [started(first.open_spider()), started(second.open_spider())]
+    threads.held = [(d, lambda: (_ for _ in ()).throw(OSError("no database"))) for d, _ in threads.held]
+    threads.release()
+    assert all(isinstance(o[0], Failure) and o[0].check(OSError) for o in opening)
+    assert shared_index.open_indexes() == {}
+    threads.gate = False
+    assert open_pipeline(pipeline_env).stats.get_value("newsdesk/dedup/index_loaded") == 0
+
+
+def test_the_bound_evicts_old_articles_with_their_exact_keys_and_a_rebuild_keeps_the_newest(pipeline_env, mongo_db,
+                                                                                              threads):
+    settings = {**pipeline_env, "NEWSDESK_STORY_INDEX_MAX_ARTICLES": 3}
+    pipe = open_pipeline(settings)
+    items = [pipe.process_item(article("ggilbo", n, [f"{n}번째 기사입니다. " + p for p in OTHER], title=f"제목 {n}"))
+             for n in range(1, 6)]
+    index = pipe.index
+    assert len(index) == 3 and index.evicted == 2
+    assert [u for s in index.segments for u in s.urls if u] == [i.canonical_url for i in items[2:]]
+    first_key = exact_key("ggilbo", items[0].body_hash, items[0].title)
+    assert first_key not in index.exact and items[0].canonical_url not in index.stories
+    # the first body at a second URL is no alias any more: its article was evicted
+    copy = article("ggilbo", 9, [f"1번째 기사입니다. " + p for p in OTHER], title="제목 1")
+    assert pipe.process_item(copy).alias_of is None
+    assert pipe.stats.get_value("newsdesk/dedup/index_evicted") == 0  # reported at open, refresh and close
+    finished(pipe.close_spider())
+    assert (pipe.stats.get_value("newsdesk/dedup/index_articles"), pipe.stats.get_value("newsdesk/dedup/index_evicted")) == (3, 3)
+
+    store = ArticleStore(mongo_db)
+    store.ensure_indexes()
+    base = datetime.now(timezone.utc) - timedelta(hours=10)
+    for n, item in enumerate(items):  # stored an hour apart, newest last
+        store.upsert_many([item_to_document(item)], now=base + timedelta(hours=n))
+    again = open_pipeline(settings)
+    assert again.stats.get_value("newsdesk/dedup/index_loaded") == 3
+    assert [u for s in again.index.segments for u in s.urls if u] == [i.canonical_url for i in items[2:]]

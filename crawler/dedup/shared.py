@@ -1,0 +1,229 @@
+"""One story index per process and database, shared by every crawler of the process.
+
+`newsdesk crawl a b c` runs one Scrapy crawler per outlet in one process, and each crawler
+has its own DedupPipeline. Each used to load and refresh its own index of the whole window:
+N outlets held N copies (1.7 GB at 13k articles), and two outlets crawled together learnt of
+each other's stories only at the next refresh. Here the first pipeline to open starts the
+load (on a thread: a range scan of Mongo); the others opening meanwhile wait for the same
+load; all of them read and add to the one index (on the reactor thread, so no lock); the
+refresh that picks up other processes' articles runs once per process; the last pipeline to
+close stops it and lets the index go.
+
+The registry is keyed by the database (URI or embedded data folder, and database name), so
+a process writing to two databases keeps two indexes. A crawler opening an index already
+there gets it with the settings of the crawler that created it (a warning names the ones
+that differ).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import tracemalloc
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from twisted.internet import defer, task
+from twisted.python.failure import Failure
+
+from crawler.dedup.index import StoryIndex
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class IndexConfig:
+    window: timedelta
+    threshold: float
+    max_articles: int
+    refresh_seconds: float
+
+
+def _defer_to_thread(fn: Callable[[], Any]) -> defer.Deferred:
+    from twisted.internet import threads
+
+    return threads.deferToThread(fn)
+
+
+def _reactor() -> Any:
+    from twisted.internet import reactor
+
+    return reactor
+
+
+class SharedStoryIndex:
+    """A StoryIndex with its Mongo connection, its load and its refresh, for the pipelines of
+    one process that use one database. Get it with acquire(), give it back with release()."""
+
+    # Replaced in tests (a synchronous call, a task.Clock): how the load and the refresh
+    # reach a thread and the reactor.
+    run_in_thread: Callable[[Callable[[], Any]], defer.Deferred] = staticmethod(_defer_to_thread)
+    clock: Callable[[], Any] = staticmethod(_reactor)
+
+    def __init__(self, key: tuple[str, str], env: dict[str, str], config: IndexConfig) -> None:
+        self.key = key
+        self.env = env
+        self.config = config
+        self.index = StoryIndex(threshold=config.threshold, max_articles=config.max_articles)
+        self.refs = 0
+        self.users: list[Any] = []  # the stats collectors of the crawlers using it
+        self.loads = 0  # loads started (one per index; tests check it)
+        self.refreshes = 0  # refresh queries started
+        self.load_result: tuple[int, float, int] | None = None  # (articles loaded, seconds, traced peak bytes)
+        self._waiting: list[defer.Deferred] = []
+        self.client: Any = None
+        self.store: Any = None
+        self.loaded_until: datetime | None = None
+        self._loop: task.LoopingCall | None = None
+
+    # -- load -------------------------------------------------------------------------------
+
+    def _start_load(self) -> None:
+        self.loads += 1
+        d = self.run_in_thread(self._rebuild)
+        d.addCallbacks(self._loaded, self._load_failed)
+
+    def ready(self) -> defer.Deferred:
+        """Fires with the load's (articles, seconds, peak bytes) once the index is loaded."""
+        if self.load_result is not None:
+            return defer.succeed(self.load_result)
+        d: defer.Deferred = defer.Deferred()
+        self._waiting.append(d)
+        return d
+
+    def _loaded(self, result: tuple[int, float, int]) -> None:
+        self.load_result = result
+        if self.config.refresh_seconds > 0 and self.refs > 0:
+            self._loop = task.LoopingCall(self.refresh)
+            self._loop.clock = self.clock()
+            self._loop.start(self.config.refresh_seconds, now=False).addErrback(
+                lambda failure: logger.error("story index refresh loop stopped: %s", failure.getErrorMessage()))
+        waiting, self._waiting = self._waiting, []
+        for d in waiting:
+            d.callback(result)
+
+    def _load_failed(self, failure: Failure) -> None:
+        if _REGISTRY.get(self.key) is self:  # the next crawler to open tries again
+            del _REGISTRY[self.key]
+        waiting, self._waiting = self._waiting, []
+        for d in waiting:
+            d.errback(failure)
+
+    def _rebuild(self) -> tuple[int, float, int]:
+        """On a thread: connect, read the window's signatures, build the index."""
+        from crawler.store import ArticleStore, database_name, get_client, resolve_uri
+
+        started = time.perf_counter()
+        trace = not tracemalloc.is_tracing()  # never switch off tracing someone else started
+        if trace:
+            tracemalloc.start()
+        try:
+            self.client = get_client(resolve_uri(self.env))
+            self.store = ArticleStore(self.client[database_name(self.env)])
+            until = datetime.now(timezone.utc)
+            loaded = self.index.load(self.store.signatures_since(until - self.config.window))
+            self.loaded_until = until
+            peak = tracemalloc.get_traced_memory()[1] if trace else 0
+        finally:
+            if trace:
+                tracemalloc.stop()
+        return loaded, time.perf_counter() - started, peak
+
+    # -- refresh ----------------------------------------------------------------------------
+
+    def refresh(self) -> defer.Deferred | None:
+        """Add what other processes stored since the last load (the query runs on a thread,
+        the index changes on the reactor thread)."""
+        since = self.loaded_until
+        if self.store is None or since is None:
+            return None
+        self.refreshes += 1
+        until = datetime.now(timezone.utc)
+        store = self.store
+        d = self.run_in_thread(lambda: list(store.signatures_since(since - timedelta(seconds=5))))
+        d.addCallback(self.merge_rows, until)
+        d.addErrback(lambda failure: logger.warning("story index refresh failed: %s", failure.getErrorMessage()))
+        return d
+
+    def merge_rows(self, rows: list[dict[str, Any]], until: datetime) -> int:
+        added = self.index.load([row for row in rows if not self.index.holds(row.get("canonical_url", ""))])
+        self.loaded_until = until
+        for stats in self.users:
+            if added:
+                stats.inc_value("newsdesk/dedup/index_refreshed", added)
+            self.report(stats)
+        return added
+
+    # -- users ------------------------------------------------------------------------------
+
+    def report(self, stats: Any) -> None:
+        """The index's size into a crawler's stats (newsdesk/dedup/index_*)."""
+        size = self.index.size_stats()
+        stats.set_value("newsdesk/dedup/index_articles", size["articles"])
+        stats.set_value("newsdesk/dedup/index_evicted", size["evicted"])
+        stats.set_value("newsdesk/dedup/index_mb", size["mb"])
+        stats.set_value("newsdesk/dedup/index_max_articles", self.index.max_articles)
+        if self.index.skipped:
+            stats.set_value("newsdesk/dedup/index_unreadable", self.index.skipped)
+        if self.index.stale:  # signatures stored before the last format change: not comparable
+            stats.set_value("newsdesk/dedup/index_stale", self.index.stale)
+
+    def _close(self) -> defer.Deferred:
+        if self._loop is not None and self._loop.running:
+            self._loop.stop()
+        self._loop = None
+        client, self.client, self.store = self.client, None, None
+        if client is None:
+            return defer.succeed(None)
+        return self.run_in_thread(client.close)
+
+
+_REGISTRY: dict[tuple[str, str], SharedStoryIndex] = {}
+
+
+def registry_key(env: dict[str, str]) -> tuple[str, str]:
+    from crawler.store import database_name
+    from crawler.store.embedded import data_dir
+
+    uri = env.get("MONGO_URI", "").strip()
+    return (uri or f"embedded:{data_dir(env)}", database_name(env))
+
+
+def acquire(env: dict[str, str], config: IndexConfig, stats: Any = None) -> tuple[SharedStoryIndex, defer.Deferred]:
+    """The process's index for this database (created and its load started by the first
+    caller) and a Deferred that fires with the load's result once it is loaded."""
+    key = registry_key(env)
+    shared = _REGISTRY.get(key)
+    if shared is None:
+        shared = _REGISTRY[key] = SharedStoryIndex(key, env, config)
+        shared.refs += 1
+        shared._start_load()
+    else:
+        shared.refs += 1
+        if config != shared.config:
+            logger.warning("story index for %s already open with %s; this crawler's %s is not used",
+                           key[1], shared.config, config)
+    if stats is not None:
+        shared.users.append(stats)
+    return shared, shared.ready()
+
+
+def release(shared: SharedStoryIndex, stats: Any = None) -> defer.Deferred:
+    """One user fewer; the last one stops the refresh and closes the connection."""
+    if stats is not None:
+        shared.report(stats)
+        if stats in shared.users:
+            shared.users.remove(stats)
+    shared.refs -= 1
+    if shared.refs > 0:
+        return defer.succeed(None)
+    if _REGISTRY.get(shared.key) is shared:
+        del _REGISTRY[shared.key]
+    return shared._close()
+
+
+def open_indexes() -> dict[tuple[str, str], SharedStoryIndex]:
+    """The indexes open in this process (for tests and diagnostics)."""
+    return dict(_REGISTRY)
