@@ -153,7 +153,7 @@ class _Table:
         hit = self.keys.take(at, mode="clip") == query[:, None]  # past the run: other top bits, never equal
         if not hit.any():
             return extra
-        found = self.slots.take(at[hit])
+        found = self.slots.take(at[hit], mode="clip")  # a window clipped at the end: the last key, found twice
         return found if extra is None else np.concatenate((found, extra))
 
 

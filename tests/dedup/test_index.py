@@ -113,6 +113,23 @@ def test_lookups_across_segments_find_exactly_the_articles_sharing_a_band(bound:
             assert index.candidates(sig) == expected
 
 
+def test_the_last_key_of_the_main_array_is_found() -> None:
+    rng = np.random.default_rng(11)
+    index = StoryIndex(max_articles=1000)
+    values = rng.integers(0, 2**32, size=(300, NUM_PERM), dtype=np.uint32)
+    record = StoryRecord(4, b"\0" * 4, b"\0\0", b"", b"")
+    for n in range(300):
+        index.add(url(n), (values[n], record), f"s{n}")
+    index.bands.flush(index.low)
+    main = index.bands.main
+    last_slot = int(main.slots[-1])
+    band = int(np.flatnonzero(band_keys(values[last_slot]) == main.keys[-1])[0])
+    probe = rng.integers(0, 2**32, size=NUM_PERM, dtype=np.uint32)
+    probe[2 * band : 2 * band + 2] = values[last_slot, 2 * band : 2 * band + 2]
+    assert main.find(band_keys(probe)).tolist() == [last_slot] * len(main.find(band_keys(probe)))
+    assert last_slot in index.bands.lookup(band_keys(probe), index.low)
+
+
 def test_a_rebuild_keeps_the_newest_articles_whatever_order_the_rows_come_in() -> None:
     start = datetime(2025, 3, 1, tzinfo=timezone.utc)
     rows = []
