@@ -6,15 +6,22 @@ Seeds a fresh SecantusDB (temporary folder) with synthetic but realistic article
 the saved articles under tests/fixtures: sentences shuffled across articles, numbers and
 place names varied, and a long tail of rarer words (Zipf-distributed) mixed in, over two
 years of dates, 27 outlets, regions and sections; written through ArticleStore.upsert_many
-in batches of 1,000 (so the search index is built as a crawl would build it).
+in batches of 1,000, then the search queue drained (as at a crawl's end).
 Then measures:
 1. search latency over a mix of queries (common words, rare words, phrases, with and
    without outlet/region/section/date filters, pages 1 and 3): median and p95, against the
    baseline of the same queries as an unindexed case-insensitive $regex scan over a 10k
    subset (what a search without the index costs on a tenth of the data);
-2. write cost of the index: upsert rate with and without indexing, on 5,000 articles;
+2. write cost of the index: upsert rate with and without indexing (queue and drain), on 5,000 articles;
 3. export rate (rows/s) of JSONL, CSV and Parquet over a three-month range.
 Writes bench/results/search.json.
+
+`--drain` measures the search queue's drain instead (crawler/search/queue.py): `--drain-articles`
+of the simulator's articles queued by ArticleStore.upsert_many in batches of 100 (as a crawl's store writes them),
+then indexed (a) as the write path did before the queue, one segment per batch of 100 with its
+tiered merges, and (b) by `drain` at each `--segments` size; client CPU (this process) and the
+database server's CPU (SecantusDB in a process of its own) per article, and articles/s.
+Writes bench/results/search_drain.json.
 """
 
 from __future__ import annotations
@@ -38,7 +45,7 @@ sys.path.insert(0, str(ROOT))
 from pymongo import MongoClient  # noqa: E402
 from secantus import SecantusDBServer  # noqa: E402
 
-from crawler.search import Filters, search  # noqa: E402
+from crawler.search import Filters, drain, search  # noqa: E402
 from crawler.search.export import export_articles  # noqa: E402
 from crawler.store import ArticleStore  # noqa: E402
 
@@ -112,7 +119,83 @@ def seed(db: Any, articles: list[dict[str, Any]], *, search_index: bool = True, 
         done = min(len(articles), start + batch)
         if done % 10000 == 0:
             print(f"  seeded {done} ({done / (time.perf_counter() - started):.0f}/s)", flush=True)
+    if search_index:
+        drain(db)  # what the crawl's end does (crawler/search/queue.py)
     return len(articles) / (time.perf_counter() - started)
+
+
+def drain_bench(count: int, sizes: list[int]) -> dict[str, Any]:
+    """Per-article cost of indexing `count` queued articles: in batches of 100 vs drain(segment)."""
+    import resource
+
+    import psutil
+
+    from crawler.search import SearchIndex, drain
+    from crawler.search.index import SOURCE_FIELDS
+    from crawler.store.embedded import EmbeddedServer
+
+    articles = simulated_articles(count)
+    arms: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        uri = EmbeddedServer().ensure_running(Path(folder))
+        server = psutil.Process(int(json.loads((Path(folder) / "secantus.json").read_text(encoding="utf-8"))["pid"]))
+        client: MongoClient[dict[str, Any]] = MongoClient(uri, tz_aware=True, tzinfo=timezone.utc)
+        try:
+            for arm in ["batches of 100", *[f"drain {n}" for n in sorted(sizes)]]:  # RSS peaks grow in this order
+                db = client[f"drain_{arm.replace(' ', '_')}"]
+                store = ArticleStore(db)
+                store.ensure_indexes()
+                for start in range(0, count, 100):
+                    store.upsert_many(articles[start : start + 100])
+                batches = []
+                if arm == "batches of 100":  # the old write path had the documents in hand: so does this arm
+                    for entry in db.search_queue.find().sort("created", 1):
+                        batches.append(list(db.articles.find({"_id": {"$in": entry["ids"]}}, SOURCE_FIELDS)))
+                cpu0, server0, wall0 = time.process_time(), _cpu(server), time.perf_counter()
+                if arm == "batches of 100":
+                    index = SearchIndex(db)
+                    for docs in batches:
+                        index.mark_indexed(db.articles, index.add(docs))
+                    indexed = sum(len(b) for b in batches)
+                else:
+                    indexed = drain(db, segment_articles=int(arm.split()[1])).indexed
+                cpu, server_cpu, wall = time.process_time() - cpu0, _cpu(server) - server0, time.perf_counter() - wall0
+                arms[arm] = {"articles": indexed, "seconds": round(wall, 2), "articles_per_s": round(indexed / wall),
+                             "client_cpu_ms_per_article": round(cpu / indexed * 1000, 2),
+                             "server_cpu_ms_per_article": round(server_cpu / indexed * 1000, 2),
+                             "segments_left": db.search_segments.count_documents({}),
+                             "peak_rss_mb_so_far": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
+                print(f"  {arm:15} {indexed} articles in {wall:5.1f} s ({indexed / wall:4.0f}/s): CPU ms/article "
+                      f"client {cpu / indexed * 1000:.2f}, database {server_cpu / indexed * 1000:.2f}; "
+                      f"{arms[arm]['segments_left']} segments left; peak RSS so far {arms[arm]['peak_rss_mb_so_far']} MB",
+                      flush=True)
+                client.drop_database(db.name)
+        finally:
+            client.close()
+            EmbeddedServer().stop(Path(folder))
+    return {"articles": count, "arms": arms}
+
+
+def simulated_articles(count: int) -> list[dict[str, Any]]:
+    """The simulator's articles (crawler/simulator, what bench/throughput_bench.py crawls: ~2,600
+    characters, ~1,300 distinct terms each; make_articles' are a quarter of that)."""
+    from crawler.simulator.corpus import News, NewsConfig
+
+    outlets = ["joongdo", "jnilbo", "busan"]
+    news = News(NewsConfig(articles=count // len(outlets) + 1), start=START)
+    docs = []
+    for i in range(count):
+        a = news.article(outlets[i % len(outlets)], i // len(outlets))
+        url = f"https://{a.outlet}.example/{a.index}"
+        docs.append({"outlet": a.outlet, "url": url, "canonical_url": url, "title": a.title,
+                     "body": "\n\n".join(a.paragraphs), "published": a.published, "sections": ["사회"],
+                     "content_hash": f"h{i}", "body_hash": f"b{i}"})
+    return docs
+
+
+def _cpu(proc: Any) -> float:
+    times = proc.cpu_times()
+    return float(times.user + times.system)
 
 
 def queries() -> list[tuple[str, str, Filters, int]]:
@@ -158,7 +241,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--articles", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--drain", action="store_true", help="measure the search queue's drain instead")
+    parser.add_argument("--drain-articles", type=int, default=8000)
+    parser.add_argument("--segments", default="500,1000,2000,4000,8000", help="drain segment sizes to compare")
     args = parser.parse_args()
+    if args.drain:
+        print(f"indexing {args.drain_articles} queued articles (CPU time; the database server runs apart):")
+        result = drain_bench(args.drain_articles, [int(n) for n in args.segments.split(",")])
+        out = ROOT / "bench" / "results" / "search_drain.json"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
+        print(f"results in {out}")
+        return
     articles = make_articles(args.articles)
     counts = Counter(w for a in articles[:20000] for w in a["body"].split())
     rare_words = [w for w, n in counts.items() if 2 <= n <= 5 and len(w) >= 3 and all("가" <= c <= "힣" for c in w)]
