@@ -33,6 +33,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from crawler.dedup import shared as shared_index
 from crawler.dedup.index import DEFAULT_MAX_ARTICLES, exact_key
 from crawler.dedup.params import DEFAULT_THRESHOLD
+from crawler.dedup import presign as presigned
 from crawler.dedup.stories import signature, to_bytes
 from crawler.store import store_env
 
@@ -96,7 +97,12 @@ class DedupPipeline:
                 adapter["alias_of"] = known
                 self.stats.inc_value("newsdesk/dedup/exact_alias")
                 return item
-        sig = signature(adapter.get("body") or "", adapter.get("title") or "")
+        body, title = adapter.get("body") or "", adapter.get("title") or ""
+        sig = presigned.take(item, body, title)  # computed by the parse worker (crawler/dedup/presign.py)
+        if sig is presigned.MISSING:
+            sig = signature(body, title)
+        else:
+            self.stats.inc_value("newsdesk/dedup/presigned")
         if sig is None:
             index.add(url, None, None, key)  # held for its exact key
             self.stats.inc_value("newsdesk/dedup/too_short")

@@ -22,7 +22,7 @@ from scrapy.crawler import Crawler
 from crawler.items import item_dict
 from crawler.outlets import registry
 from crawler.text.bylines import parse_byline
-from crawler.text.clean import normalize_text
+from crawler.text.clean import normalize_body, normalize_text
 from crawler.text.dates import KST
 from crawler.text.urls import canonicalize_url
 from pipelines.validate import ArticleDropped
@@ -74,11 +74,6 @@ def split_authors(names: list[str]) -> list[str]:
             if name and name not in result:
                 result.append(name)
     return result
-
-
-def normalize_body(body: str) -> str:
-    paragraphs = [normalize_text(p) for p in (body or "").split("\n")]
-    return "\n\n".join(p for p in paragraphs if p)
 
 
 def canonical_for(outlet: str | None, url: str) -> str:

@@ -25,6 +25,7 @@ import multiprocessing
 import os
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
+from functools import lru_cache
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
@@ -52,9 +53,19 @@ def processes_setting(value: Any) -> int:
     return count
 
 
-def parse_page(outlet: Any, url: str, html: bytes, content_type: str | None) -> Any:
-    """The outlet's page object on one page: what the worker runs (and the spider, without one)."""
-    return outlet.page_class()(url=url, html=html, outlet=outlet, content_type=content_type).to_article()
+def parse_page(outlet: Any, url: str, html: bytes, content_type: str | None, prepare: str | None = None) -> Any:
+    """The outlet's page object on one page: what the worker runs (and the spider, without one).
+    `prepare` names a function (module.path.name) the article then goes through in the worker:
+    work that only reads the article and is cheaper here than on the crawl's thread."""
+    article = outlet.page_class()(url=url, html=html, outlet=outlet, content_type=content_type).to_article()
+    return _load(prepare)(article) if prepare else article
+
+
+@lru_cache(maxsize=8)
+def _load(path: str) -> Any:
+    from scrapy.utils.misc import load_object
+
+    return load_object(path)
 
 
 def _start_worker(parent: int) -> None:
@@ -83,18 +94,20 @@ class ParsePool:
                     initializer=_start_worker, initargs=(os.getpid(),))
             return self._executor
 
-    def parse(self, outlet: Any, url: str, html: bytes, content_type: str | None) -> defer.Deferred:
+    def parse(self, outlet: Any, url: str, html: bytes, content_type: str | None,
+              prepare: str | None = None) -> defer.Deferred:
         """Parse on a worker; the Deferred fires on the reactor with the Article, or fails
         with the page object's own exception, or PageCrash when the worker died."""
-        return _to_deferred(self.submit(outlet, url, html, content_type), self._broken)
+        return _to_deferred(self.submit(outlet, url, html, content_type, prepare), self._broken)
 
-    def submit(self, outlet: Any, url: str, html: bytes, content_type: str | None) -> Future:
+    def submit(self, outlet: Any, url: str, html: bytes, content_type: str | None,
+               prepare: str | None = None) -> Future:
         """The parse as a concurrent.futures Future (parse() hands it to the reactor)."""
         try:
-            return self._pool().submit(parse_page, outlet, url, html, content_type)
+            return self._pool().submit(parse_page, outlet, url, html, content_type, prepare)
         except BrokenProcessPool:  # died since the last page: a new pool for this one
             self._broken()
-            return self._pool().submit(parse_page, outlet, url, html, content_type)
+            return self._pool().submit(parse_page, outlet, url, html, content_type, prepare)
 
     def _broken(self) -> None:
         with self._lock:

@@ -18,6 +18,7 @@ documents look the same as from a live crawl.
 from __future__ import annotations
 
 import logging
+from functools import cached_property
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any, AsyncIterator, Iterable
@@ -204,6 +205,15 @@ class OutletSpider(scrapy.Spider):
         self._client = get_client(resolve_uri(env))
         return ArticleStore(self._client[database_name(env)])
 
+    @cached_property
+    def _prepare_in_worker(self) -> str | None:
+        """What the parse worker does to an article besides parsing it: its story signature
+        when the dedup pipeline will want one (crawler/dedup/presign.py)."""
+        settings = self.settings
+        wanted = (settings.getbool("NEWSDESK_DEDUP_ENABLED", True) and settings.getbool("NEWSDESK_STORE_ENABLED", True)
+                  and "pipelines.dedup.DedupPipeline" in (settings.getdict("ITEM_PIPELINES") or {}))
+        return "crawler.dedup.presign.presign" if wanted else None
+
     def _parse_pool(self) -> ParsePool | None:
         """The process's page-parsing pool (NEWSDESK_PARSE_PROCESSES), taken at first use."""
         if self._parser is None:
@@ -366,7 +376,7 @@ class OutletSpider(scrapy.Spider):
             if pool is None:
                 article = parse_page(*args)
             else:  # on a worker process (crawler/pages/pool.py): this core stays with Scrapy
-                article = await maybe_deferred_to_future(pool.parse(*args))
+                article = await maybe_deferred_to_future(pool.parse(*args, self._prepare_in_worker))
         except Exception as exc:  # a page that breaks the parser is counted and logged, never fatal
             self.crawler.stats.inc_value("newsdesk/parse_errors")
             if isinstance(exc, PageCrash):

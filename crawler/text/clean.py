@@ -13,7 +13,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-__all__ = ["clean_paragraphs", "is_copyright_line", "join_body", "normalize_text"]
+__all__ = ["clean_paragraphs", "is_copyright_line", "join_body", "normalize_body", "normalize_text"]
 
 # Characters that render as nothing: zero-width space/joiners, word joiner, BOM, soft hyphen.
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
@@ -42,6 +42,12 @@ def normalize_text(s: str) -> str:
     if _HAS_INVISIBLE.search(s) is not None:
         s = s.translate(_INVISIBLE)
     return " ".join(s.split())
+
+
+def normalize_body(body: str) -> str:
+    """A body's paragraphs (one per line) normalised and joined by a blank line, empty ones dropped."""
+    paragraphs = [normalize_text(p) for p in (body or "").split("\n")]
+    return "\n\n".join(p for p in paragraphs if p)
 
 
 def clean_paragraphs(paragraphs: Iterable[str]) -> list[str]:
