@@ -93,9 +93,10 @@ NEWSDESK_STORE_MAX_PENDING = 4  # batches waiting for the writer before items wa
 from crawler.dedup import params as _story  # noqa: E402
 
 NEWSDESK_STORY_WINDOW_DAYS = 7
-# 20,000: ~2.8 MB per 1,000 indexed articles of ~2,000 letters (bench/dedup_bench.py; 7.5 with
-# the dict buckets before), so ~55 MB; four days of 27 outlets at ~5,000 articles a day. The
-# oldest first seen are evicted first (reprints of a story appear within a day or two).
+# 20,000: 2.9 MB per 1,000 indexed articles of ~2,000 letters (bench/dedup_bench.py; 7.5 with
+# the dict buckets before), ~3.3 for the soak's longer simulated articles: 60-70 MB (a 100k soak's
+# newsdesk/dedup/index_mb: 67), four days of 27 outlets at ~5,000 articles a day. The oldest first
+# seen are evicted first (reprints of a story appear within a day or two).
 NEWSDESK_STORY_INDEX_MAX_ARTICLES = _story.DEFAULT_MAX_ARTICLES
 NEWSDESK_STORY_REFRESH_SECONDS = 60  # pick up what concurrent crawls stored
 # score (containment + title and paraphrase evidence) at which two texts are one story:

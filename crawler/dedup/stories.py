@@ -34,15 +34,14 @@ The weights and the threshold were chosen on bench/dedup/pairs.jsonl with a 2-fo
 Cost. The 5-gram hashes are computed in bulk with numpy (a polynomial hash of the code
 points, then the MurmurHash3 finalizer), and the MinHashes are taken over the sampled
 5-grams only, so a 2,600-character article costs about as much as its cleaning regexes
-(bench/dedup_bench.py). Memory: the LSH buckets hold the article's slot number itself
-(datasketch's default storage keeps a 216-byte set per bucket, and nearly every bucket holds
-one article), and the index keeps the compact record, not the MinHash.
+(bench/dedup_bench.py). Memory: the index (crawler.dedup.index) keeps the band keys in
+numpy arrays and the compact record, not the MinHash.
 
 The index holds the articles first seen in the last `window_days` (reprints of one story
-appear within days), rebuilt from Mongo at the start of each crawl from the stored
-signature bytes (to_bytes/from_bytes; SIGNATURE_VERSION marks the layout, and signatures of
-an earlier version are counted as stale, not compared): bounded memory, nothing to keep
-consistent on disk, and it survives restarts by construction.
+appear within days), at most `max_articles` of them, rebuilt from Mongo at the start of each
+crawl process from the stored signature bytes (to_bytes/from_bytes; SIGNATURE_VERSION marks
+the layout, and signatures of an earlier version are counted as stale, not compared):
+bounded memory, nothing to keep consistent on disk, and it survives restarts by construction.
 """
 
 from __future__ import annotations
