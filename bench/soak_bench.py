@@ -5,15 +5,19 @@ Run: .venv/bin/python bench/soak_bench.py [--articles 100000] [--outlets busan] 
 The simulator writes `--articles` articles spread over `--outlets` (list pages of 100, full
 RSS feeds) as static files behind nginx, and one full-pipeline crawl (`crawl_outlets`, as
 `newsdesk crawl` runs it, 64 concurrent requests in all, list paging unbounded) stores them
-into the embedded database. One outlet by default: a process crawling several outlets holds
-one story index per outlet, each topped up with what the others store (see README), which is
-not what a scheduled crawl (one outlet per process) looks like. The parent samples the crawl process's RSS every
-second and its logged page counts every 5 s. Reports:
+into the embedded database. One outlet by default, as a scheduled crawl (one outlet per
+process) runs; several outlets share the process's one story index. The parent samples the
+crawl process's RSS every second and its logged page counts every 5 s. Reports:
 - pages/s over the crawl, and RSS over the crawl (bench/results/soak.png, linked from README);
-- peak RSS up to 10k articles and up to the end (the baseline is the 10k peak; target: growth
-  < 20%);
+- peak RSS up to 10k articles, up to 20k and up to the end (the baseline is the 10k peak;
+  target: growth < 20%), and the story index's size at the end (newsdesk/dedup/index_*: held,
+  evicted, estimated MB; bounded by NEWSDESK_STORY_INDEX_MAX_ARTICLES, `--set` to change it);
 - store rate at the end: bulk upserts/s of 2,000 new articles into the filled collection, in
   batches of 100 as the store pipeline writes them, against the same into an empty one;
+- with `--trace-memory A,B`, what grows in the crawl process between the A-th and the B-th
+  article: tracemalloc snapshots taken there (MemoryProbe, an extension of this module; the
+  crawl runs slower traced), the top allocation sites by growth, in bytes per article
+  (bench/results/soak_memory.json);
 - with `--search`, runs the search benchmark (bench/search_bench.py, its own 100k-article
   database) and copies its latency figures in.
 Writes bench/results/soak.json (samples under "samples").
@@ -37,6 +41,51 @@ sys.path.insert(0, str(ROOT))
 from bench.crawl_common import FULL, bench_env, concurrency_settings, crawl, stop_embedded, write_result  # noqa: E402
 from crawler.simulator import NewsConfig, Simulator  # noqa: E402
 from crawler.simulator.static import NginxSite  # noqa: E402
+
+
+class MemoryProbe:
+    """A Scrapy extension for `--trace-memory`: tracemalloc snapshots at two article counts,
+    and the allocation sites that grew between them, written as JSON."""
+
+    def __init__(self, marks: list[int], out: str, frames: int = 8) -> None:
+        import tracemalloc
+
+        self.marks, self.out, self.items, self.first = marks, out, 0, None
+        tracemalloc.start(frames)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        from scrapy import signals
+
+        probe = cls([int(m) for m in crawler.settings.getlist("SOAK_TRACE_MARKS")], crawler.settings.get("SOAK_TRACE_OUT"))
+        crawler.signals.connect(probe.item_scraped, signal=signals.item_scraped)
+        return probe
+
+    def item_scraped(self, item, response=None, spider=None) -> None:
+        import tracemalloc
+
+        self.items += 1
+        if self.items == self.marks[0]:
+            self.first = self._snapshot()
+        elif self.items == self.marks[1] and self.first is not None:
+            second = self._snapshot()
+            per = self.marks[1] - self.marks[0]
+            report = {"marks": self.marks, "traced_mb": round(tracemalloc.get_traced_memory()[0] / 2**20, 1)}
+            for key in ("filename", "lineno", "traceback"):
+                top = second.compare_to(self.first, key)[:25]
+                report[key] = [{"bytes_per_article": round(s.size_diff / per, 1), "count_diff": s.count_diff,
+                                "mb": round(s.size / 2**20, 2),
+                                "where": [f"{f.filename}:{f.lineno}" for f in s.traceback][-8 if key == "traceback" else -1:]}
+                               for s in top]
+            report["total_bytes_per_article"] = round(sum(s.size_diff for s in second.compare_to(self.first, "filename")) / per, 1)
+            Path(self.out).write_text(json.dumps(report, indent=1), encoding="utf-8")
+            tracemalloc.stop()
+
+    @staticmethod
+    def _snapshot():
+        import tracemalloc
+
+        return tracemalloc.take_snapshot().filter_traces([tracemalloc.Filter(False, tracemalloc.__file__)])
 
 
 def store_rate(uri: str, db_name: str, sample: list[dict], count: int = 2000) -> float:
@@ -97,11 +146,24 @@ def main() -> None:
     parser.add_argument("--outlets", default="busan", help="comma-separated simulated outlets")
     parser.add_argument("--port", type=int, default=18300)
     parser.add_argument("--search", action="store_true", help="also run bench/search_bench.py and copy its figures")
+    parser.add_argument("--trace-memory", metavar="A,B", help="tracemalloc growth between the A-th and B-th article")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="a Scrapy setting for the crawl (repeatable), e.g. NEWSDESK_STORY_INDEX_MAX_ARTICLES=5000")
     args = parser.parse_args()
     outlets = [o.strip() for o in args.outlets.split(",") if o.strip()]
     per_outlet = args.articles // len(outlets)
     sim = Simulator(outlets, NewsConfig(articles=per_outlet), page_size=100)
     overrides = concurrency_settings(len(outlets))
+    for item in args.set:
+        name, _, value = item.partition("=")
+        overrides[name.strip()] = json.loads(value) if value.strip()[:1] in "0123456789-[{tf" else value
+    memory_out = ROOT / "bench" / "results" / "soak_memory.json"
+    if args.trace_memory:
+        memory_out.unlink(missing_ok=True)
+        import settings.base  # the project's extensions stay (a setting given here replaces the dict)
+
+        overrides.update(EXTENSIONS={**settings.base.EXTENSIONS, "bench.soak_bench.MemoryProbe": 0}, SOAK_TRACE_OUT=str(memory_out),
+                         SOAK_TRACE_MARKS=[int(m) for m in args.trace_memory.split(",")])
     with tempfile.TemporaryDirectory(prefix="newsdesk-soak-") as tmp:
         work = Path(tmp)
         site = NginxSite(sim, work / "nginx", args.port)
@@ -126,16 +188,25 @@ def main() -> None:
             finally:
                 stop_embedded(data)
     samples = run.samples
-    target = 10_000
-    early = [s["rss_mb"] for s in samples if s["items"] <= target] or [samples[0]["rss_mb"]]
-    peak_10k, peak_all = max(early), run.peak_rss_mb
+    def peak_up_to(items: int) -> float:
+        return max([s["rss_mb"] for s in samples if s["items"] <= items] or [samples[0]["rss_mb"]])
+
+    peak_10k, peak_20k, peak_all = peak_up_to(10_000), peak_up_to(20_000), run.peak_rss_mb
+    # while articles still arrive (what the crawl holds per article), apart from what runs once
+    # the last ones are in (the search indexing at the crawl's end, crawler/search/extension.py)
+    last_items = max(s["items"] for s in samples)
+    crawling = [s["rss_mb"] for s in samples if s["items"] < last_items]
+    peak_crawling = max(crawling or [peak_all])
+    dedup = {key.split("/")[-1]: value for stats in run.stats.values() for key, value in stats.items()
+             if key.startswith("newsdesk/dedup/index")}
     result = {
-        "outlets": outlets, "articles": per_outlet * len(outlets), "stored": stored,
+        "outlets": outlets, "articles": per_outlet * len(outlets), "stored": stored, "settings": args.set,
         "pages": run.pages, "crawl_seconds": round(run.crawl_seconds, 1),
         "pages_per_second": round(run.pages_per_second, 1),
-        "peak_rss_mb_at_10k": peak_10k, "peak_rss_mb_at_end": peak_all,
+        "peak_rss_mb_at_10k": peak_10k, "peak_rss_mb_at_20k": peak_20k, "peak_rss_mb_at_end": peak_all,
+        "peak_rss_mb_while_crawling": peak_crawling, "crawling_growth": round(peak_crawling / peak_10k - 1, 3),
         "rss_growth": round(peak_all / peak_10k - 1, 3), "target_growth": 0.2,
-        "dedup_index_mb": max((s.get("newsdesk/dedup/index_peak_mb", 0) for s in run.stats.values()), default=0),
+        "dedup_index": dedup,
         "store_upserts_per_s_filled": round(filled, 1), "store_upserts_per_s_empty": round(empty, 1),
         "store_rate_ratio": round(filled / empty, 3),
         "samples": samples,
@@ -151,8 +222,16 @@ def main() -> None:
     png = ROOT / "bench" / "results" / "soak.png"
     plot(samples, png, f"full pipeline, {result['articles']:,} articles of {len(outlets)} outlets, nginx on 127.0.0.1")
     print(f"{run.pages} pages in {run.crawl_seconds:.0f} s = {run.pages_per_second:.1f} pages/s; {stored} stored")
-    print(f"peak RSS {peak_10k:.0f} MB up to 10k articles, {peak_all:.0f} MB at {result['articles']:,}: "
-          f"growth {result['rss_growth']:.0%} (target < 20%)")
+    print(f"peak RSS {peak_10k:.0f} MB up to 10k articles, {peak_20k:.0f} MB up to 20k, {peak_all:.0f} MB at"
+          f" {result['articles']:,}: growth {result['rss_growth']:.0%} (target < 20%)")
+    print(f"while articles arrive: peak {peak_crawling:.0f} MB (growth {result['crawling_growth']:.0%} over the 10k peak);"
+          f" what runs after the last article (search indexing at the crawl's end) is in the figures above")
+    print(f"story index at the end: {dedup}")
+    if args.trace_memory and memory_out.exists():
+        report = json.loads(memory_out.read_text(encoding="utf-8"))
+        print(f"grew between articles {report['marks']}: {report['total_bytes_per_article']:.0f} bytes per article; top sites:")
+        for row in report["lineno"][:15]:
+            print(f"  {row['bytes_per_article']:8.0f} B/article  {row['mb']:7.1f} MB  {row['where'][-1]}")
     print(f"store: {filled:.0f} upserts/s into the filled collection, {empty:.0f}/s into an empty one "
           f"(ratio {filled / empty:.2f})")
     print(f"results in {out}, plot in {png}")
