@@ -23,28 +23,16 @@ from typing import Any
 
 from pymongo.errors import PyMongoError
 
+from crawler.procutil import die_with_parent
+
 _STORE: Any = None  # the child's ArticleStore
-
-
-def _die_with_parent(parent: int) -> None:
-    """A crawl killed with SIGKILL must not leave its writer running (Linux: PR_SET_PDEATHSIG)."""
-    import ctypes
-    import os
-    import signal
-
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        return
-    if os.getppid() != parent:  # the parent died before prctl took effect
-        os._exit(1)
 
 
 def _open(uri: str, database: str, parent: int) -> None:
     global _STORE
     from crawler.store import ArticleStore, get_client
 
-    _die_with_parent(parent)
+    die_with_parent(parent)
 
     _STORE = ArticleStore(get_client(uri)[database])
 

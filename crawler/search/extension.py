@@ -7,8 +7,11 @@ thousand articles. It works wherever a crawl runs: `scrapy crawl` subprocesses o
 scheduler, `newsdesk crawl` and `demo`, scrapyd, distributed workers. What a crawl killed
 before its end leaves queued, the scheduler's periodic drain picks up.
 
-The drain runs in a thread (engine_stopped awaits it), after the stats' finish
-time, so the crawl's own figures do not include it. When one process runs several crawls
+The drain runs in a child process (engine_stopped awaits it), after the stats' finish
+time, so the crawl's own figures do not include it, and what it builds (postings of a few
+thousand articles, merges of segments: hundreds of MB for a large backlog) is returned to the
+system when the child exits instead of staying in the crawl process's heap (a 100k-article
+crawl went from 387 to 1,082 MB RSS while it drained on a thread). When one process runs several crawls
 (`newsdesk crawl a b c`), only the last to stop drains: the others' reactor is not slowed.
 """
 
@@ -67,20 +70,45 @@ class SearchIndexAtCrawlEnd:
         await maybe_deferred_to_future(threads.deferToThread(self._drain))
 
     def _drain(self) -> None:
-        from crawler.search.queue import drain
-        from crawler.store import database_name, get_client, resolve_uri, store_env
+        import multiprocessing
+        import os
+        from concurrent.futures import ProcessPoolExecutor
+
+        from crawler.store import store_env
 
         env = store_env(self.crawler.settings)
         started = time.monotonic()
         try:
-            client = get_client(resolve_uri(env, start_embedded=False), serverSelectionTimeoutMS=5000)
-            try:
-                result = drain(client[database_name(env)], max_seconds=MAX_SECONDS)
-            finally:
-                client.close()
+            with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=_start_child,
+                                     initargs=(os.getpid(),)) as pool:
+                indexed, cpu_seconds, segments = pool.submit(_drain_in_child, dict(env)).result()
         except Exception as exc:  # noqa: BLE001 - the queue keeps the articles: the scheduler drains it
             log.error("search index: not updated at the end of this crawl (%s: %s); queued articles stay queued "
                       "for the scheduler's drain or `newsdesk search --reindex`", type(exc).__name__, exc)
             return
         log.info("search index: %d articles indexed in %.1f s (%.1f s CPU, %d segments)",
-                 result.indexed, time.monotonic() - started, result.cpu_seconds, result.segments)
+                 indexed, time.monotonic() - started, cpu_seconds, segments)
+
+
+def _start_child(parent: int) -> None:
+    import signal
+
+    from crawler.procutil import die_with_parent
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the crawl
+    die_with_parent(parent)
+
+
+def _drain_in_child(env: dict[str, str]) -> tuple[int, float, int]:
+    """The drain, in the child process: (articles indexed, CPU seconds, segments written)."""
+    from crawler.search.queue import drain
+    from crawler.store import database_name, get_client, resolve_uri
+
+    client = get_client(resolve_uri(env, start_embedded=False), serverSelectionTimeoutMS=5000)
+    try:
+        result = drain(client[database_name(env)], max_seconds=MAX_SECONDS)
+    except Exception as exc:  # noqa: BLE001 - plain types cross the process boundary
+        raise RuntimeError(f"{type(exc).__name__}: {exc}") from None
+    finally:
+        client.close()
+    return result.indexed, result.cpu_seconds, result.segments
