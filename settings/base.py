@@ -64,8 +64,9 @@ EXTENSIONS = {
 REMOTE_CONTROL_ENABLED = False
 
 # --- Pipelines: one job each, ordered (DESIGN.md data flow) --------------------------------
-# Article pages are parsed by worker processes (crawler/pages/pool.py) so the crawl's own core
-# stays with Scrapy: "auto" = 1 on two cores or more; 0 parses in the crawl process.
+# Article pages can be parsed (and story-signed) by worker processes (crawler/pages/pool.py) so
+# the crawl's own core stays with Scrapy: "auto" = none on two cores (measured: no gain there,
+# the second core serves the database), cores - 2 (at most 4) on larger machines; 0 = none.
 NEWSDESK_PARSE_PROCESSES = "auto"
 
 ITEM_PIPELINES = {

@@ -29,13 +29,16 @@ ROOT = Path(__file__).resolve().parents[2]
 CRAWL = """
 import json, sys
 from crawler.crawling import crawl_outlets
-bases = json.loads(sys.argv[1])
-outcomes = crawl_outlets(list(bases), base_urls=bases)
+bases, overrides = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+outcomes = crawl_outlets(list(bases), base_urls=bases, settings_overrides=overrides)
 print(json.dumps({o.outlet: {k: v for k, v in o.stats.items() if k.startswith(("newsdesk/", "finish_reason"))} for o in outcomes}))
 """
 
 
-def test_every_bundled_site_crawls_into_the_store(mongo_uri, mongo_client):
+# parsed in the crawl process, and by two parse worker processes that also sign the stories
+# (crawler/pages/pool.py): the stored articles must be the same
+@pytest.mark.parametrize("parse_processes", ["0", "2"])
+def test_every_bundled_site_crawls_into_the_store(mongo_uri, mongo_client, parse_processes):
     sites = [s for s in find_sites() if s.outlet in registry()]
     assert len(sites) >= 9
     db_name = f"test_all_{uuid.uuid4().hex[:10]}"
@@ -44,7 +47,8 @@ def test_every_bundled_site_crawls_into_the_store(mongo_uri, mongo_client):
         with ExitStack() as stack:
             servers = {s.outlet: stack.enter_context(FixtureSite(s)) for s in sites}
             bases = {name: server.base_url for name, server in servers.items()}
-            proc = subprocess.run([sys.executable, "-c", CRAWL, json.dumps(bases)], env=env, cwd=ROOT,
+            overrides = {"NEWSDESK_PARSE_PROCESSES": parse_processes}
+            proc = subprocess.run([sys.executable, "-c", CRAWL, json.dumps(bases), json.dumps(overrides)], env=env, cwd=ROOT,
                                   capture_output=True, text=True, timeout=600)
         assert proc.returncode == 0, proc.stderr[-4000:]
         stats = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -54,6 +58,8 @@ def test_every_bundled_site_crawls_into_the_store(mongo_uri, mongo_client):
             assert s["finish_reason"] == "finished", site.outlet
             assert not any(k.startswith("newsdesk/dropped/") for k in s), (site.outlet, s)
             assert "newsdesk/parse_errors" not in s, site.outlet
+            # signatures come from the workers exactly when there are workers
+            assert bool(s.get("newsdesk/dedup/presigned")) == (parse_processes != "0"), (site.outlet, s)
             expected = {}
             for path in site.folder.glob("*.json"):
                 if path.name != "site.json" and path.with_suffix(".html").exists():

@@ -40,11 +40,10 @@ def test_processes_setting_reads_numbers(value, expected):
     assert processes_setting(value) == expected
 
 
-def test_processes_setting_auto_uses_a_worker_on_two_cores(monkeypatch):
-    monkeypatch.setattr(os, "cpu_count", lambda: 2)
-    assert processes_setting("auto") == 1
-    monkeypatch.setattr(os, "cpu_count", lambda: 1)
-    assert processes_setting("auto") == 0
+@pytest.mark.parametrize(("cores", "workers"), [(1, 0), (2, 0), (3, 1), (4, 2), (8, 4), (64, 4)])
+def test_processes_setting_auto_leaves_two_cores_to_the_crawl_and_the_database(monkeypatch, cores, workers):
+    monkeypatch.setattr(os, "cpu_count", lambda: cores)
+    assert processes_setting("auto") == workers
 
 
 @pytest.mark.parametrize("bad", ["many", "-1", "1.5"])
