@@ -1,8 +1,10 @@
-"""Helpers for the worker processes a crawl starts (the page parser's, the store's writer)."""
+"""Helpers for the worker processes a crawl starts (the page parser's, the store's writer,
+the search drain at its end)."""
 
 from __future__ import annotations
 
 import os
+from concurrent.futures import ProcessPoolExecutor
 
 
 def die_with_parent(parent: int) -> None:
@@ -17,3 +19,19 @@ def die_with_parent(parent: int) -> None:
         return
     if os.getppid() != parent:  # the parent died before prctl took effect
         os._exit(1)
+
+
+def _start_worker(parent: int) -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the crawl, which stops its workers
+    die_with_parent(parent)
+
+
+def worker_pool(processes: int) -> ProcessPoolExecutor:
+    """A pool of fresh (spawned: no copy of the reactor's threads) worker processes that
+    leave Ctrl-C to the crawl and die with it."""
+    import multiprocessing
+
+    return ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_start_worker, initargs=(os.getpid(),))

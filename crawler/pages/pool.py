@@ -25,7 +25,6 @@ More cores were not measured here.
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -35,7 +34,7 @@ from typing import Any
 
 from twisted.internet import defer
 
-from crawler.procutil import die_with_parent
+from crawler.procutil import worker_pool
 
 logger = logging.getLogger(__name__)
 
@@ -72,13 +71,6 @@ def _load(path: str) -> Any:
     return load_object(path)
 
 
-def _start_worker(parent: int) -> None:
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the crawl, which stops us
-    die_with_parent(parent)
-
-
 class ParsePool:
     """Worker processes parsing article pages; `parse` returns a Deferred of the Article."""
 
@@ -93,9 +85,7 @@ class ParsePool:
     def _pool(self) -> ProcessPoolExecutor:
         with self._lock:
             if self._executor is None:
-                self._executor = ProcessPoolExecutor(
-                    max_workers=self.processes, mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_start_worker, initargs=(os.getpid(),))
+                self._executor = worker_pool(self.processes)
             return self._executor
 
     def parse(self, outlet: Any, url: str, html: bytes, content_type: str | None,

@@ -70,17 +70,13 @@ class SearchIndexAtCrawlEnd:
         await maybe_deferred_to_future(threads.deferToThread(self._drain))
 
     def _drain(self) -> None:
-        import multiprocessing
-        import os
-        from concurrent.futures import ProcessPoolExecutor
-
+        from crawler.procutil import worker_pool
         from crawler.store import store_env
 
         env = store_env(self.crawler.settings)
         started = time.monotonic()
         try:
-            with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=_start_child,
-                                     initargs=(os.getpid(),)) as pool:
+            with worker_pool(1) as pool:
                 indexed, cpu_seconds, segments = pool.submit(_drain_in_child, dict(env)).result()
         except Exception as exc:  # noqa: BLE001 - the queue keeps the articles: the scheduler drains it
             log.error("search index: not updated at the end of this crawl (%s: %s); queued articles stay queued "
@@ -88,15 +84,6 @@ class SearchIndexAtCrawlEnd:
             return
         log.info("search index: %d articles indexed in %.1f s (%.1f s CPU, %d segments)",
                  indexed, time.monotonic() - started, cpu_seconds, segments)
-
-
-def _start_child(parent: int) -> None:
-    import signal
-
-    from crawler.procutil import die_with_parent
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the crawl
-    die_with_parent(parent)
 
 
 def _drain_in_child(env: dict[str, str]) -> tuple[int, float, int]:
