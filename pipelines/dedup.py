@@ -114,7 +114,11 @@ class DedupPipeline:
             adapter["story_id"] = known_story
             self.stats.inc_value("newsdesk/dedup/known_story")
             return item
+        compared, capped = index.compared, index.capped
         match = index.assign(url, sig, key)
+        self.stats.inc_value("newsdesk/dedup/compared", index.compared - compared)  # candidates looked at closely
+        if index.capped > capped:  # more candidates than the index compares (crawler.dedup.index.MAX_COMPARED)
+            self.stats.inc_value("newsdesk/dedup/capped")
         adapter["minhash"] = to_bytes(sig)
         adapter["story_shingles"] = sig.size
         adapter["story_numbers"] = sorted(sig.numbers)

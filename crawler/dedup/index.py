@@ -62,6 +62,11 @@ SEGMENTS = 8  # per-article lists: segments per bound, each dropped once all its
 YOUNG_SHARE = 8  # the young array holds up to 1/YOUNG_SHARE of the bound before main is rebuilt
 HOT_ARTICLES = 128  # articles whose keys wait in the small sorted array before a merge into young
 RUN = 4  # keys per run of equal top bits in main (its start table costs 1 byte per key at most)
+# Candidates of one lookup compared closely, at most: those sharing the most bands. On the
+# simulator's 3,000 articles (bench/throughput_bench.py) copies share 19-76 of the 128 query
+# bands and other articles 1-12, 62 candidates per lookup on average and growing with the
+# index; the close look costs ~10 us each.
+MAX_COMPARED = 32
 WINDOW = 24  # entries read per query key; a run of 4 on average is longer than this ~1 in 10^9
 _BANDS, _ROWS = LSH_BANDS
 _SALT = np.random.default_rng(0x5D0C).integers(0, 2**64 - 1, size=_BANDS, dtype=np.uint64, endpoint=True)
@@ -209,12 +214,20 @@ class _Bands:
         self.main = _Table(keys, slots)
 
     def lookup(self, query: np.ndarray, low: int) -> set[int]:
+        return set(self.hits(query, low)[0].tolist())
+
+    def hits(self, query: np.ndarray, low: int) -> tuple[np.ndarray, np.ndarray]:
+        """(slots, how many of the query keys each one shares), held slots only, by slot."""
         self.settle(low)
-        found: set[int] = set()
-        for slots in (self.main.find(query), self.young.find(query), _search(self.hot_keys, self.hot_slots, query)):
-            if slots is not None:
-                found.update(slots.tolist())
-        return {slot for slot in found if slot >= low} if found and min(found) < low else found
+        found = [slots for slots in (self.main.find(query), self.young.find(query),
+                                     _search(self.hot_keys, self.hot_slots, query)) if slots is not None]
+        if not found:
+            return _EMPTY_SLOTS, _EMPTY_SLOTS
+        slots, counts = np.unique(np.concatenate(found) if len(found) > 1 else found[0], return_counts=True)
+        if len(slots) and slots[0] < low:
+            held = slots >= low
+            slots, counts = slots[held], counts[held]
+        return slots, counts
 
     def flush(self, low: int) -> None:
         """Everything into main (after a bulk load: the bench's memory figure)."""
@@ -305,6 +318,8 @@ class StoryIndex:
         self.record_bytes = 0
         self.skipped = 0  # stored signatures that could not be read
         self.stale = 0  # stored signatures of an earlier SIGNATURE_VERSION (not comparable)
+        self.compared = 0  # candidates looked at closely, over all lookups
+        self.capped = 0  # lookups that had more than MAX_COMPARED candidates
 
     def __len__(self) -> int:
         return self.next_slot - self.low
@@ -448,17 +463,36 @@ class StoryIndex:
         return found if found.score(self.title_weight, self.paraphrase_weight) >= self.threshold else None
 
     def _candidates(self, sig: StorySignature) -> Iterator[tuple[int, _Segment, int]]:
-        query = band_keys(sig.minhash.hashvalues)
-        if sig.lead is not None:
-            query = np.concatenate((query, band_keys(sig.lead.hashvalues)))
-        for slot in sorted(self.bands.lookup(query, self.low)):
+        """The held articles sharing a band with the body's or the lead's MinHash, oldest
+        first; when there are more than MAX_COMPARED, the MAX_COMPARED sharing the most bands
+        (the newest among equals). Copies of a story share many bands, chance neighbours one
+        or two (module docstring), so the cap bounds a lookup's cost as the index fills
+        without dropping copies."""
+        slots, shared = self._hits(sig)
+        if len(slots) > MAX_COMPARED:
+            self.capped += 1
+            slots = np.sort(slots[np.lexsort((-slots.astype(np.int64), -shared))[:MAX_COMPARED]])
+        self.compared += len(slots)
+        for slot in slots.tolist():
             segment, off = self._locate(slot)
             if segment.records[off] is not None:  # held for its exact key only: no record
                 yield slot, segment, off
 
+    def _hits(self, sig: StorySignature) -> tuple[np.ndarray, np.ndarray]:
+        query = band_keys(sig.minhash.hashvalues)
+        if sig.lead is not None:
+            query = np.concatenate((query, band_keys(sig.lead.hashvalues)))
+        return self.bands.hits(query, self.low)
+
     def candidates(self, sig: StorySignature) -> set[int]:
-        """Slots of the held articles the LSH returns for the body's and the lead's MinHash."""
-        return {slot for slot, _, _ in self._candidates(sig)}
+        """Slots of the held articles the LSH returns for the body's and the lead's MinHash
+        (all of them: a lookup compares at most MAX_COMPARED)."""
+        found = set()
+        for slot in self._hits(sig)[0].tolist():
+            segment, off = self._locate(slot)
+            if segment.records[off] is not None:
+                found.add(slot)
+        return found
 
     def find(self, sig: StorySignature) -> tuple[str, Comparison] | None:
         """The closest held copy of this story (URL, comparison), if any."""
