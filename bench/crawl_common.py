@@ -4,6 +4,15 @@ Each crawl runs in its own process (as scheduled crawls do), with the settings o
 of a comparison given here, so they differ only where the benchmark says. The parent samples
 the child's RSS (psutil) and reads Scrapy's periodic "Crawled N pages" log lines, so nothing
 in the crawl is instrumented for the benchmark.
+
+RSS is sampled twice over: the crawl process alone (`rss_mb`, `peak_rss_mb`), and the crawl
+process with every process descended from it (`tree_rss_mb`, `peak_tree_rss_mb`: its page
+parsers, the store writer, the end-of-crawl search drain, multiprocessing's resource
+tracker), since work moved into child processes still costs the machine its memory. The
+sum counts the pages of shared libraries once per process, so it errs high. The embedded
+database server is started detached (its parent is init, not the crawl), so it is no
+descendant; it is sampled apart (`database_rss_mb`) and, should it ever be found among the
+descendants, it is left out of the tree's figure.
 """
 
 from __future__ import annotations
@@ -94,10 +103,14 @@ class CrawlRun:
     seconds: float
     stats: dict[str, dict[str, Any]]
     peak_rss_mb: float
-    samples: list[dict[str, float]] = field(default_factory=list)  # t, rss_mb, pages, items
+    # t, rss_mb, pages, items; tree_rss_mb (the crawl and its descendants), database_rss_mb
+    samples: list[dict[str, float]] = field(default_factory=list)
     cpu_seconds: float = 0.0  # the crawl process's user + system CPU (children not included)
     children_cpu_seconds: float = 0.0  # its child processes (the page parser, the store writer)
     database_cpu_seconds: float = 0.0  # the embedded database server's, over the crawl
+    peak_tree_rss_mb: float = 0.0  # the crawl process plus its descendants (database excluded)
+    peak_database_rss_mb: float = 0.0  # the embedded database server (not the crawl's descendant)
+    database_is_descendant: bool = False  # whether it was found among the crawl's descendants
 
     @property
     def pages(self) -> int:
@@ -142,6 +155,8 @@ def crawl(script: str, bases: dict[str, str], env: dict[str, str], overrides: di
     database: psutil.Process | None = None
     database_start = database_cpu = 0.0
     latest: deque[tuple[float, float]] = deque(maxlen=len(bases))
+    tree_peak = database_peak = 0.0
+    database_descendant = False
     while proc.poll() is None:
         try:
             rss = ps.memory_info().rss / 2**20
@@ -150,10 +165,16 @@ def crawl(script: str, bases: dict[str, str], env: dict[str, str], overrides: di
         except psutil.Error:
             break
         peak = max(peak, rss)
-        with_children_and_database = _other_cpu(ps, children_cpu, state_file, database)
+        descendants = _descendants(ps)
+        with_children_and_database = _other_cpu(descendants, children_cpu, state_file, database)
         if with_children_and_database is not None:
             database, first, database_cpu = with_children_and_database
             database_start = database_start or first
+        database_pid = database.pid if database is not None else None
+        database_descendant = database_descendant or any(child.pid == database_pid for child in descendants)
+        tree = rss + sum(_rss(child) for child in descendants if child.pid != database_pid) / 2**20
+        database_rss = _rss(database) / 2**20 if database is not None else 0.0
+        tree_peak, database_peak = max(tree_peak, tree), max(database_peak, database_rss)
         if log.exists():
             with log.open("r", encoding="utf-8", errors="replace") as fh:
                 fh.seek(log_pos)
@@ -164,7 +185,8 @@ def crawl(script: str, bases: dict[str, str], env: dict[str, str], overrides: di
                         latest.append((float(m.group(2)), float(m.group(3))))
                         pages, items = sum(p for p, _ in latest), sum(i for _, i in latest)
                 log_pos = fh.tell()
-        samples.append({"t": round(time.monotonic() - started, 2), "rss_mb": round(rss, 1), "pages": pages, "items": items})
+        samples.append({"t": round(time.monotonic() - started, 2), "rss_mb": round(rss, 1), "pages": pages, "items": items,
+                        "tree_rss_mb": round(tree, 1), "database_rss_mb": round(database_rss, 1)})
         if time.monotonic() - started > timeout:
             proc.kill()
             raise SystemExit(f"crawl over {timeout} s; log: {log}")
@@ -175,7 +197,8 @@ def crawl(script: str, bases: dict[str, str], env: dict[str, str], overrides: di
         raise SystemExit(f"crawl failed ({proc.returncode}): {b''.join(stderr_chunks).decode(errors='replace')[-3000:]}\nlog: {log}")
     stats = json.loads(out.read_text(encoding="utf-8"))
     return CrawlRun(time.monotonic() - started, stats, round(peak, 1), samples, round(cpu, 1),
-                    round(sum(children_cpu.values()), 1), round(max(0.0, database_cpu - database_start), 1))
+                    round(sum(children_cpu.values()), 1), round(max(0.0, database_cpu - database_start), 1),
+                    round(tree_peak, 1), round(database_peak, 1), database_descendant)
 
 
 def _cpu(proc: psutil.Process) -> float:
@@ -183,16 +206,29 @@ def _cpu(proc: psutil.Process) -> float:
     return times.user + times.system
 
 
-def _other_cpu(crawl: psutil.Process, children: dict[int, float], state_file: Path | None,
-               database: psutil.Process | None) -> tuple[psutil.Process, float, float] | None:
-    """Update `children` (pid -> CPU) from the crawl's child processes; find the embedded
-    database server (its state file) and return (it, its CPU when first seen, its CPU now)."""
+def _descendants(proc: psutil.Process) -> list[psutil.Process]:
+    """Every process descended from `proc` (children, theirs, ...) now; [] once it is gone."""
     try:
-        for child in crawl.children(recursive=True):
-            with contextlib.suppress(psutil.Error):
-                children[child.pid] = _cpu(child)
+        return proc.children(recursive=True)
     except psutil.Error:
-        pass
+        return []
+
+
+def _rss(proc: psutil.Process) -> float:
+    """Resident bytes of `proc`; 0 when it has exited meanwhile."""
+    try:
+        return float(proc.memory_info().rss)
+    except psutil.Error:
+        return 0.0
+
+
+def _other_cpu(descendants: list[psutil.Process], children: dict[int, float], state_file: Path | None,
+               database: psutil.Process | None) -> tuple[psutil.Process, float, float] | None:
+    """Update `children` (pid -> CPU) from the crawl's descendant processes; find the embedded
+    database server (its state file) and return (it, its CPU when first seen, its CPU now)."""
+    for child in descendants:
+        with contextlib.suppress(psutil.Error):
+            children[child.pid] = _cpu(child)
     if database is None and state_file is not None and state_file.exists():
         with contextlib.suppress(OSError, ValueError, psutil.Error):
             database = psutil.Process(int(json.loads(state_file.read_text(encoding="utf-8"))["pid"]))

@@ -7,10 +7,13 @@ RSS feeds) as static files behind nginx, and one full-pipeline crawl (`crawl_out
 `newsdesk crawl` runs it, 64 concurrent requests in all, list paging unbounded) stores them
 into the embedded database. One outlet by default, as a scheduled crawl (one outlet per
 process) runs; several outlets share the process's one story index. The parent samples the
-crawl process's RSS every second and its logged page counts every 5 s. Reports:
+crawl process's RSS every second (and that of the crawl with its descendant processes: parse
+workers, store writer, search drain; bench/crawl_common.py) and its logged page counts every
+5 s. Reports:
 - pages/s over the crawl, and RSS over the crawl (bench/results/soak.png, linked from README);
 - peak RSS up to 10k articles, up to 20k and up to the end (the baseline is the 10k peak;
-  target: growth < 20%), and the story index's size at the end (newsdesk/dedup/index_*: held,
+  target: growth < 20%), for the crawl process and for its process tree (the embedded
+  database, started detached, apart), and the story index's size at the end (newsdesk/dedup/index_*: held,
   evicted, estimated MB; bounded by NEWSDESK_STORY_INDEX_MAX_ARTICLES, `--set` to change it);
 - store rate at the end: bulk upserts/s of 2,000 new articles into the filled collection, in
   batches of 100 as the store pipeline writes them, against the same into an empty one;
@@ -132,8 +135,12 @@ def plot(samples: list[dict], out: Path, title: str) -> None:
     ax1.set_ylabel("pages/s (10 s window)", color="tab:blue")
     ax1.set_ylim(bottom=0)
     ax2 = ax1.twinx()
-    ax2.plot(t, rss, color="tab:red", linewidth=1.5)
-    ax2.set_ylabel("crawl process RSS (MB)", color="tab:red")
+    ax2.plot(t, rss, color="tab:red", linewidth=1.5, label="crawl process")
+    if any("tree_rss_mb" in s for s in samples):
+        ax2.plot(t, [s.get("tree_rss_mb", 0.0) for s in samples], color="tab:orange", linewidth=1, linestyle="--",
+                 label="crawl + descendant processes")
+        ax2.legend(loc="lower right", fontsize="small")
+    ax2.set_ylabel("RSS (MB)", color="tab:red")
     ax2.set_ylim(bottom=0)
     ax1.set_title(title)
     fig.tight_layout()
@@ -188,15 +195,26 @@ def main() -> None:
             finally:
                 stop_embedded(data)
     samples = run.samples
-    def peak_up_to(items: int) -> float:
-        return max([s["rss_mb"] for s in samples if s["items"] <= items] or [samples[0]["rss_mb"]])
-
-    peak_10k, peak_20k, peak_all = peak_up_to(10_000), peak_up_to(20_000), run.peak_rss_mb
     # while articles still arrive (what the crawl holds per article), apart from what runs once
     # the last ones are in (the search indexing at the crawl's end, crawler/search/extension.py)
     last_items = max(s["items"] for s in samples)
-    crawling = [s["rss_mb"] for s in samples if s["items"] < last_items]
-    peak_crawling = max(crawling or [peak_all])
+
+    def peaks(key: str, overall: float) -> dict[str, float]:
+        """Peak of one RSS series up to 10k and 20k articles, at the end, while articles arrive."""
+        def up_to(items: int) -> float:
+            return max([s.get(key, 0.0) for s in samples if s["items"] <= items] or [samples[0].get(key, 0.0)])
+
+        crawling = max([s.get(key, 0.0) for s in samples if s["items"] < last_items] or [overall])
+        at_10k = up_to(10_000)
+        return {"at_10k": at_10k, "at_20k": up_to(20_000), "at_end": overall, "while_crawling": crawling,
+                "growth": round(overall / at_10k - 1, 3) if at_10k else 0.0,
+                "growth_20k_to_end": round(overall / up_to(20_000) - 1, 3) if up_to(20_000) else 0.0,
+                "crawling_growth": round(crawling / at_10k - 1, 3) if at_10k else 0.0}
+
+    crawl_peaks = peaks("rss_mb", run.peak_rss_mb)
+    tree_peaks = peaks("tree_rss_mb", run.peak_tree_rss_mb)
+    peak_10k, peak_20k, peak_all = crawl_peaks["at_10k"], crawl_peaks["at_20k"], crawl_peaks["at_end"]
+    peak_crawling = crawl_peaks["while_crawling"]
     dedup = {key.split("/")[-1]: value for stats in run.stats.values() for key, value in stats.items()
              if key.startswith("newsdesk/dedup/index")}
     result = {
@@ -206,6 +224,14 @@ def main() -> None:
         "peak_rss_mb_at_10k": peak_10k, "peak_rss_mb_at_20k": peak_20k, "peak_rss_mb_at_end": peak_all,
         "peak_rss_mb_while_crawling": peak_crawling, "crawling_growth": round(peak_crawling / peak_10k - 1, 3),
         "rss_growth": round(peak_all / peak_10k - 1, 3), "target_growth": 0.2,
+        "rss_growth_20k_to_end": crawl_peaks["growth_20k_to_end"],
+        # the crawl process and its descendants (parse workers, store writer, search drain)
+        "peak_tree_rss_mb_at_10k": tree_peaks["at_10k"], "peak_tree_rss_mb_at_20k": tree_peaks["at_20k"],
+        "peak_tree_rss_mb_at_end": tree_peaks["at_end"], "peak_tree_rss_mb_while_crawling": tree_peaks["while_crawling"],
+        "tree_rss_growth": tree_peaks["growth"], "tree_rss_growth_20k_to_end": tree_peaks["growth_20k_to_end"],
+        "tree_crawling_growth": tree_peaks["crawling_growth"],
+        # the embedded database server: started detached, so not in the tree's figure
+        "peak_database_rss_mb": run.peak_database_rss_mb, "database_is_descendant": run.database_is_descendant,
         "dedup_index": dedup,
         "store_upserts_per_s_filled": round(filled, 1), "store_upserts_per_s_empty": round(empty, 1),
         "store_rate_ratio": round(filled / empty, 3),
@@ -222,10 +248,14 @@ def main() -> None:
     png = ROOT / "bench" / "results" / "soak.png"
     plot(samples, png, f"full pipeline, {result['articles']:,} articles of {len(outlets)} outlets, nginx on 127.0.0.1")
     print(f"{run.pages} pages in {run.crawl_seconds:.0f} s = {run.pages_per_second:.1f} pages/s; {stored} stored")
-    print(f"peak RSS {peak_10k:.0f} MB up to 10k articles, {peak_20k:.0f} MB up to 20k, {peak_all:.0f} MB at"
-          f" {result['articles']:,}: growth {result['rss_growth']:.0%} (target < 20%)")
-    print(f"while articles arrive: peak {peak_crawling:.0f} MB (growth {result['crawling_growth']:.0%} over the 10k peak);"
-          f" what runs after the last article (search indexing at the crawl's end) is in the figures above")
+    for name, figures in (("crawl process", crawl_peaks), ("process tree (crawl + descendants)", tree_peaks)):
+        print(f"{name}: peak RSS {figures['at_10k']:.0f} MB up to 10k articles, {figures['at_20k']:.0f} MB up to 20k,"
+              f" {figures['at_end']:.0f} MB at {result['articles']:,}: growth {figures['growth']:.0%} (target < 20%;"
+              f" {figures['growth_20k_to_end']:+.0%} from 20k); while articles arrive: peak {figures['while_crawling']:.0f} MB"
+              f" ({figures['crawling_growth']:+.0%})")
+    print(f"the figures at the end include what runs after the last article (search indexing at the crawl's end);"
+          f" database server (detached{', found among the descendants' if run.database_is_descendant else ''},"
+          f" not in the tree): peak {run.peak_database_rss_mb:.0f} MB")
     print(f"story index at the end: {dedup}")
     if args.trace_memory and memory_out.exists():
         report = json.loads(memory_out.read_text(encoding="utf-8"))
