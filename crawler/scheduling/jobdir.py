@@ -6,7 +6,8 @@ buffered; after `kill -9` the queue reads as empty while its requests count as s
 "resumed" crawl fetches nothing. Here every write is durable when made:
 - requests wait in SQLite queues (one transaction per push and pop),
 - the scheduler finds its queues from their folders when `active.json` is missing,
-- each seen-request fingerprint is flushed as it is recorded (before its request is queued).
+- each seen-request fingerprint is flushed as it is recorded (before its request is queued;
+  Scrapy's file format, the compact filter of crawler/dupefilter.py in memory).
 What was being downloaded at the kill, or waiting in the store's batch, is not refetched by
 the resumed crawl; it is not stored either, so the next crawl's incremental check fetches it.
 """
@@ -18,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from scrapy.core.scheduler import Scheduler
-from scrapy.dupefilters import RFPDupeFilter
 from scrapy.http import Request
+
+from crawler.dupefilter import CompactDupeFilter
 
 # Settings the runner passes with JOBDIR (crawler/scheduling/runner.py).
 SETTINGS = {
@@ -43,7 +45,7 @@ class ResumableScheduler(Scheduler):
         return sorted(found)
 
 
-class DurableDupeFilter(RFPDupeFilter):
+class DurableDupeFilter(CompactDupeFilter):
     def request_seen(self, request: Request) -> bool:
         seen = super().request_seen(request)
         if not seen and self.file:
