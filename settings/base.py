@@ -115,6 +115,13 @@ NEWSDESK_REVISIT_HOURS = 48
 NEWSDESK_REVISIT_EVERY_HOURS = 6  # within the window, an article is refetched at most this often
 
 # Navigation
+# A list page's articles are fetched before the list page after the next one: a request's
+# priority is minus its depth (Scrapy's DepthMiddleware; list page N+1 and page N's articles
+# share a depth, so the next page is read while its predecessor's articles are fetched). With
+# one priority, Scrapy's last-in-first-out queue read list pages far ahead of the articles and
+# held their requests (~1 KB each): 10,000 waiting at 20k articles in the soak, ~37,000 by
+# 60k (bench/soak_bench.py); now at most about two pages' worth (tests/spiders/test_queue_bound.py).
+DEPTH_PRIORITY = 1
 NEWSDESK_MAX_LIST_PAGES = 3  # pages per list/section entry point, newest first
 NEWSDESK_MAX_SITEMAPS = 3  # child sitemaps followed from a sitemap index, newest first
 NEWSDESK_MAX_ARTICLES = 0  # 0 = no cap; `newsdesk crawl --max-articles` sets it
