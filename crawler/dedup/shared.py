@@ -134,18 +134,30 @@ class SharedStoryIndex:
     # -- refresh ----------------------------------------------------------------------------
 
     def refresh(self) -> defer.Deferred | None:
-        """Add what other processes stored since the last load (the query runs on a thread,
-        the index changes on the reactor thread)."""
+        """Add what other processes stored since the last load (the queries run on a thread,
+        the index changes on the reactor thread). The URLs first seen since then are read
+        first, and the signatures only of those the index lacks: most of what was stored
+        meanwhile is this process's own, held already, and reading its signatures (several KB
+        an article, a minute's worth at a time) only to drop them left the heap tens of MB
+        higher after every refresh (the 10k-100k soak, bench/soak_bench.py)."""
         since = self.loaded_until
         if self.store is None or since is None:
             return None
         self.refreshes += 1
         until = datetime.now(timezone.utc)
         store = self.store
-        d = self.run_in_thread(lambda: list(store.signatures_since(since - timedelta(seconds=5))))
+        d = self.run_in_thread(lambda: store.urls_first_seen_since(since - timedelta(seconds=5)))
+        d.addCallback(self._read_missing, store)
         d.addCallback(self.merge_rows, until)
         d.addErrback(lambda failure: logger.warning("story index refresh failed: %s", failure.getErrorMessage()))
         return d
+
+    def _read_missing(self, urls: list[str], store: Any) -> list[dict[str, Any]] | defer.Deferred:
+        """The stored signatures of the URLs the index does not hold (read on a thread)."""
+        missing = [url for url in urls if not self.index.holds(url)]
+        if not missing:
+            return []
+        return self.run_in_thread(lambda: list(store.signatures_of(missing)))
 
     def merge_rows(self, rows: list[dict[str, Any]], until: datetime) -> int:
         added = self.index.load([row for row in rows if not self.index.holds(row.get("canonical_url", ""))])

@@ -414,13 +414,26 @@ class ArticleStore:
         """The article at `url`, as its canonical URL or as one of its aliases (both indexed)."""
         return self.collection.find_one({"canonical_url": url}) or self.collection.find_one({"aliases": url})
 
+    _SIGNATURE_FIELDS = {"_id": 0, "canonical_url": 1, "minhash": 1, "story_id": 1, "outlet": 1, "body_hash": 1,
+                         "title": 1, "story_shingles": 1, "story_numbers": 1, "first_seen": 1}
+
     def signatures_since(self, since: datetime) -> Iterator[dict[str, Any]]:
         """(canonical_url, minhash, story_id, outlet, body_hash) of articles first seen since
         `since`: the story index's rebuild, bounded by the indexed first_seen range."""
         _check_aware(since, "since")
-        projection = {"_id": 0, "canonical_url": 1, "minhash": 1, "story_id": 1, "outlet": 1, "body_hash": 1,
-                      "title": 1, "story_shingles": 1, "story_numbers": 1, "first_seen": 1}
-        yield from self.collection.find({"first_seen": {"$gte": since}}, projection)
+        yield from self.collection.find({"first_seen": {"$gte": since}}, self._SIGNATURE_FIELDS)
+
+    def urls_first_seen_since(self, since: datetime) -> list[str]:
+        """Canonical URLs of the articles first seen since `since` (the story index's refresh
+        asks which of them it lacks before it reads any signature)."""
+        _check_aware(since, "since")
+        return [doc["canonical_url"] for doc in self.collection.find({"first_seen": {"$gte": since}},
+                                                                      {"_id": 0, "canonical_url": 1})]
+
+    def signatures_of(self, canonical_urls: Sequence[str]) -> Iterator[dict[str, Any]]:
+        """What signatures_since() returns, for the articles stored under these canonical URLs."""
+        for chunk in _chunks(canonical_urls, _LOOKUP_CHUNK):
+            yield from self.collection.find({"canonical_url": {"$in": list(chunk)}}, self._SIGNATURE_FIELDS)
 
     # -- reads ----------------------------------------------------------------------------
 

@@ -196,6 +196,29 @@ def test_concurrent_crawl_processes_agree_on_a_story_after_a_refresh(pipeline_en
     assert second_process.stats.get_value("newsdesk/dedup/index_articles") == 1
 
 
+def test_a_refresh_reads_the_signatures_of_other_processes_articles_only(pipeline_env, mongo_db, threads, monkeypatch):
+    read: list[list[str]] = []
+    original_read = ArticleStore.signatures_of
+    monkeypatch.setattr(ArticleStore, "signatures_of", lambda self, urls: read.append(list(urls)) or original_read(self, urls))
+    this_process = open_pipeline(pipeline_env)
+    store = ArticleStore(mongo_db)
+    store.ensure_indexes()
+    own = [this_process.process_item(article("ggilbo", n, [f"{n}번째. " + p for p in OTHER])) for n in range(1, 4)]
+    store.upsert_many([item_to_document(item) for item in own])
+    threads.clock.advance(60)
+    assert this_process.shared.refreshes == 1 and read == []  # all held: no signature read
+    shared_index._REGISTRY.clear()  # what another process would have: its own index
+    other_process = open_pipeline(pipeline_env)
+    elsewhere = other_process.process_item(article("cctoday", 7, STORY))
+    store.upsert_many([item_to_document(elsewhere)])
+    read.clear()  # the other process's load read nothing by URL; its refresh would read ours
+    this_process.shared.refresh()
+    assert read == [[elsewhere.canonical_url]]
+    assert this_process.stats.get_value("newsdesk/dedup/index_refreshed") == 1
+    reprint = this_process.process_item(article("ggilbo", 8, STORY[:-1]))
+    assert reprint.story_id == elsewhere.story_id
+
+
 def test_crawlers_of_one_process_share_one_index_one_load_and_one_refresh(pipeline_env, mongo_db, threads):
     store = ArticleStore(mongo_db)
     store.ensure_indexes()
