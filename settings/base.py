@@ -59,7 +59,11 @@ EXTENSIONS = {
     "crawler.scheduling.extensions.ParentWatchdog": 530,
     # At the crawl's end: index the articles the store queued for search (crawler/search/queue.py)
     "crawler.search.extension.SearchIndexAtCrawlEnd": 525,
+    # Large allocations (the story index's arrays, read batches) mapped and unmapped instead of
+    # left in the heap when freed (crawler/memory.py; glibc only)
+    "crawler.memory.MallocTuning": 10,
 }
+NEWSDESK_MALLOC_MMAP_THRESHOLD = 128 * 1024  # bytes; 0 = glibc's dynamic threshold
 # Scrapy's duplicate filter with 8 bytes of each request's fingerprint in one array (12-24 bytes
 # a request instead of ~95: crawler/dupefilter.py); JOBDIR's requests.seen keeps Scrapy's format.
 DUPEFILTER_CLASS = "crawler.dupefilter.CompactDupeFilter"
