@@ -84,6 +84,53 @@ def canonical_for(outlet: str | None, url: str) -> str:
     return canonicalize_url(url, force_https=False)
 
 
+class _Counts:
+    """The stats keys normalizing one article counts (where no crawler's stats are at hand)."""
+
+    def __init__(self) -> None:
+        self.keys: list[str] = []
+
+    def inc_value(self, key: str, count: int = 1, start: int = 0) -> None:
+        self.keys.extend([key] * count)
+
+
+def prenormalize(article: Any) -> Any:
+    """Normalize `article` where it was parsed (the parse worker, crawler/pages/pool.py), so
+    the crawl's own thread need not: the pipeline then finds it normalized (its fields as
+    they were left here, checked field by field) and only counts what normalizing counted.
+    Fields that cannot be normalized are left for the pipeline, which drops the item with its
+    reason. Returns the article."""
+    counts = _Counts()
+    try:
+        NormalizePipeline(counts)._normalize(ItemAdapter(article))
+    except (TypeError, ValueError):
+        return article
+    try:
+        setattr(article, _PREPARED, (tuple(counts.keys), _field_values(article)))
+    except AttributeError:  # an item type that takes no attributes: the pipeline normalizes it
+        pass
+    return article
+
+
+_PREPARED = "_newsdesk_normalized"
+
+
+def _field_values(item: Any) -> tuple[Any, ...]:
+    return tuple(item_dict(item).values())
+
+
+def _still_normalized(item: Any) -> tuple[str, ...] | None:
+    """The stats keys to count if `item` is as prenormalize() left it, else None. Removes the mark."""
+    found = getattr(item, "__dict__", {}).pop(_PREPARED, None)
+    if found is None:
+        return None
+    keys, values = found
+    now = _field_values(item)
+    if len(now) != len(values) or any(a is not b and a != b for a, b in zip(now, values)):
+        return None  # something changed it since: normalize again
+    return keys
+
+
 class NormalizePipeline:
     """Stateless apart from the stats it counts into, so `newsdesk extract` reuses it as is."""
 
@@ -95,6 +142,12 @@ class NormalizePipeline:
         return cls(crawler.stats)
 
     def process_item(self, item: Any) -> Any:
+        counted = _still_normalized(item)
+        if counted is not None:  # normalized by the parse worker (prenormalize)
+            if self.stats is not None:
+                for key in counted:
+                    self.stats.inc_value(key)
+            return item
         adapter = ItemAdapter(item)
         try:
             self._normalize(adapter)

@@ -72,9 +72,9 @@ DUPEFILTER_CLASS = "crawler.dupefilter.CompactDupeFilter"
 REMOTE_CONTROL_ENABLED = False
 
 # --- Pipelines: one job each, ordered (DESIGN.md data flow) --------------------------------
-# Article pages can be parsed (and story-signed) by worker processes (crawler/pages/pool.py) so
-# the crawl's own core stays with Scrapy: "auto" = none on two cores (measured: no gain there,
-# the second core serves the database), cores - 2 (at most 4) on larger machines; 0 = none.
+# Article pages are parsed, normalized and story-signed by worker processes (crawler/pages/pool.py)
+# so the crawl's own core stays with Scrapy: "auto" = one on two cores, cores - 1 (at most 4) on
+# larger machines, none on one core; 0 = parse in the crawl process.
 NEWSDESK_PARSE_PROCESSES = "auto"
 
 ITEM_PIPELINES = {

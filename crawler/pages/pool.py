@@ -1,11 +1,15 @@
-"""Article pages parsed in a worker process, so the crawl's own core stays with Scrapy.
+"""Article pages parsed in worker processes, so the crawl's own core stays with Scrapy.
 
 A crawl process is one Python thread doing everything: Scrapy's engine, downloads, and every
-pipeline stage. On two cores its second core idles while the page objects (decode, parse,
-extract: the largest per-article cost, bench/stages_bench.py) wait their turn. Here a page is
-sent to a worker process as bytes with its outlet spec, parsed there by the same page object,
-and the Article comes back (a pickled dataclass of about 10 KB); the spider awaits it, so
-Scrapy keeps downloading meanwhile. bench/throughput_bench.py measures what it changes.
+pipeline stage. Here a page is sent to a worker process as bytes with its outlet spec, parsed
+there by the same page object (and story-signed: crawler/dedup/presign.py), and the Article
+comes back; the spider awaits it, so Scrapy keeps downloading meanwhile.
+
+The workers are plain child processes (crawler/pages/worker.py) spoken to over pipes that the
+reactor itself reads and writes: a page costs the crawl's thread a pickle, a write and a read,
+and no thread hand-offs. (A concurrent.futures process pool, its first form here, moved each
+page through two helper threads and a queue: on two cores that overhead ate what the worker
+saved, and one worker measured 11% slower than none.)
 
 One pool per crawl process, shared by every spider in it (`newsdesk crawl` runs several),
 started at the first article and stopped when the last spider that used it closes. A worker
@@ -15,38 +19,48 @@ own process such a page would have ended the crawl. Workers die with their crawl
 (PR_SET_PDEATHSIG) and leave Ctrl-C to it.
 
 NEWSDESK_PARSE_PROCESSES: worker processes (0: parse in the crawl process itself). "auto" (the
-default) is 0 on up to two cores and cores - 2 (at most 4) above. Measured on two cores
-(bench/throughput_bench.py, alternating runs): 1 worker 11% slower than none (one worker
-serialises the parses and responses queue behind it), 2 workers 2-4% faster, for ~100 MB of
-RSS each; the second core is already busy with the database server and the store's writer.
-More cores were not measured here.
+default) is one worker on two cores and cores - 1 (at most 4) above; none on one core.
+bench/throughput_bench.py measures what it changes.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
-import threading
-from concurrent.futures import Future, ProcessPoolExecutor
+import pickle
+import sys
+from collections import deque
 from functools import lru_cache
-from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from twisted.internet import defer
+from twisted.internet import defer, protocol
+from twisted.python.failure import Failure
 
-from crawler.procutil import worker_pool
+from crawler.pages.worker import HEADER, MAX_FRAME, REQUESTS_FD, RESULTS_FD, frame
 
 logger = logging.getLogger(__name__)
+
+WINDOW = 4  # pages in a worker's pipe at once: one being parsed, one ready to read
+CLOSE_GRACE_SECONDS = 10.0  # a worker still running this long after its pipe closed is killed
 
 
 class PageCrash(RuntimeError):
     """The worker parsing a page died (the page is counted as a parse error)."""
 
 
+class RemoteTraceback(Exception):
+    """The traceback of a page's exception in the worker (set as the exception's cause)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
 def processes_setting(value: Any) -> int:
-    """NEWSDESK_PARSE_PROCESSES as a number of workers ("auto": none on two cores or fewer)."""
+    """NEWSDESK_PARSE_PROCESSES as a number of workers ("auto": one on two cores)."""
     if value is None or str(value).strip().lower() in ("", "auto"):
-        return min(4, max(0, (os.cpu_count() or 1) - 2))
+        cores = os.cpu_count() or 1
+        return 0 if cores < 2 else min(4, max(1, cores - 1))
     try:
         count = int(value)
     except (TypeError, ValueError):
@@ -56,12 +70,15 @@ def processes_setting(value: Any) -> int:
     return count
 
 
-def parse_page(outlet: Any, url: str, html: bytes, content_type: str | None, prepare: str | None = None) -> Any:
+def parse_page(outlet: Any, url: str, html: bytes, content_type: str | None,
+               prepare: str | tuple[str, ...] | None = None) -> Any:
     """The outlet's page object on one page: what the worker runs (and the spider, without one).
-    `prepare` names a function (module.path.name) the article then goes through in the worker:
-    work that only reads the article and is cheaper here than on the crawl's thread."""
+    `prepare` names functions (module.path.name) the article then goes through in the worker,
+    in order: pipeline work done ahead, off the crawl's thread (the pipelines check it)."""
     article = outlet.page_class()(url=url, html=html, outlet=outlet, content_type=content_type).to_article()
-    return _load(prepare)(article) if prepare else article
+    for path in (prepare,) if isinstance(prepare, str) else prepare or ():
+        article = _load(path)(article)
+    return article
 
 
 @lru_cache(maxsize=8)
@@ -71,103 +88,184 @@ def _load(path: str) -> Any:
     return load_object(path)
 
 
+class _Worker(protocol.ProcessProtocol):
+    """One worker process: its pipe's frames, and the pages it holds (answered in order)."""
+
+    def __init__(self, pool: "ParsePool") -> None:
+        self.pool = pool
+        self.pending: dict[int, defer.Deferred] = {}
+        self.buffer = bytearray()
+        self.alive = True
+        self.closing = False
+        self.exited: defer.Deferred = defer.Deferred()  # the process is gone (reaped)
+
+    def send(self, seq: int, payload: bytes, d: defer.Deferred) -> None:
+        self.pending[seq] = d
+        self.transport.writeToChild(REQUESTS_FD, payload)
+
+    def childDataReceived(self, childFD: int, data: bytes) -> None:
+        if childFD != RESULTS_FD:
+            return
+        buffer = self.buffer
+        buffer += data
+        start = 0
+        while len(buffer) - start >= HEADER.size:
+            (size,) = HEADER.unpack_from(buffer, start)
+            if size > MAX_FRAME:
+                self._lost(f"worker sent a frame of {size} bytes")
+                self.transport.signalProcess("KILL")
+                return
+            end = start + HEADER.size + size
+            if len(buffer) < end:
+                break
+            with memoryview(buffer) as view:
+                message = pickle.loads(view[start + HEADER.size:end])
+            self._answered(message)
+            start = end
+        if start:
+            del buffer[:start]
+
+    def _answered(self, message: tuple[Any, ...]) -> None:
+        d = self.pending.pop(message[0], None)
+        self.pool._feed(self)
+        if d is None:
+            return
+        if message[1]:
+            d.callback(message[2])
+        else:
+            error = message[2]
+            error.__cause__ = RemoteTraceback(message[3])
+            d.errback(Failure(error))
+
+    def childConnectionLost(self, childFD: int) -> None:
+        if childFD == RESULTS_FD:  # the worker exited (or died): nothing more will come
+            self._lost("worker process ended" if self.closing else "worker process died")
+
+    def processEnded(self, reason: Failure) -> None:
+        self._lost("worker process ended" if self.closing else f"worker process died ({reason.getErrorMessage()})")
+        if not self.exited.called:
+            self.exited.callback(None)
+
+    def _lost(self, why: str) -> None:
+        if not self.alive:
+            return
+        self.alive = False
+        pending, self.pending = self.pending, {}
+        self.pool._worker_lost(self)
+        for d in pending.values():
+            d.errback(Failure(PageCrash(why)))
+
+
 class ParsePool:
-    """Worker processes parsing article pages; `parse` returns a Deferred of the Article."""
+    """Worker processes parsing article pages; `parse` returns a Deferred of the Article.
+    Used on the reactor thread only (it is the reactor that reads and writes the pipes)."""
 
     def __init__(self, processes: int) -> None:
         if processes < 1:
             raise ValueError("a parse pool needs at least one process")
         self.processes = processes
-        self._executor: ProcessPoolExecutor | None = None
-        self._lock = threading.Lock()
+        self.workers: list[_Worker] = []
+        self.queue: deque[tuple[int, bytes, defer.Deferred]] = deque()  # pages no worker holds yet
         self.restarts = 0
-
-    def _pool(self) -> ProcessPoolExecutor:
-        with self._lock:
-            if self._executor is None:
-                self._executor = worker_pool(self.processes)
-            return self._executor
+        self.started = 0
+        self._seq = 0
+        self._closed = False
 
     def parse(self, outlet: Any, url: str, html: bytes, content_type: str | None,
-              prepare: str | None = None) -> defer.Deferred:
-        """Parse on a worker; the Deferred fires on the reactor with the Article, or fails
-        with the page object's own exception, or PageCrash when the worker died."""
-        return _to_deferred(self.submit(outlet, url, html, content_type, prepare), self._broken)
-
-    def submit(self, outlet: Any, url: str, html: bytes, content_type: str | None,
-               prepare: str | None = None) -> Future:
-        """The parse as a concurrent.futures Future (parse() hands it to the reactor)."""
+              prepare: str | tuple[str, ...] | None = None) -> defer.Deferred:
+        """Parse on the least busy worker; the Deferred fires with the Article, or fails with
+        the page object's own exception (its worker traceback as __cause__), or PageCrash
+        when the worker died."""
+        if self._closed:
+            return defer.fail(PageCrash("the parse pool is closed"))
+        self._seq += 1
         try:
-            return self._pool().submit(parse_page, outlet, url, html, content_type, prepare)
-        except BrokenProcessPool:  # died since the last page: a new pool for this one
-            self._broken()
-            return self._pool().submit(parse_page, outlet, url, html, content_type, prepare)
+            payload = frame((self._seq, outlet, url, html, content_type, prepare))
+        except Exception as exc:  # noqa: BLE001 - unpicklable outlet/page: the page's failure, not the crawl's
+            return defer.fail(exc)
+        d: defer.Deferred = defer.Deferred()
+        self.queue.append((self._seq, payload, d))
+        if len(self.workers) < self.processes:
+            self.workers.append(self._spawn())
+        for worker in self.workers:
+            self._feed(worker)
+        return d
 
-    def _broken(self) -> None:
-        with self._lock:
-            executor, self._executor = self._executor, None
-        if executor is not None:
+    def _feed(self, worker: _Worker) -> None:
+        """Give `worker` queued pages up to WINDOW in its pipe: the rest wait here, so the
+        pipe's write buffer stays small (a large one is copied on every partial write)."""
+        while self.queue and worker.alive and not worker.closing and len(worker.pending) < WINDOW:
+            worker.send(*self.queue.popleft())
+
+    def _spawn(self) -> _Worker:
+        from twisted.internet import reactor
+
+        worker = _Worker(self)
+        env = dict(os.environ, NEWSDESK_WORKER_PATH=json.dumps([p for p in sys.path if p]))
+        reactor.spawnProcess(
+            worker, sys.executable, [sys.executable, "-m", "crawler.pages.worker", str(os.getpid())],
+            env=env, childFDs={1: 1, 2: 2, REQUESTS_FD: "w", RESULTS_FD: "r"},
+        )
+        self.started += 1
+        return worker
+
+    def _worker_lost(self, worker: _Worker) -> None:
+        if worker in self.workers:
+            self.workers.remove(worker)
+        if not worker.closing:
             self.restarts += 1
-            logger.error("the page parser's worker process died; starting a new one")
-            executor.shutdown(wait=False, cancel_futures=True)
+            logger.error("a page parser's worker process died; the next page starts a new one")
 
-    def close(self) -> None:
-        with self._lock:
-            executor, self._executor = self._executor, None
-        if executor is not None:
-            executor.shutdown(wait=True, cancel_futures=True)
+    def close(self) -> defer.Deferred:
+        """Let the workers finish what they hold and exit; fires when they are gone."""
+        from twisted.internet import reactor
+
+        self._closed = True
+        waits = []
+        for worker in list(self.workers):
+            worker.closing = True
+            worker.transport.closeChildFD(REQUESTS_FD)  # the worker answers what it holds, then exits
+            kill = reactor.callLater(CLOSE_GRACE_SECONDS, _kill, worker)
+            worker.exited.addBoth(lambda result, call=kill: call.cancel() if call.active() else None)
+            waits.append(worker.exited)
+        return defer.DeferredList(waits, consumeErrors=True).addCallback(lambda _: None)
 
 
-def _to_deferred(future: Future, on_broken: Any) -> defer.Deferred:
-    from twisted.internet import reactor
-
-    d: defer.Deferred = defer.Deferred()
-
-    def settle(result: Any, error: BaseException | None) -> None:
-        if error is None:
-            d.callback(result)
-        elif isinstance(error, BrokenProcessPool):
-            on_broken()
-            d.errback(PageCrash(str(error) or "worker process died"))
-        else:
-            d.errback(error)
-
-    def done(f: Future) -> None:  # on the executor's thread: hand over to the reactor
-        if f.cancelled():
-            reactor.callFromThread(settle, None, PageCrash("parse cancelled: the pool was closed"))
-            return
-        error = f.exception()
-        reactor.callFromThread(settle, None if error else f.result(), error)
-
-    future.add_done_callback(done)
-    return d
+def _kill(worker: _Worker) -> None:
+    """A worker that has not exited CLOSE_GRACE_SECONDS after its pipe closed (or whose end
+    this reactor cannot see: no SIGCHLD handler) is killed and counted as gone."""
+    if worker.alive:
+        logger.warning("a page parser's worker process did not exit; killing it")
+    try:
+        worker.transport.signalProcess("KILL")
+    except Exception:  # noqa: BLE001 - already gone
+        pass
+    worker._lost("worker process killed at close")
+    if not worker.exited.called:
+        worker.exited.callback(None)
 
 
 # -- one pool per process, shared by the spiders in it ----------------------------------------
 _shared: ParsePool | None = None
 _users = 0
-_shared_lock = threading.Lock()
 
 
 def acquire(processes: int) -> ParsePool:
-    """The process's pool (started lazily at the first page); release() when done."""
+    """The process's pool (its workers start at the first page); release() when done."""
     global _shared, _users
-    with _shared_lock:
-        if _shared is None:
-            _shared = ParsePool(processes)
-        _users += 1
-        return _shared
+    if _shared is None:
+        _shared = ParsePool(processes)
+    _users += 1
+    return _shared
 
 
-def release(pool: ParsePool) -> None:
-    """One user fewer; the last one closes the pool (its workers exit)."""
+def release(pool: ParsePool) -> defer.Deferred:
+    """One user fewer; the last one closes the pool. Fires when its workers are gone."""
     global _shared, _users
-    with _shared_lock:
-        if pool is not _shared:
-            pool.close()
-            return
-        _users -= 1
-        if _users > 0:
-            return
-        _shared, _users = None, 0
-    pool.close()
+    if pool is not _shared:
+        return pool.close()
+    _users -= 1
+    if _users > 0:
+        return defer.succeed(None)
+    _shared, _users = None, 0
+    return pool.close()

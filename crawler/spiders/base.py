@@ -206,13 +206,20 @@ class OutletSpider(scrapy.Spider):
         return ArticleStore(self._client[database_name(env)])
 
     @cached_property
-    def _prepare_in_worker(self) -> str | None:
-        """What the parse worker does to an article besides parsing it: its story signature
-        when the dedup pipeline will want one (crawler/dedup/presign.py)."""
+    def _prepare_in_worker(self) -> tuple[str, ...]:
+        """What the parse worker does to an article besides parsing it, for the pipelines
+        that will run: normalize it (pipelines/normalize.py, prenormalize) and take its story
+        signature (crawler/dedup/presign.py). Each pipeline checks that the item is still what
+        the worker made of it, and does the work itself otherwise."""
         settings = self.settings
-        wanted = (settings.getbool("NEWSDESK_DEDUP_ENABLED", True) and settings.getbool("NEWSDESK_STORE_ENABLED", True)
-                  and "pipelines.dedup.DedupPipeline" in (settings.getdict("ITEM_PIPELINES") or {}))
-        return "crawler.dedup.presign.presign" if wanted else None
+        pipelines = {name for name, order in settings.getwithbase("ITEM_PIPELINES").items() if order is not None}
+        steps = []
+        if "pipelines.normalize.NormalizePipeline" in pipelines:
+            steps.append("pipelines.normalize.prenormalize")
+        if (settings.getbool("NEWSDESK_DEDUP_ENABLED", True) and settings.getbool("NEWSDESK_STORE_ENABLED", True)
+                and "pipelines.dedup.DedupPipeline" in pipelines):
+            steps.append("crawler.dedup.presign.presign")
+        return tuple(steps)
 
     def _parse_pool(self) -> ParsePool | None:
         """The process's page-parsing pool (NEWSDESK_PARSE_PROCESSES), taken at first use."""
@@ -226,7 +233,7 @@ class OutletSpider(scrapy.Spider):
 
         if self._parser:
             parser, self._parser = self._parser, None
-            release(parser)
+            await maybe_deferred_to_future(release(parser))
 
         if self._client is not None:
             await maybe_deferred_to_future(threads.deferToThreadPool(reactor, self._pool, self._client.close))

@@ -1,38 +1,136 @@
-"""The page-parsing worker pool: the same Article as parsing in the crawl process, a worker
-that dies costs only its page, and one pool per process shared by its spiders."""
+"""The page-parsing worker pool: the same Article as parsing in the crawl process, a page's
+error comes back as that page's error, a worker that dies costs only its pages, closing lets
+the workers go, and one pool per process is shared by its spiders.
+
+The pool speaks to its workers over pipes the reactor reads, so these run a reactor in a
+subprocess (Twisted's reactor runs once per process) and check what it prints."""
 
 from __future__ import annotations
 
+import json
 import os
-import time
-from concurrent.futures.process import BrokenProcessPool
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import pytest
+from twisted.internet import defer
 
-from crawler.outlets import get_outlet
 from crawler.pages import pool as pool_module
-from crawler.pages.pool import PageCrash, ParsePool, acquire, parse_page, processes_setting, release
+from crawler.pages.pool import ParsePool, acquire, processes_setting, release
 
-PAGE = Path(__file__).resolve().parents[1] / "fixtures" / "joongdo" / "art_20240312010003418.html"
+ROOT = Path(__file__).resolve().parents[2]
+PAGE = ROOT / "tests" / "fixtures" / "joongdo" / "art_20240312010003418.html"
 URL = "https://www.joongdo.co.kr/web/view.php?key=20240312010003418"
 
+# Page objects for the worker to import (it unpickles the outlet by module path).
+PAGES_MODULE = '''
+import os
 
-class _CrashingPage:
-    """A page object that kills its process on the page b"crash" (as a C parser crash would)."""
-
-    def __init__(self, url: str, html: bytes, outlet: object, content_type: str | None = None) -> None:
+class Page:
+    def __init__(self, url, html, outlet, content_type=None):
         if html == b"crash":
-            os._exit(70)
+            os._exit(70)  # as a crash of the HTML parser in C would
+        if html == b"bad":
+            raise ValueError("no title on this page")
         self.url = url
 
-    def to_article(self) -> str:
-        return f"parsed {self.url}"
+    def to_article(self):
+        return "parsed " + self.url
 
 
-class CrashingOutlet:
-    def page_class(self) -> type:
-        return _CrashingPage
+class Outlet:
+    def page_class(self):
+        return Page
+'''
+
+SCRIPT = '''
+import json, os, sys
+sys.path.insert(0, sys.argv[1])
+from scrapy.utils.reactor import install_reactor
+install_reactor("twisted.internet.asyncioreactor.AsyncioSelectorReactor")
+from twisted.internet import defer, reactor
+from crawler.outlets import get_outlet
+from crawler.pages.pool import PageCrash, ParsePool, parse_page
+import fakepages
+
+out = {}
+
+async def outcome(d):
+    try:
+        return ["ok", await d]
+    except PageCrash as exc:
+        return ["crash", str(exc)]
+    except Exception as exc:
+        return ["error", type(exc).__name__, str(exc), str(exc.__cause__ or "")]
+
+async def main():
+    html = open(sys.argv[2], "rb").read()
+    pool = ParsePool(2)
+    joongdo = get_outlet("joongdo")
+    remote = await pool.parse(joongdo, sys.argv[3], html, "text/html; charset=utf-8")
+    out["same_article"] = remote == parse_page(joongdo, sys.argv[3], html, "text/html; charset=utf-8")
+    out["title"] = remote.title
+    many = [pool.parse(fakepages.Outlet(), f"https://a/{n}", b"fine", None) for n in range(40)]
+    out["many"] = [r[1] for r in [await outcome(d) for d in many]]
+    out["bad"] = await outcome(pool.parse(fakepages.Outlet(), "https://a/bad", b"bad", None))
+    out["crash"] = await outcome(pool.parse(fakepages.Outlet(), "https://a/crash", b"crash", None))
+    out["after_crash"] = await outcome(pool.parse(fakepages.Outlet(), "https://a/next", b"fine", None))
+    out["restarts"] = pool.restarts
+    pids = [w.transport.pid for w in pool.workers]
+    await pool.close()
+    out["workers_left"] = len(pool.workers)
+    out["pids_gone"] = [not os.path.exists(f"/proc/{pid}") or open(f"/proc/{pid}/stat").read().split()[2] == "Z"
+                        for pid in pids]
+    out["after_close"] = await outcome(pool.parse(fakepages.Outlet(), "https://a/late", b"fine", None))
+
+def run():
+    d = defer.ensureDeferred(main())
+    d.addErrback(lambda f: out.setdefault("failure", f.getTraceback()))
+    d.addBoth(lambda _: reactor.stop())
+
+reactor.callWhenRunning(run)
+reactor.run()
+print(json.dumps(out))
+'''
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory) -> dict:
+    folder = tmp_path_factory.mktemp("pool")
+    (folder / "fakepages.py").write_text(PAGES_MODULE, encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-c", SCRIPT, str(folder), str(PAGE), URL], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300, env=dict(os.environ))
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert "failure" not in out, out["failure"]
+    return out
+
+
+def test_a_worker_parses_the_same_article_as_the_crawl_process(run):
+    assert run["same_article"] and run["title"]
+
+
+def test_many_pages_in_flight_each_get_their_own_answer(run):
+    assert run["many"] == [f"parsed https://a/{n}" for n in range(40)]
+
+
+def test_a_page_error_is_that_pages_error_with_the_workers_traceback(run):
+    kind, name, message, cause = run["bad"]
+    assert (kind, name, message) == ("error", "ValueError", "no title on this page")
+    assert "Traceback" in cause and "raise ValueError" in cause
+
+
+def test_a_dead_worker_fails_its_page_and_the_next_page_gets_a_new_worker(run):
+    assert run["crash"][0] == "crash"
+    assert run["after_crash"] == ["ok", "parsed https://a/next"]
+    assert run["restarts"] == 1
+
+
+def test_closing_lets_the_workers_go_and_refuses_later_pages(run):
+    assert run["workers_left"] == 0 and all(run["pids_gone"])
+    assert run["after_close"][0] == "crash"
 
 
 @pytest.mark.parametrize(("value", "expected"), [("0", 0), (2, 2), ("3", 3)])
@@ -40,8 +138,8 @@ def test_processes_setting_reads_numbers(value, expected):
     assert processes_setting(value) == expected
 
 
-@pytest.mark.parametrize(("cores", "workers"), [(1, 0), (2, 0), (3, 1), (4, 2), (8, 4), (64, 4)])
-def test_processes_setting_auto_leaves_two_cores_to_the_crawl_and_the_database(monkeypatch, cores, workers):
+@pytest.mark.parametrize(("cores", "workers"), [(1, 0), (2, 1), (3, 2), (4, 3), (8, 4), (64, 4)])
+def test_processes_setting_auto_leaves_a_core_to_the_crawl(monkeypatch, cores, workers):
     monkeypatch.setattr(os, "cpu_count", lambda: cores)
     assert processes_setting("auto") == workers
 
@@ -52,66 +150,18 @@ def test_processes_setting_rejects_bad_values_by_name(bad):
         processes_setting(bad)
 
 
-def test_a_worker_parses_the_same_article_as_the_crawl_process():
-    outlet, html = get_outlet("joongdo"), PAGE.read_bytes()
-    pool = ParsePool(1)
-    try:
-        remote = pool.submit(outlet, URL, html, "text/html; charset=utf-8").result(timeout=120)
-    finally:
-        pool.close()
-    assert remote == parse_page(outlet, URL, html, "text/html; charset=utf-8")
-    assert remote.title and remote.body
-
-
-def test_a_dead_worker_fails_its_page_and_the_next_page_gets_a_new_worker(monkeypatch):
-    from twisted.internet import reactor
-
-    monkeypatch.setattr(reactor, "callFromThread", lambda f, *a, **kw: f(*a, **kw))  # no reactor running here
-    pool = ParsePool(1)
-    try:
-        outcome: list = []
-        d = pool.parse(CrashingOutlet(), "https://a/1", b"crash", None)
-        d.addCallbacks(outcome.append, outcome.append)
-        crashed = pool._executor  # the broken executor is dropped once the crash is seen
-        for _ in range(1200):
-            if outcome:
-                break
-            time.sleep(0.1)
-        assert outcome and outcome[0].check(PageCrash), outcome
-        assert pool.restarts == 1 and pool._executor is not crashed
-        assert pool.submit(CrashingOutlet(), "https://a/2", b"fine", None).result(timeout=120) == "parsed https://a/2"
-    finally:
-        pool.close()
-
-
-def test_broken_pool_found_at_submit_is_replaced(monkeypatch):
-    pool = ParsePool(1)
-    calls = []
-
-    class Broken:
-        def submit(self, *args):
-            raise BrokenProcessPool("gone")
-
-        def shutdown(self, **kwargs):
-            calls.append("shutdown")
-
-    pool._executor = Broken()  # type: ignore[assignment]
-    try:
-        assert pool.submit(CrashingOutlet(), "https://a/3", b"ok", None).result(timeout=120) == "parsed https://a/3"
-        assert calls == ["shutdown"] and pool.restarts == 1
-    finally:
-        pool.close()
+def test_a_pool_needs_a_process():
+    with pytest.raises(ValueError):
+        ParsePool(0)
 
 
 def test_one_pool_per_process_closed_by_its_last_user(monkeypatch):
     closed = []
-    monkeypatch.setattr(ParsePool, "close", lambda self: closed.append(self))
+    monkeypatch.setattr(ParsePool, "close", lambda self: closed.append(self) or defer.succeed(None))
     first, second = acquire(1), acquire(1)
     assert first is second
-    release(first)
-    assert closed == []
-    release(second)
-    assert closed == [first]
+    assert release(first).called and closed == []
+    assert release(second).called and closed == [first]
     assert pool_module._shared is None
     third = acquire(1)
     assert third is not first
