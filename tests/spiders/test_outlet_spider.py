@@ -66,6 +66,30 @@ def test_an_article_found_again_on_a_later_page_is_not_requested_twice():
     assert sp.articles_requested == len(first) + len(again)
 
 
+def test_requested_urls_cost_a_few_bytes_each_however_long_the_crawl():
+    import tracemalloc
+
+    sp = spider()
+    url = "https://www.joongdo.co.kr/web/view.php?key=2024031201{:07d}".format
+    tracemalloc.start(10)
+    try:
+        before = tracemalloc.take_snapshot()
+        # each URL a new string, as canonicalize() makes them; the requests are dropped here
+        sp.article_requests((url(n) for n in range(20_000)), "list")
+        after = tracemalloc.take_snapshot()
+    finally:
+        tracemalloc.stop()
+    # Scrapy's live-object tracking of the requests (trackref) is not the spider's
+    not_trackref = [tracemalloc.Filter(False, "*/scrapy/utils/trackref.py", all_frames=True)]
+    held = sum(d.size_diff for d in after.filter_traces(not_trackref).compare_to(before.filter_traces(not_trackref), "filename"))
+    assert held / 20_000 < 30, held / 20_000  # a set of the URL strings: ~157 bytes each
+    # and still each URL once: the known ones are skipped, the new ones requested
+    urls = [url(n) for n in range(30_000)]
+    again = sp.article_requests(urls[10_000:], "list")
+    assert [r.cb_kwargs["article_url"] for r in again] == urls[20_000:]
+    assert sp.candidates(urls[19_990:20_010]) == [] and sp.articles_requested == 30_000
+
+
 def test_base_url_fetches_locally_but_keeps_real_urls():
     sp = spider(base_url="HTTP://127.0.0.1:8999/")  # case and a bare slash are fine
     local = f"{BASE}/web/section.php?ncid=N01"
