@@ -42,7 +42,8 @@ from crawler.pages.worker import HEADER, MAX_FRAME, REQUESTS_FD, RESULTS_FD, fra
 logger = logging.getLogger(__name__)
 
 WINDOW = 4  # pages in a worker's pipe at once: one being parsed, one ready to read
-CLOSE_GRACE_SECONDS = 10.0  # a worker still running this long after its pipe closed is killed
+CLOSE_GRACE_SECONDS = 10.0
+MAX_FAILED_STARTS = 3  # workers in a row dead before their first answer: the pool gives up  # a worker still running this long after its pipe closed is killed
 
 
 class PageCrash(RuntimeError):
@@ -97,6 +98,7 @@ class _Worker(protocol.ProcessProtocol):
         self.buffer = bytearray()
         self.alive = True
         self.closing = False
+        self.answered = 0
         self.exited: defer.Deferred = defer.Deferred()  # the process is gone (reaped)
 
     def send(self, seq: int, payload: bytes, d: defer.Deferred) -> None:
@@ -127,6 +129,7 @@ class _Worker(protocol.ProcessProtocol):
 
     def _answered(self, message: tuple[Any, ...]) -> None:
         d = self.pending.pop(message[0], None)
+        self.answered += 1
         self.pool._feed(self)
         if d is None:
             return
@@ -160,6 +163,8 @@ class ParsePool:
     """Worker processes parsing article pages; `parse` returns a Deferred of the Article.
     Used on the reactor thread only (it is the reactor that reads and writes the pipes)."""
 
+    command: tuple[str, ...] = ("-m", "crawler.pages.worker")  # the worker's Python arguments
+
     def __init__(self, processes: int) -> None:
         if processes < 1:
             raise ValueError("a parse pool needs at least one process")
@@ -168,6 +173,8 @@ class ParsePool:
         self.queue: deque[tuple[int, bytes, defer.Deferred]] = deque()  # pages no worker holds yet
         self.restarts = 0
         self.started = 0
+        self.failed_starts = 0  # workers in a row that died before answering a page
+        self.unusable: str | None = None  # why no worker can be started: parse elsewhere
         self._seq = 0
         self._closed = False
 
@@ -176,8 +183,8 @@ class ParsePool:
         """Parse on the least busy worker; the Deferred fires with the Article, or fails with
         the page object's own exception (its worker traceback as __cause__), or PageCrash
         when the worker died."""
-        if self._closed:
-            return defer.fail(PageCrash("the parse pool is closed"))
+        if self._closed or self.unusable:
+            return defer.fail(PageCrash(self.unusable or "the parse pool is closed"))
         self._seq += 1
         try:
             payload = frame((self._seq, outlet, url, html, content_type, prepare))
@@ -203,7 +210,7 @@ class ParsePool:
         worker = _Worker(self)
         env = dict(os.environ, NEWSDESK_WORKER_PATH=json.dumps([p for p in sys.path if p]))
         reactor.spawnProcess(
-            worker, sys.executable, [sys.executable, "-m", "crawler.pages.worker", str(os.getpid())],
+            worker, sys.executable, [sys.executable, *self.command, str(os.getpid())],
             env=env, childFDs={1: 1, 2: 2, REQUESTS_FD: "w", RESULTS_FD: "r"},
         )
         self.started += 1
@@ -212,15 +219,30 @@ class ParsePool:
     def _worker_lost(self, worker: _Worker) -> None:
         if worker in self.workers:
             self.workers.remove(worker)
-        if not worker.closing:
-            self.restarts += 1
-            logger.error("a page parser's worker process died; the next page starts a new one")
+        if worker.closing:
+            return
+        self.restarts += 1
+        self.failed_starts = 0 if worker.answered else self.failed_starts + 1
+        if self.failed_starts >= MAX_FAILED_STARTS:
+            # not a page's fault: workers cannot run here (the interpreter, the environment)
+            self.unusable = f"{self.failed_starts} parse worker processes in a row died before their first page"
+            logger.error("%s; parsing in the crawl process from now on", self.unusable)
+            while self.queue:
+                self.queue.popleft()[2].errback(Failure(PageCrash(self.unusable)))
+            return
+        logger.error("a page parser's worker process died; a new one takes the pages waiting")
+        if self.queue and not self._closed:  # pages waiting for a worker get a new one now
+            replacement = self._spawn()
+            self.workers.append(replacement)
+            self._feed(replacement)
 
     def close(self) -> defer.Deferred:
         """Let the workers finish what they hold and exit; fires when they are gone."""
         from twisted.internet import reactor
 
         self._closed = True
+        while self.queue:  # never sent (the spiders are done with them when the pool closes)
+            self.queue.popleft()[2].errback(Failure(PageCrash("the parse pool closed")))
         waits = []
         for worker in list(self.workers):
             worker.closing = True

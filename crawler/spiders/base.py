@@ -232,10 +232,14 @@ class OutletSpider(scrapy.Spider):
         return tuple(steps)
 
     def _parse_pool(self) -> ParsePool | None:
-        """The process's page-parsing pool (NEWSDESK_PARSE_PROCESSES), taken at first use."""
+        """The process's page-parsing pool (NEWSDESK_PARSE_PROCESSES), taken at first use;
+        None (parse here) without one, or once its workers cannot start."""
         if self._parser is None:
             processes = processes_setting(self.settings.get("NEWSDESK_PARSE_PROCESSES", "auto"))
             self._parser = acquire(processes) if processes else False
+        if self._parser and self._parser.unusable:
+            self.crawler.stats.set_value("newsdesk/parse_workers_unusable", self._parser.unusable)
+            return None
         return self._parser or None
 
     async def closed(self, reason: str) -> None:
@@ -394,7 +398,12 @@ class OutletSpider(scrapy.Spider):
             if pool is None:
                 article = parse_page(*args)
             else:  # on a worker process (crawler/pages/pool.py): this core stays with Scrapy
-                article = await maybe_deferred_to_future(pool.parse(*args, self._prepare_in_worker))
+                try:
+                    article = await maybe_deferred_to_future(pool.parse(*args, self._prepare_in_worker))
+                except PageCrash:
+                    if not pool.unusable:
+                        raise
+                    article = parse_page(*args)  # workers cannot start here: not this page's fault
         except Exception as exc:  # a page that breaks the parser is counted and logged, never fatal
             self.crawler.stats.inc_value("newsdesk/parse_errors")
             if isinstance(exc, PageCrash):

@@ -85,6 +85,23 @@ async def main():
                         for pid in pids]
     out["after_close"] = await outcome(pool.parse(fakepages.Outlet(), "https://a/late", b"fine", None))
 
+    # one worker dies holding pages: the pages in its pipe fail, the ones waiting get a new worker
+    single = ParsePool(1)
+    pages = [b"crash"] + [b"fine"] * 12
+    results = [single.parse(fakepages.Outlet(), f"https://b/{n}", page, None) for n, page in enumerate(pages)]
+    out["queued"] = [(await outcome(d))[0] for d in results]
+    out["window"] = __import__("crawler.pages.pool", fromlist=["WINDOW"]).WINDOW
+    await single.close()
+
+    # workers that cannot start: the pool gives up after a few and says why
+    broken = ParsePool(1)
+    broken.command = ("-c", "import sys; sys.exit(3)")
+    results = [broken.parse(fakepages.Outlet(), f"https://c/{n}", b"fine", None) for n in range(10)]
+    out["unstartable"] = [(await outcome(d))[0] for d in results]
+    out["unusable"] = broken.unusable
+    out["after_unusable"] = (await outcome(broken.parse(fakepages.Outlet(), "https://c/x", b"fine", None)))[0]
+    await broken.close()
+
 def run():
     d = defer.ensureDeferred(main())
     d.addErrback(lambda f: out.setdefault("failure", f.getTraceback()))
@@ -166,3 +183,14 @@ def test_one_pool_per_process_closed_by_its_last_user(monkeypatch):
     third = acquire(1)
     assert third is not first
     release(third)
+
+
+def test_pages_waiting_when_a_worker_dies_get_a_new_worker(run):
+    held = run["window"]  # the crash and the pages in the same worker's pipe with it
+    assert run["queued"] == ["crash"] * held + ["ok"] * (13 - held)
+
+
+def test_workers_that_cannot_start_make_the_pool_give_up_with_a_reason(run):
+    assert run["unstartable"] == ["crash"] * 10
+    assert "died before their first page" in run["unusable"]
+    assert run["after_unusable"] == "crash"

@@ -281,3 +281,29 @@ def test_a_store_outage_fetches_everything_rather_than_nothing():
     reqs = requests_from(sp, "list_N01.html", "https://www.joongdo.co.kr/web/section.php?ncid=N01")
     assert len(article_urls(reqs)) == 3
     assert sp.crawler.stats.get_value("newsdesk/incremental/lookup_errors") == 1
+
+
+def test_articles_are_parsed_here_once_the_parse_workers_cannot_start():
+    from twisted.internet import defer
+
+    from crawler.pages.pool import PageCrash
+
+    class GivesUp:
+        """A pool whose workers turn out not to start while the first page waits."""
+        unusable = None
+        reason = "3 parse worker processes in a row died before their first page"
+
+        def parse(self, *args):
+            self.unusable = self.reason
+            return defer.fail(PageCrash(self.reason))
+
+    sp = spider({"NEWSDESK_PARSE_PROCESSES": 1})
+    sp._parser = GivesUp()
+    page = Path(__file__).resolve().parents[1] / "fixtures" / "joongdo" / "art_20240312010003418.html"
+    url = "https://www.joongdo.co.kr/web/view.php?key=20240312010003418"
+    resp = HtmlResponse(url, body=page.read_bytes(), encoding="utf-8")
+    first = collect(sp.parse_article(resp, article_url=url))  # failed on the pool, parsed here
+    later = collect(sp.parse_article(resp, article_url=url))  # not sent to the pool at all
+    assert len(first) == len(later) == 1 and first[0].title and first[0] == later[0]
+    assert sp.crawler.stats.get_value("newsdesk/parse_errors") is None
+    assert sp.crawler.stats.get_value("newsdesk/parse_workers_unusable") == GivesUp.reason
