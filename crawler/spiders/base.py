@@ -374,6 +374,8 @@ class OutletSpider(scrapy.Spider):
         """Whether the list page links to page `page` (the pager): no guessing past the end."""
         param = self.outlet.page_param
         for href in response.css("a::attr(href)").getall():
+            if param not in href and "%" not in href:  # most links are no pager links: skip the parsing
+                continue
             query = urlsplit(response.urljoin(href)).query
             if (param, str(page)) in parse_qsl(query, keep_blank_values=True):
                 return True
