@@ -25,7 +25,6 @@ bench/throughput_bench.py measures what it changes.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import pickle
@@ -208,7 +207,10 @@ class ParsePool:
         from twisted.internet import reactor
 
         worker = _Worker(self)
-        env = dict(os.environ, NEWSDESK_WORKER_PATH=json.dumps([p for p in sys.path if p]))
+        # the crawl's import path (scrapyd's eggs, a test's folders) is the worker's: it imports
+        # the worker module by it and unpickles outlets and page classes by module path
+        path = [p for p in sys.path if p and os.path.exists(p)]
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(dict.fromkeys(path)))
         reactor.spawnProcess(
             worker, sys.executable, [sys.executable, *self.command, str(os.getpid())],
             env=env, childFDs={1: 1, 2: 2, REQUESTS_FD: "w", RESULTS_FD: "r"},

@@ -1,8 +1,8 @@
 """A parse worker process: pages in on one pipe, parsed Articles out on another.
 
 Started by crawler.pages.pool (never by hand) as `python -m crawler.pages.worker PARENT_PID`,
-with the crawl's sys.path in NEWSDESK_WORKER_PATH (so what the crawl can import, the worker
-can unpickle). Frames are a 4-byte big-endian length and a pickle:
+with the crawl's sys.path as its PYTHONPATH (so what the crawl can import, the worker can
+unpickle). Frames are a 4-byte big-endian length and a pickle:
 - in, on fd 3: (seq, outlet, url, html, content_type, prepare);
 - out, on fd 4: (seq, True, article) or (seq, False, exception, traceback text).
 Pages are answered in the order they came. The worker exits when fd 3 closes (the pool is
@@ -12,7 +12,6 @@ it. stdout and stderr are the crawl's, for logs and faulthandler's dumps; never 
 
 from __future__ import annotations
 
-import json
 import os
 import pickle
 import signal
@@ -75,8 +74,6 @@ def main() -> None:
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the crawl, which closes the pipe
     die_with_parent(int(sys.argv[1]))
-    extra = json.loads(os.environ.get("NEWSDESK_WORKER_PATH") or "[]")
-    sys.path[:0] = [p for p in extra if p not in sys.path]
     with os.fdopen(REQUESTS_FD, "rb") as requests, os.fdopen(RESULTS_FD, "wb") as results:
         serve(requests, results)
 
