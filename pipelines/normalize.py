@@ -115,6 +115,11 @@ def prenormalize(article: Any) -> Any:
 _PREPARED = "_newsdesk_normalized"
 
 
+def prenormalized(item: Any) -> bool:
+    """Whether prenormalize() marked `item` (and nothing has taken the mark since)."""
+    return _PREPARED in getattr(item, "__dict__", {})
+
+
 def _field_values(item: Any) -> tuple[Any, ...]:
     return tuple(item_dict(item).values())
 

@@ -23,13 +23,21 @@ def presign(article: Any) -> Any:
     """Attach the signature of `article`'s normalised body and title; returns the article."""
     from crawler.dedup.stories import signature
 
-    body = normalize_body(getattr(article, "body", "") or "")
-    title = normalize_text(getattr(article, "title", "") or "") or ""
+    body, title = getattr(article, "body", "") or "", getattr(article, "title", "") or ""
+    if not _normalized(article):  # as the normalize pipeline will leave them
+        body, title = normalize_body(body), normalize_text(title) or ""
     try:
         setattr(article, _ATTRIBUTE, (body, title, signature(body, title)))
     except AttributeError:  # an item type that takes no attributes: the pipeline computes it
         pass
     return article
+
+
+def _normalized(article: Any) -> bool:
+    """Normalized just before, in this worker (pipelines.normalize.prenormalize)."""
+    from pipelines.normalize import prenormalized
+
+    return prenormalized(article)
 
 
 def take(item: Any, body: str, title: str) -> Any:
