@@ -92,3 +92,13 @@ def item_dict(item: Any) -> dict[str, Any]:
 
 
 _ARTICLE_FIELDS = fields(Article)
+
+
+# Set on an Article by pipelines.normalize.prenormalize in the parse worker: the normalize
+# pipeline's work is done (what it would count, and the field values it left, for the check).
+PRENORMALIZED = "_newsdesk_normalized"
+
+
+def is_prenormalized(item: Any) -> bool:
+    """Whether the parse worker normalized `item` (and nothing has taken the mark since)."""
+    return PRENORMALIZED in getattr(item, "__dict__", {})

@@ -19,7 +19,7 @@ from typing import Any
 from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 
-from crawler.items import item_dict
+from crawler.items import PRENORMALIZED, item_dict
 from crawler.outlets import registry
 from crawler.text.bylines import parse_byline
 from crawler.text.clean import normalize_body, normalize_text
@@ -106,18 +106,10 @@ def prenormalize(article: Any) -> Any:
     except (TypeError, ValueError):
         return article
     try:
-        setattr(article, _PREPARED, (tuple(counts.keys), _field_values(article)))
+        setattr(article, PRENORMALIZED, (tuple(counts.keys), _field_values(article)))
     except AttributeError:  # an item type that takes no attributes: the pipeline normalizes it
         pass
     return article
-
-
-_PREPARED = "_newsdesk_normalized"
-
-
-def prenormalized(item: Any) -> bool:
-    """Whether prenormalize() marked `item` (and nothing has taken the mark since)."""
-    return _PREPARED in getattr(item, "__dict__", {})
 
 
 def _field_values(item: Any) -> tuple[Any, ...]:
@@ -126,7 +118,7 @@ def _field_values(item: Any) -> tuple[Any, ...]:
 
 def _still_normalized(item: Any) -> tuple[str, ...] | None:
     """The stats keys to count if `item` is as prenormalize() left it, else None. Removes the mark."""
-    found = getattr(item, "__dict__", {}).pop(_PREPARED, None)
+    found = getattr(item, "__dict__", {}).pop(PRENORMALIZED, None)
     if found is None:
         return None
     keys, values = found

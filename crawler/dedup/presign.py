@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from crawler.items import is_prenormalized
 from crawler.text.clean import normalize_body, normalize_text
 
 _ATTRIBUTE = "_newsdesk_presigned"
@@ -24,20 +25,13 @@ def presign(article: Any) -> Any:
     from crawler.dedup.stories import signature
 
     body, title = getattr(article, "body", "") or "", getattr(article, "title", "") or ""
-    if not _normalized(article):  # as the normalize pipeline will leave them
+    if not is_prenormalized(article):  # as the normalize pipeline will leave them
         body, title = normalize_body(body), normalize_text(title) or ""
     try:
         setattr(article, _ATTRIBUTE, (body, title, signature(body, title)))
     except AttributeError:  # an item type that takes no attributes: the pipeline computes it
         pass
     return article
-
-
-def _normalized(article: Any) -> bool:
-    """Normalized just before, in this worker (pipelines.normalize.prenormalize)."""
-    from pipelines.normalize import prenormalized
-
-    return prenormalized(article)
 
 
 def take(item: Any, body: str, title: str) -> Any:
