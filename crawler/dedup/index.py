@@ -63,9 +63,9 @@ YOUNG_SHARE = 8  # the young array holds up to 1/YOUNG_SHARE of the bound before
 HOT_ARTICLES = 128  # articles whose keys wait in the small sorted array before a merge into young
 RUN = 4  # keys per run of equal top bits in main (its start table costs 1 byte per key at most)
 # Candidates of one lookup compared closely, at most: those sharing the most bands. On the
-# simulator's 3,000 articles (bench/throughput_bench.py) copies share 19-76 of the 128 query
-# bands and other articles 1-12, 62 candidates per lookup on average and growing with the
-# index; the close look costs ~10 us each.
+# simulator's corpus (bench/throughput_bench.py, bench/soak_bench.py) copies share 19-76 of the
+# 128 query bands and other articles 1-12, and those grow with the index: ~130 candidates per
+# lookup at 3,000 articles, ~460 at 10,000, ~800 at 20,000; the close look costs ~3-10 us each.
 MAX_COMPARED = 32
 WINDOW = 24  # entries read per query key; a run of 4 on average is longer than this ~1 in 10^9
 _BANDS, _ROWS = LSH_BANDS
