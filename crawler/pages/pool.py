@@ -14,9 +14,11 @@ saved, and one worker measured 11% slower than none.)
 One pool per crawl process, shared by every spider in it (`newsdesk crawl` runs several),
 started at the first article and stopped when the last spider that used it closes. A worker
 that dies (a page that crashes the HTML parser in C) takes only the pages it held: they fail
-with PageCrash, the spider counts them, and the next page starts a new worker; in the crawl's
-own process such a page would have ended the crawl. Workers die with their crawl
-(PR_SET_PDEATHSIG) and leave Ctrl-C to it.
+with PageCrash, the spider counts them, and a new worker takes the pages waiting; in the
+crawl's own process such a page would have ended the crawl. If workers cannot start at all
+(MAX_FAILED_STARTS in a row die before their first page), the pool says so in `unusable` and
+the spider parses in its own process. Workers die with their crawl (PR_SET_PDEATHSIG) and
+leave Ctrl-C to it.
 
 NEWSDESK_PARSE_PROCESSES: worker processes (0: parse in the crawl process itself). "auto" (the
 default) is one worker on two cores and cores - 1 (at most 4) above; none on one core.
@@ -40,9 +42,9 @@ from crawler.pages.worker import HEADER, MAX_FRAME, REQUESTS_FD, RESULTS_FD, fra
 
 logger = logging.getLogger(__name__)
 
-WINDOW = 4  # pages in a worker's pipe at once: one being parsed, one ready to read
-CLOSE_GRACE_SECONDS = 10.0
-MAX_FAILED_STARTS = 3  # workers in a row dead before their first answer: the pool gives up  # a worker still running this long after its pipe closed is killed
+WINDOW = 4  # pages in a worker's pipe at once: it never waits for the next, and the pipe stays short
+CLOSE_GRACE_SECONDS = 10.0  # a worker still running this long after its pipe closed is killed
+MAX_FAILED_STARTS = 3  # workers in a row dead before their first answer: the pool gives up
 
 
 class PageCrash(RuntimeError):
