@@ -17,8 +17,8 @@ entry with its two int objects took about 100. Three sorted arrays, from old to 
   lookup reads 128 table entries and 128 short runs, where a binary search of the 128 query
   keys (body and lead MinHash) in a million entries missed the cache ~20 times each;
 - young: the last NEWSDESK_STORY_INDEX_MAX_ARTICLES / YOUNG_SHARE articles, searched with
-  np.searchsorted, merged into main when full (main is rebuilt then, without the keys of
-  evicted articles);
+  np.searchsorted, merged into main when full (main is rebuilt then, in place in buffers sized
+  for the bound, without the keys of evicted articles);
 - hot: the last HOT_ARTICLES articles (a new article's keys are merged in when the next lookup
   needs them), merged into young when full;
 
@@ -67,6 +67,7 @@ RUN = 4  # keys per run of equal top bits in main (its start table costs 1 byte 
 # 128 query bands and other articles 1-12, and those grow with the index: ~130 candidates per
 # lookup at 3,000 articles, ~460 at 10,000, ~800 at 20,000; the close look costs ~3-10 us each.
 MAX_COMPARED = 32
+CHUNK = 1 << 16  # entries per step of main's in-place rebuild (its temporaries: ~1 MB)
 WINDOW = 24  # entries read per query key; a run of 4 on average is longer than this ~1 in 10^9
 _BANDS, _ROWS = LSH_BANDS
 _SALT = np.random.default_rng(0x5D0C).integers(0, 2**64 - 1, size=_BANDS, dtype=np.uint64, endpoint=True)
@@ -108,6 +109,51 @@ def _merge(keys: np.ndarray, slots: np.ndarray, new_keys: np.ndarray, new_slots:
     return np.insert(keys, at, new_keys), np.insert(slots, at, new_slots)
 
 
+def _compact(keys: np.ndarray, slots: np.ndarray, size: int, low: int) -> int:
+    """Drop the entries of evicted articles (slot < low) from keys[:size], slots[:size] in
+    place, keeping the order; returns how many are left (at the front). A forward pass in
+    chunks: an entry only moves towards the front, and each chunk's kept entries are copied out
+    (chunk-sized temporaries) before they are written back."""
+    write = 0
+    for start in range(0, size, CHUNK):
+        stop = min(start + CHUNK, size)
+        live = slots[start:stop] >= low
+        kept = int(np.count_nonzero(live))
+        if kept == stop - start and write == start:  # nothing dropped yet: already in place
+            write = stop
+            continue
+        keys[write:write + kept] = keys[start:stop][live]
+        slots[write:write + kept] = slots[start:stop][live]
+        write += kept
+    return write
+
+
+def _merge_into(keys: np.ndarray, slots: np.ndarray, size: int, new_keys: np.ndarray, new_slots: np.ndarray) -> int:
+    """Merge the sorted new_keys (and their slots) into the sorted keys[:size], slots[:size] in
+    place (the arrays must have room for both); returns the merged size. The result is what
+    _merge gave: a new key goes before the equal keys already there, equal new keys keep their
+    order.
+
+    A backward pass in chunks of the old entries, from the end: chunk keys[start:stop] and the
+    new keys that fall after keys[start - 1] and were not placed yet, new_keys[low:high], merged
+    make up the result's positions start + low .. stop + high (everything before them is
+    keys[:start] and new_keys[:low]). Those positions are at or after start, so the entries not
+    moved yet (before start) are never overwritten; the chunk is merged into a temporary
+    before it is written back. Once every new key is placed, the rest is already in place."""
+    high = len(new_keys)
+    stop = size
+    while high:
+        start = max(0, stop - CHUNK)
+        low = int(np.searchsorted(new_keys[:high], keys[start - 1], side="right")) if start else 0
+        at = np.searchsorted(keys[start:stop], new_keys[low:high])  # left: before equal old keys
+        merged_keys = np.insert(keys[start:stop], at, new_keys[low:high])
+        merged_slots = np.insert(slots[start:stop], at, new_slots[low:high])
+        keys[start + low:stop + high] = merged_keys
+        slots[start + low:stop + high] = merged_slots
+        high, stop = low, start
+    return size + len(new_keys)
+
+
 def _search(keys: np.ndarray, slots: np.ndarray, query: np.ndarray) -> np.ndarray | None:
     """Slots stored under any of the query keys, by binary search (None: none)."""
     if not len(keys):
@@ -130,12 +176,18 @@ class _Table:
     __slots__ = ("keys", "slots", "starts", "shift", "window", "long")
 
     def __init__(self, keys: np.ndarray = _EMPTY_KEYS, slots: np.ndarray = _EMPTY_SLOTS) -> None:
-        self.keys, self.slots = keys, slots
+        self.keys, self.slots = keys, slots  # main's: views of the valid prefix of its buffers
         bits = max(1, (len(keys) // RUN).bit_length() - 1)
         self.shift = np.uint64(64 - bits)
-        bounds = np.arange(2**bits, dtype=np.uint64) << self.shift
-        self.starts = np.append(np.searchsorted(keys, bounds), len(keys)).astype(np.uint32)
-        widest = int(np.diff(self.starts).max()) if len(keys) else 0
+        runs = 2**bits
+        # starts[r]: the first key whose top bits are r or more; starts[runs] = len(keys).
+        # Built in chunks of runs, so a rebuild of main needs no temporaries of the table's size.
+        self.starts = np.empty(runs + 1, dtype=np.uint32)
+        for first in range(0, runs, CHUNK):
+            bounds = np.arange(first, min(first + CHUNK, runs), dtype=np.uint64) << self.shift
+            self.starts[first:first + len(bounds)] = np.searchsorted(keys, bounds)
+        self.starts[runs] = len(keys)
+        widest = max(int(np.diff(self.starts[first:first + CHUNK + 1]).max()) for first in range(0, runs, CHUNK))
         self.window = np.arange(min(widest, WINDOW), dtype=np.uint32)
         # runs longer than the window: many copies of one key (identical texts), or bad luck
         self.long = widest > WINDOW
@@ -167,6 +219,11 @@ class _Bands:
 
     def __init__(self, young_articles: int) -> None:
         self.young_articles = max(HOT_ARTICLES, young_articles)
+        # main's keys and slots live in buffers allocated once, at the first rebuild, with room
+        # for the bound's keys (np.empty: a page is only resident once written), and are rebuilt
+        # in place; main is a _Table over their first main_size entries.
+        self.capacity = self.young_articles * YOUNG_SHARE * _BANDS
+        self.main_keys, self.main_slots, self.main_size = _EMPTY_KEYS, _EMPTY_SLOTS, 0
         self.main = _Table()
         self.young, self.young_count = _Table(), 0
         self.hot_keys, self.hot_slots, self.hot_count = _EMPTY_KEYS, _EMPTY_SLOTS, 0
@@ -198,20 +255,27 @@ class _Bands:
 
     def _rebuild_main(self, low: int, new_keys: np.ndarray = _EMPTY_KEYS, new_slots: np.ndarray = _EMPTY_SLOTS) -> None:
         """Young (and new keys) into main, without the keys of evicted articles (slot < low).
-        One array at a time, each freeing the one it replaces: the transient is about one copy
-        of main's keys, not several."""
-        keys, slots = self.main.keys, self.main.slots
-        self.main = _Table()
-        live = slots >= low
-        if not live.all():
-            keys = keys[live]
-            slots = slots[live]
-        del live
-        young_keys, young_slots = _merge(self.young.keys, self.young.slots, new_keys, new_slots)
+        Main is rebuilt in place (_compact, then _merge_into) with chunk-sized temporaries:
+        no second copy of main's ~15 MB at the bound, only young's arrays (1/YOUNG_SHARE of it)
+        as an ordinary merge into young holds them."""
+        young_keys, young_slots = _merge(self.young.keys, self.young.slots, new_keys, new_slots)  # new arrays
         self.young, self.young_count = _Table(), 0
-        young = young_slots >= low
-        keys, slots = _merge(keys, slots, young_keys[young], young_slots[young])
-        self.main = _Table(keys, slots)
+        young_size = _compact(young_keys, young_slots, len(young_keys), low)
+        young_keys, young_slots = young_keys[:young_size], young_slots[:young_size]
+        self.main = _Table()  # its views are stale from here until the new table is built
+        size = _compact(self.main_keys, self.main_slots, self.main_size, low)
+        if size + young_size > len(self.main_keys):  # the first rebuild, or past the bound (max_articles raised)
+            self._grow(size, size + young_size)
+        self.main_size = _merge_into(self.main_keys, self.main_slots, size, young_keys, young_slots)
+        self.main = _Table(self.main_keys[:self.main_size], self.main_slots[:self.main_size])
+
+    def _grow(self, size: int, needed: int) -> None:
+        """New buffers for main with room for `needed` entries (the bound's at first, else
+        twice as much as before), its first `size` entries copied over."""
+        capacity = max(needed, self.capacity if not len(self.main_keys) else 2 * len(self.main_keys))
+        keys, slots = np.empty(capacity, dtype=np.uint64), np.empty(capacity, dtype=np.uint32)
+        keys[:size], slots[:size] = self.main_keys[:size], self.main_slots[:size]
+        self.main_keys, self.main_slots = keys, slots
 
     def lookup(self, query: np.ndarray, low: int) -> set[int]:
         return set(self.hits(query, low)[0].tolist())
