@@ -56,35 +56,33 @@ class DigestSet:
     def __len__(self) -> int:
         return self._count
 
-    def __contains__(self, value: object) -> bool:
-        if not isinstance(value, int) or not 0 < value <= _MASK:
-            return False
+    def _probe(self, value: int) -> tuple[int, bool]:
+        """(the slot holding `value`, True), or (the empty slot where it would go, False)."""
         slots, mask = self._slots, self._mask
         at = value & mask
         while True:
             held = slots[at]
             if held == value:
-                return True
+                return at, True
             if held == 0:
-                return False
+                return at, False
             at = (at + 1) & mask
+
+    def __contains__(self, value: object) -> bool:
+        if not isinstance(value, int) or not 0 < value <= _MASK:
+            return False
+        return self._probe(value)[1]
 
     def add(self, value: int) -> bool:
         """Add `value`; True if it was not there yet."""
         if not 0 < value <= _MASK:
             raise ValueError(f"DigestSet holds numbers from 1 to 2**64 - 1, got {value}")
-        slots, mask = self._slots, self._mask
-        at = value & mask
-        while True:
-            held = slots[at]
-            if held == value:
-                return False
-            if held == 0:
-                break
-            at = (at + 1) & mask
-        slots[at] = value
+        at, held = self._probe(value)
+        if held:
+            return False
+        self._slots[at] = value
         self._count += 1
-        if self._count > len(slots) * _MAX_LOAD:
+        if self._count > len(self._slots) * _MAX_LOAD:
             self._grow()
         return True
 
