@@ -134,17 +134,23 @@ def _merge_into(keys: np.ndarray, slots: np.ndarray, size: int, new_keys: np.nda
     _merge gave: a new key goes before the equal keys already there, equal new keys keep their
     order.
 
-    A backward pass in chunks of the old entries, from the end: chunk keys[start:stop] and the
-    new keys that fall after keys[start - 1] and were not placed yet, new_keys[low:high], merged
-    make up the result's positions start + low .. stop + high (everything before them is
-    keys[:start] and new_keys[:low]). Those positions are at or after start, so the entries not
-    moved yet (before start) are never overwritten; the chunk is merged into a temporary
-    before it is written back. Once every new key is placed, the rest is already in place."""
+    A backward pass in steps, from the end: old entries keys[start:stop] and the new keys not
+    placed yet that go after all of keys[:start], new_keys[low:high], merged make up the
+    result's positions start + low .. stop + high (everything before them is keys[:start] and
+    new_keys[:low]). Those positions are at or after start, so the entries not moved yet
+    (before start) are never overwritten; each step is merged into a temporary before it is
+    written back. A step takes at most CHUNK old entries and CHUNK new keys (many new keys in
+    one stretch of old ones: a first load, all of it new). Once every new key is placed, the
+    rest is already in place."""
     high = len(new_keys)
     stop = size
     while high:
         start = max(0, stop - CHUNK)
+        # new keys after keys[start - 1]: those greater (an equal new key goes before it)
         low = int(np.searchsorted(new_keys[:high], keys[start - 1], side="right")) if start else 0
+        if high - low > CHUNK:  # too many: the last CHUNK of them, and the old entries after them
+            low = high - CHUNK  # (those not less than new_keys[low - 1]; at least `start` ones are less)
+            start += int(np.searchsorted(keys[start:stop], new_keys[low - 1]))
         at = np.searchsorted(keys[start:stop], new_keys[low:high])  # left: before equal old keys
         merged_keys = np.insert(keys[start:stop], at, new_keys[low:high])
         merged_slots = np.insert(slots[start:stop], at, new_slots[low:high])

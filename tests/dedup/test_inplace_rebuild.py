@@ -186,3 +186,27 @@ def test_main_is_rebuilt_in_its_buffers_without_a_second_copy() -> None:
         assert bands.main_keys is buffers[0] and bands.main_slots is buffers[1]  # allocated once, for the bound
         assert np.shares_memory(bands.main.keys, buffers[0]) and np.shares_memory(bands.main.slots, buffers[1])
     assert len(bands.main) == 1600 * _BANDS == len(buffers[0])
+
+
+@pytest.mark.parametrize("old, new", [(1_000_000, 100_000), (0, 1_000_000), (1_000_000, 1_000_000)])
+def test_compaction_and_merge_allocate_chunks_only(old: int, new: int) -> None:
+    """A rebuild at the bound (young 1/8 of main), a first load (everything new) and a merge of
+    two equal halves: the temporaries stay a few chunks, whatever the sizes."""
+    import tracemalloc
+
+    rng = np.random.default_rng(5)
+    keys = np.empty(old + new, dtype=np.uint64)
+    slots = np.empty(old + new, dtype=np.uint32)
+    keys[:old] = np.sort(random_keys(rng, old, 0))
+    slots[:old] = rng.integers(0, 100, size=old)
+    new_keys = np.sort(random_keys(rng, new, 0))
+    new_slots = rng.integers(100, 200, size=new).astype(np.uint32)
+    tracemalloc.start()
+    try:
+        size = _compact(keys, slots, old, 10)
+        total = _merge_into(keys, slots, size, new_keys, new_slots)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 6 * ix.CHUNK * 12  # entries of 12 bytes: ~5 MB, where main alone is 12 MB
+    assert total == size + new and (keys[1:total] >= keys[:total - 1]).all()
