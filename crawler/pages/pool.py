@@ -173,7 +173,6 @@ class ParsePool:
         self.workers: list[_Worker] = []
         self.queue: deque[tuple[int, bytes, defer.Deferred]] = deque()  # pages no worker holds yet
         self.restarts = 0
-        self.started = 0
         self.failed_starts = 0  # workers in a row that died before answering a page
         self.unusable: str | None = None  # why no worker can be started: parse elsewhere
         self._seq = 0
@@ -217,7 +216,6 @@ class ParsePool:
             worker, sys.executable, [sys.executable, *self.command, str(os.getpid())],
             env=env, childFDs={1: 1, 2: 2, REQUESTS_FD: "w", RESULTS_FD: "r"},
         )
-        self.started += 1
         return worker
 
     def _worker_lost(self, worker: _Worker) -> None:
