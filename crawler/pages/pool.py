@@ -171,7 +171,14 @@ class ParsePool:
             raise ValueError("a parse pool needs at least one process")
         self.processes = processes
         self.workers: list[_Worker] = []
-        self.queue: deque[tuple[int, bytes, defer.Deferred]] = deque()  # pages no worker holds yet
+        # Pages no worker holds yet, one line per outlet, served in turns (_next): a crawl of
+        # several outlets shares the pool, and one line would give each outlet a share of
+        # the parsing in proportion to the pages it has waiting. Scrapy bounds those by bytes
+        # (SCRAPER_SLOT_MAX_ACTIVE_SIZE, per crawler), so an outlet of 100 KB pages waited
+        # behind hundreds of 12 KB ones and was crawled at a quarter of the others' rate.
+        # A page waits unpickled (its body is the response's own bytes, not a copy).
+        self.lines: dict[Any, deque[tuple[int, tuple[Any, ...], defer.Deferred]]] = {}
+        self._turns: deque[Any] = deque()  # outlets with pages waiting, whose turn is next first
         self.restarts = 0
         self.failed_starts = 0  # workers in a row that died before answering a page
         self.unusable: str | None = None  # why no worker can be started: parse elsewhere
@@ -186,23 +193,50 @@ class ParsePool:
         if self._closed or self.unusable:
             return defer.fail(PageCrash(self.unusable or "the parse pool is closed"))
         self._seq += 1
-        try:
-            payload = frame((self._seq, outlet, url, html, content_type, prepare))
-        except Exception as exc:  # noqa: BLE001 - unpicklable outlet/page: the page's failure, not the crawl's
-            return defer.fail(exc)
         d: defer.Deferred = defer.Deferred()
-        self.queue.append((self._seq, payload, d))
+        key = getattr(outlet, "name", None)
+        line = self.lines.get(key)
+        if line is None:
+            line = self.lines[key] = deque()
+            self._turns.append(key)
+        line.append((self._seq, (self._seq, outlet, url, html, content_type, prepare), d))
         if len(self.workers) < self.processes:
             self.workers.append(self._spawn())
         for worker in self.workers:
             self._feed(worker)
         return d
 
+    @property
+    def waiting(self) -> int:
+        """Pages no worker holds yet."""
+        return sum(len(line) for line in self.lines.values())
+
+    def _next(self) -> tuple[int, tuple[Any, ...], defer.Deferred]:
+        """The next waiting page: the oldest of the outlet whose turn it is."""
+        key = self._turns.popleft()
+        line = self.lines[key]
+        page = line.popleft()
+        if line:
+            self._turns.append(key)
+        else:
+            del self.lines[key]
+        return page
+
     def _feed(self, worker: _Worker) -> None:
-        """Give `worker` queued pages up to WINDOW in its pipe: the rest wait here, so the
+        """Give `worker` waiting pages up to WINDOW in its pipe: the rest wait here, so the
         pipe's write buffer stays small (a large one is copied on every partial write)."""
-        while self.queue and worker.alive and not worker.closing and len(worker.pending) < WINDOW:
-            worker.send(*self.queue.popleft())
+        while self._turns and worker.alive and not worker.closing and len(worker.pending) < WINDOW:
+            seq, request, d = self._next()
+            try:
+                payload = frame(request)
+            except Exception as exc:  # noqa: BLE001 - unpicklable outlet/page: the page's failure, not the crawl's
+                d.errback(Failure(exc))
+                continue
+            worker.send(seq, payload, d)
+
+    def _fail_waiting(self, why: str) -> None:
+        while self._turns:
+            self._next()[2].errback(Failure(PageCrash(why)))
 
     def _spawn(self) -> _Worker:
         from twisted.internet import reactor
@@ -229,11 +263,10 @@ class ParsePool:
             # not a page's fault: workers cannot run here (the interpreter, the environment)
             self.unusable = f"{self.failed_starts} parse worker processes in a row died before their first page"
             logger.error("%s; parsing in the crawl process from now on", self.unusable)
-            while self.queue:
-                self.queue.popleft()[2].errback(Failure(PageCrash(self.unusable)))
+            self._fail_waiting(self.unusable)
             return
         logger.error("a page parser's worker process died; a new one takes the pages waiting")
-        if self.queue and not self._closed:  # pages waiting for a worker get a new one now
+        if self._turns and not self._closed:  # pages waiting for a worker get a new one now
             replacement = self._spawn()
             self.workers.append(replacement)
             self._feed(replacement)
@@ -243,8 +276,7 @@ class ParsePool:
         from twisted.internet import reactor
 
         self._closed = True
-        while self.queue:  # never sent (the spiders are done with them when the pool closes)
-            self.queue.popleft()[2].errback(Failure(PageCrash("the parse pool closed")))
+        self._fail_waiting("the parse pool closed")  # never sent: the spiders are done with them
         waits = []
         for worker in list(self.workers):
             worker.closing = True

@@ -43,6 +43,11 @@ class Page:
 class Outlet:
     def page_class(self):
         return Page
+
+
+class Named(Outlet):
+    def __init__(self, name):
+        self.name = name
 '''
 
 SCRIPT = '''
@@ -92,6 +97,22 @@ async def main():
     out["queued"] = [(await outcome(d))[0] for d in results]
     out["window"] = __import__("crawler.pages.pool", fromlist=["WINDOW"]).WINDOW
     await single.close()
+
+    # outlets take turns: pages of one queued after 30 of another are not answered last
+    turns = ParsePool(1)
+    order = []
+    results = [turns.parse(fakepages.Named(name), f"https://t/{name}/{n}", b"fine", None)
+               for name, count in (("big", 30), ("small", 3)) for n in range(count)]
+    for d in results:
+        d.addCallback(lambda article: order.append(article.rsplit("/", 2)[1]))
+    await defer.DeferredList(results)
+    out["turns"] = order
+    # a page that cannot be pickled fails alone; the pages after it are parsed
+    unpicklable = fakepages.Named("odd")
+    unpicklable.hook = lambda: None
+    out["unpicklable"] = await outcome(turns.parse(unpicklable, "https://t/odd", b"fine", None))
+    out["after_unpicklable"] = await outcome(turns.parse(fakepages.Named("big"), "https://t/big/x", b"fine", None))
+    await turns.close()
 
     # workers that cannot start: the pool gives up after a few and says why
     broken = ParsePool(1)
@@ -194,3 +215,36 @@ def test_workers_that_cannot_start_make_the_pool_give_up_with_a_reason(run):
     assert run["unstartable"] == ["crash"] * 10
     assert "died before their first page" in run["unusable"]
     assert run["after_unusable"] == "crash"
+
+
+def test_outlets_take_turns_in_the_pool(run):
+    # 30 pages of one outlet were waiting before 3 of another: those 3 are answered among the
+    # first pages after the ones already in the worker's pipe, not after all 30
+    order = run["turns"]
+    assert sorted(order) == sorted(["big"] * 30 + ["small"] * 3)
+    last_small = max(i for i, name in enumerate(order) if name == "small")
+    assert last_small < run["window"] + 6, order
+
+
+def test_a_page_that_cannot_be_pickled_fails_alone(run):
+    assert run["unpicklable"][0] == "error"
+    assert run["after_unpicklable"] == ["ok", "parsed https://t/big/x"]
+
+
+def test_waiting_pages_are_served_in_turns_oldest_first_within_an_outlet(monkeypatch):
+    class Idle:  # a worker that takes nothing, so every page stays waiting
+        alive, closing, pending = False, False, {}
+
+    class Named:
+        def __init__(self, name):
+            self.name = name
+
+    pool = ParsePool(1)
+    monkeypatch.setattr(pool, "_spawn", lambda: Idle())
+    a, b, c = Named("a"), Named("b"), Named("c")
+    for outlet, url in ((a, "a1"), (a, "a2"), (a, "a3"), (b, "b1"), (c, "c1"), (c, "c2")):
+        pool.parse(outlet, url, b"", None)
+    assert pool.waiting == 6
+    served = [pool._next()[1][2] for _ in range(6)]
+    assert served == ["a1", "b1", "c1", "a2", "c2", "a3"]
+    assert pool.waiting == 0 and not pool.lines
