@@ -7,7 +7,7 @@ in the crawl is instrumented for the benchmark.
 
 RSS is sampled twice over: the crawl process alone (`rss_mb`, `peak_rss_mb`), and the crawl
 process with every process descended from it (`tree_rss_mb`, `peak_tree_rss_mb`: its page
-parsers, the store writer, the end-of-crawl search drain, multiprocessing's resource
+parsers, the end-of-crawl search drain, multiprocessing's resource
 tracker), since work moved into child processes still costs the machine its memory. The
 sum counts the pages of shared libraries once per process, so it errs high. The embedded
 database server is started detached (its parent is init, not the crawl), so it is no
@@ -106,7 +106,7 @@ class CrawlRun:
     # t, rss_mb, pages, items; tree_rss_mb (the crawl and its descendants), database_rss_mb
     samples: list[dict[str, float]] = field(default_factory=list)
     cpu_seconds: float = 0.0  # the crawl process's user + system CPU (children not included)
-    children_cpu_seconds: float = 0.0  # its child processes (the page parser, the store writer)
+    children_cpu_seconds: float = 0.0  # its child processes (the page parsers, the search drain)
     database_cpu_seconds: float = 0.0  # the embedded database server's, over the crawl
     peak_tree_rss_mb: float = 0.0  # the crawl process plus its descendants (database excluded)
     peak_database_rss_mb: float = 0.0  # the embedded database server (not the crawl's descendant)

@@ -8,7 +8,7 @@ RSS feeds) as static files behind nginx, and one full-pipeline crawl (`crawl_out
 into the embedded database. One outlet by default, as a scheduled crawl (one outlet per
 process) runs; several outlets share the process's one story index. The parent samples the
 crawl process's RSS every second (and that of the crawl with its descendant processes: parse
-workers, store writer, search drain; bench/crawl_common.py) and its logged page counts every
+workers, search drain; bench/crawl_common.py) and its logged page counts every
 5 s. Reports:
 - pages/s over the crawl, and RSS over the crawl (bench/results/soak.png, linked from README);
 - peak RSS up to 10k articles, up to 20k and up to the end (the baseline is the 10k peak;
@@ -225,7 +225,7 @@ def main() -> None:
         "peak_rss_mb_while_crawling": peak_crawling, "crawling_growth": round(peak_crawling / peak_10k - 1, 3),
         "rss_growth": round(peak_all / peak_10k - 1, 3), "target_growth": 0.2,
         "rss_growth_20k_to_end": crawl_peaks["growth_20k_to_end"],
-        # the crawl process and its descendants (parse workers, store writer, search drain)
+        # the crawl process and its descendants (parse workers, search drain)
         "peak_tree_rss_mb_at_10k": tree_peaks["at_10k"], "peak_tree_rss_mb_at_20k": tree_peaks["at_20k"],
         "peak_tree_rss_mb_at_end": tree_peaks["at_end"], "peak_tree_rss_mb_while_crawling": tree_peaks["while_crawling"],
         "tree_rss_growth": tree_peaks["growth"], "tree_rss_growth_20k_to_end": tree_peaks["growth_20k_to_end"],

@@ -18,7 +18,7 @@ serves on 127.0.0.1 (so the server costs the two cores next to nothing). Then, a
   process), normalize, validate, dedup, batched upserts into the embedded database
   (SecantusDB started by newsdesk under a temporary data folder, a fresh one per run).
 Besides pages/s, each run's CPU per page is split by process: the crawl process, its child
-processes (the page parser's and the store's writer), and the database server.
+processes (the page parser; the search drain at the end), and the database server.
 The best run of each arm counts. Prints pages/s of both and the ratio (target >= 0.75),
 peak RSS of the crawl process, and writes bench/results/throughput.json.
 `--profile` runs the full arm once more under pyinstrument (text report beside the JSON).

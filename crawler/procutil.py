@@ -1,5 +1,5 @@
-"""Helpers for the worker processes a crawl starts (the page parser's, the store's writer,
-the search drain at its end)."""
+"""Helpers for the worker processes a crawl starts (the page parser's, the
+search drain at its end)."""
 
 from __future__ import annotations
 

@@ -93,7 +93,6 @@ NEWSDESK_OLDEST_PUBLISHED_YEAR = 1990
 # NEWSDESK_DATA_DIR (default ./data).
 NEWSDESK_STORE_BATCH_SIZE = 100
 NEWSDESK_STORE_FLUSH_SECONDS = 5.0
-NEWSDESK_STORE_WRITER = "process"  # "thread": write batches in the crawl process (pipelines/storeproc.py says why not)
 NEWSDESK_STORE_MAX_PENDING = 4  # batches waiting for the writer before items wait too
 
 # Dedup: story clusters over articles first seen in the last N days, at most
