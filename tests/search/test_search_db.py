@@ -112,6 +112,25 @@ def test_segments_merge_and_results_stay(mongo_db, monkeypatch):
     assert search(mongo_db, "대전", per_page=100).total == 8
 
 
+def test_a_segment_is_written_a_few_buckets_at_a_time_letting_its_postings_go(mongo_db, monkeypatch):
+    # a merge holds its postings once: each blob is dropped as its bucket document is built,
+    # and the documents go out a few at a time instead of all together at the end
+    monkeypatch.setattr(search_index, "BUCKET_BYTES", 64)
+    monkeypatch.setattr(search_index, "_WRITE_BUCKETS", 3)
+    index = search_index.SearchIndex(mongo_db)
+    inserts = []
+    original = index.postings.insert_many
+    monkeypatch.setattr(index.postings, "insert_many", lambda docs, **kw: inserts.append(len(docs)) or original(docs, **kw))
+    postings = {f"t{n}": bytearray(search_index.encode_entry(search_index.ObjectId(), n)) for n in range(40)}
+    expected = {term: bytes(blob) for term, blob in postings.items()}
+    segment = index._write_segment(postings, 40, 0, 39)
+    assert postings == {}  # consumed
+    assert len(inserts) > 1 and max(inserts) <= 3
+    meta = mongo_db.search_segments.find_one({"_id": segment})
+    assert sum(inserts) == len([b for b in range(meta["buckets"]) if mongo_db.search_postings.find_one({"_id": f"{segment}/{b}"})])
+    assert index.read(list(expected), [meta]) == expected
+
+
 def test_reindex_indexes_articles_stored_without_postings(mongo_db):
     ArticleStore(mongo_db, search=False).upsert_many(CORPUS)
     assert search(mongo_db, "대전").total == 0
