@@ -177,7 +177,7 @@ class ParsePool:
         # (SCRAPER_SLOT_MAX_ACTIVE_SIZE, per crawler), so an outlet of 100 KB pages waited
         # behind hundreds of 12 KB ones and was crawled at a quarter of the others' rate.
         # A page waits unpickled (its body is the response's own bytes, not a copy).
-        self.lines: dict[Any, deque[tuple[int, tuple[Any, ...], defer.Deferred]]] = {}
+        self.lines: dict[Any, deque[tuple[tuple[Any, ...], defer.Deferred]]] = {}  # (request, its Deferred)
         self._turns: deque[Any] = deque()  # outlets with pages waiting, whose turn is next first
         self.restarts = 0
         self.failed_starts = 0  # workers in a row that died before answering a page
@@ -199,7 +199,7 @@ class ParsePool:
         if line is None:
             line = self.lines[key] = deque()
             self._turns.append(key)
-        line.append((self._seq, (self._seq, outlet, url, html, content_type, prepare), d))
+        line.append(((self._seq, outlet, url, html, content_type, prepare), d))
         if len(self.workers) < self.processes:
             self.workers.append(self._spawn())
         for worker in self.workers:
@@ -211,7 +211,7 @@ class ParsePool:
         """Pages no worker holds yet."""
         return sum(len(line) for line in self.lines.values())
 
-    def _next(self) -> tuple[int, tuple[Any, ...], defer.Deferred]:
+    def _next(self) -> tuple[tuple[Any, ...], defer.Deferred]:
         """The next waiting page: the oldest of the outlet whose turn it is."""
         key = self._turns.popleft()
         line = self.lines[key]
@@ -226,17 +226,17 @@ class ParsePool:
         """Give `worker` waiting pages up to WINDOW in its pipe: the rest wait here, so the
         pipe's write buffer stays small (a large one is copied on every partial write)."""
         while self._turns and worker.alive and not worker.closing and len(worker.pending) < WINDOW:
-            seq, request, d = self._next()
+            request, d = self._next()
             try:
                 payload = frame(request)
             except Exception as exc:  # noqa: BLE001 - unpicklable outlet/page: the page's failure, not the crawl's
                 d.errback(Failure(exc))
                 continue
-            worker.send(seq, payload, d)
+            worker.send(request[0], payload, d)  # request[0]: its sequence number
 
     def _fail_waiting(self, why: str) -> None:
         while self._turns:
-            self._next()[2].errback(Failure(PageCrash(why)))
+            self._next()[1].errback(Failure(PageCrash(why)))
 
     def _spawn(self) -> _Worker:
         from twisted.internet import reactor

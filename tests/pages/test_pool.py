@@ -245,6 +245,6 @@ def test_waiting_pages_are_served_in_turns_oldest_first_within_an_outlet(monkeyp
     for outlet, url in ((a, "a1"), (a, "a2"), (a, "a3"), (b, "b1"), (c, "c1"), (c, "c2")):
         pool.parse(outlet, url, b"", None)
     assert pool.waiting == 6
-    served = [pool._next()[1][2] for _ in range(6)]
+    served = [pool._next()[0][2] for _ in range(6)]  # (request, Deferred): the request's URL
     assert served == ["a1", "b1", "c1", "a2", "c2", "a3"]
     assert pool.waiting == 0 and not pool.lines
