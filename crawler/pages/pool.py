@@ -27,6 +27,7 @@ bench/throughput_bench.py measures what it changes.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import pickle
@@ -35,7 +36,7 @@ from collections import deque
 from functools import lru_cache
 from typing import Any
 
-from twisted.internet import defer, protocol
+from twisted.internet import defer, main, protocol
 from twisted.python.failure import Failure
 
 from crawler.pages.worker import HEADER, MAX_FRAME, REQUESTS_FD, RESULTS_FD, frame
@@ -43,6 +44,12 @@ from crawler.pages.worker import HEADER, MAX_FRAME, REQUESTS_FD, RESULTS_FD, fra
 logger = logging.getLogger(__name__)
 
 WINDOW = 4  # pages in a worker's pipe at once: it never waits for the next, and the pipe stays short
+# Each pipe to and from a worker is widened to this (Linux: F_SETPIPE_SZ; the default 64 KB
+# held less than one page of ~100 KB), and the crawl reads its worker's answers up to this
+# much at a time: Twisted reads a child's pipe 8 KB per reactor turn, so an answer of ~20 KB
+# took three turns of a busy reactor, the worker blocked writing the next one meanwhile, and
+# with its line of pages ~650 deep it sat idle half the time (py-spy).
+PIPE_BYTES = 1 << 20
 CLOSE_GRACE_SECONDS = 10.0  # a worker still running this long after its pipe closed is killed
 MAX_FAILED_STARTS = 3  # workers in a row dead before their first answer: the pool gives up
 
@@ -246,10 +253,14 @@ class ParsePool:
         # the worker module by it and unpickles outlets and page classes by module path
         path = [p for p in sys.path if p and os.path.exists(p)]
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(dict.fromkeys(path)))
-        reactor.spawnProcess(
-            worker, sys.executable, [sys.executable, *self.command, str(os.getpid())],
-            env=env, childFDs={1: 1, 2: 2, REQUESTS_FD: "w", RESULTS_FD: "r"},
-        )
+        args = [sys.executable, *self.command, str(os.getpid())]
+        child_fds = {1: 1, 2: 2, REQUESTS_FD: "w", RESULTS_FD: "r"}
+        if _WorkerProcess is None:  # not POSIX: Twisted's own process and pipe sizes
+            reactor.spawnProcess(worker, sys.executable, args, env=env, childFDs=child_fds)
+            return worker
+        transport = _WorkerProcess(reactor, sys.executable, args, env, None, worker, childFDs=child_fds)
+        for fd in (REQUESTS_FD, RESULTS_FD):
+            _widen(transport.pipes[fd].fileno())
         return worker
 
     def _worker_lost(self, worker: _Worker) -> None:
@@ -285,6 +296,42 @@ class ParsePool:
             worker.exited.addBoth(lambda result, call=kill: call.cancel() if call.active() else None)
             waits.append(worker.exited)
         return defer.DeferredList(waits, consumeErrors=True).addCallback(lambda _: None)
+
+
+def _widen(fd: int) -> None:
+    """Make the pipe at `fd` hold PIPE_BYTES, where the system allows it (else it stays)."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+    except (ImportError, AttributeError, OSError) as exc:  # not Linux, or above fs.pipe-max-size / the user's pipe quota
+        logger.debug("parse worker pipe left at its default size (%s)", exc)
+
+
+try:
+    from twisted.internet import process as _process
+except ImportError:  # Windows: no POSIX processes
+    _WorkerProcess = None
+else:
+    class _ResultsReader(_process.ProcessReader):
+        """A worker's answers, read up to PIPE_BYTES a reactor turn (Twisted reads 8 KB)."""
+
+        def doRead(self) -> Any:
+            try:
+                data = os.read(self.fd, PIPE_BYTES)
+            except OSError as exc:
+                if exc.errno in (errno.EAGAIN, errno.EINTR):
+                    return None
+                return main.CONNECTION_LOST
+            if not data:
+                return main.CONNECTION_DONE
+            self.dataReceived(data)
+            return None
+
+    class _WorkerProcess(_process.Process):  # type: ignore[no-redef]
+        """Twisted's POSIX process, reading its pipes with _ResultsReader."""
+
+        processReaderFactory = _ResultsReader
 
 
 def _kill(worker: _Worker) -> None:

@@ -35,9 +35,10 @@ class Page:
         if html == b"bad":
             raise ValueError("no title on this page")
         self.url = url
+        self.echo = html if html.startswith(b"echo") else None
 
     def to_article(self):
-        return "parsed " + self.url
+        return self.echo if self.echo is not None else "parsed " + self.url
 
 
 class Outlet:
@@ -83,6 +84,15 @@ async def main():
     out["crash"] = await outcome(pool.parse(fakepages.Outlet(), "https://a/crash", b"crash", None))
     out["after_crash"] = await outcome(pool.parse(fakepages.Outlet(), "https://a/next", b"fine", None))
     out["restarts"] = pool.restarts
+    # answers far larger than Twisted's 8 KB reads and than the pipe arrive whole, in order
+    big = [b"echo" + bytes([n]) * (n * 700_000 + 9_000) for n in range(4)]
+    echoed = await defer.gatherResults([pool.parse(fakepages.Outlet(), f"https://e/{n}", page, None)
+                                        for n, page in enumerate(big)])
+    out["echoed"] = [a == b for a, b in zip(echoed, big)]
+    import fcntl
+    worker = pool.workers[0]
+    from crawler.pages.worker import REQUESTS_FD, RESULTS_FD
+    out["pipe_bytes"] = [fcntl.fcntl(worker.transport.pipes[fd].fileno(), fcntl.F_GETPIPE_SZ) for fd in (REQUESTS_FD, RESULTS_FD)]
     pids = [w.transport.pid for w in pool.workers]
     await pool.close()
     out["workers_left"] = len(pool.workers)
@@ -248,3 +258,46 @@ def test_waiting_pages_are_served_in_turns_oldest_first_within_an_outlet(monkeyp
     served = [pool._next()[0][2] for _ in range(6)]  # (request, Deferred): the request's URL
     assert served == ["a1", "b1", "c1", "a2", "c2", "a3"]
     assert pool.waiting == 0 and not pool.lines
+
+
+def test_answers_larger_than_the_pipe_arrive_whole_in_order(run):
+    assert run["echoed"] == [True, True, True, True]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="F_SETPIPE_SZ is Linux's")
+def test_a_workers_pipes_are_widened_where_the_system_allows(run):
+    limit = int(Path("/proc/sys/fs/pipe-max-size").read_text())
+    assert run["pipe_bytes"] == [min(pool_module.PIPE_BYTES, limit)] * 2
+
+
+class _Pipe:
+    """What _ResultsReader.doRead uses of Twisted's reader: its fd and dataReceived."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd, self.received = fd, []
+
+    def dataReceived(self, data: bytes) -> None:
+        self.received.append(data)
+
+
+@pytest.mark.skipif(pool_module._WorkerProcess is None, reason="POSIX processes only")
+def test_the_results_reader_takes_what_the_pipe_holds_in_one_read():
+    from twisted.internet import main
+
+    read_end, write_end = os.pipe()
+    try:
+        os.set_blocking(read_end, False)
+        pool_module._widen(write_end)
+        pipe = _Pipe(read_end)
+        assert pool_module._ResultsReader.doRead(pipe) is None  # nothing yet: no data, not closed
+        held = 60_000  # under the default pipe size, so this holds everywhere
+        os.write(write_end, b"x" * held)
+        assert pool_module._ResultsReader.doRead(pipe) is None
+        assert [len(d) for d in pipe.received] == [held]  # one read, where Twisted's takes 8 KB
+        os.close(write_end)
+        write_end = -1
+        assert pool_module._ResultsReader.doRead(pipe) is main.CONNECTION_DONE
+    finally:
+        os.close(read_end)
+        if write_end >= 0:
+            os.close(write_end)
