@@ -5,9 +5,9 @@ pipeline stage. Here a page is sent to a worker process as bytes with its outlet
 there by the same page object (and story-signed: crawler/dedup/presign.py), and the Article
 comes back; the spider awaits it, so Scrapy keeps downloading meanwhile.
 
-The workers are plain child processes (crawler/pages/worker.py) spoken to over pipes that the
-reactor itself reads and writes: a page costs the crawl's thread a pickle, a write and a read,
-and no thread hand-offs. (A concurrent.futures process pool, its first form here, moved each
+The workers are plain child processes (crawler/pages/worker.py, POSIX) spoken to over pipes
+that the reactor itself reads and writes: a page costs the crawl's thread a pickle, a write and
+a read, and no thread hand-offs (how the worker is kept fed: the notes above WINDOW). (A concurrent.futures process pool, its first form here, moved each
 page through two helper threads and a queue: on two cores that overhead ate what the worker
 saved, and one worker measured 11% slower than none.)
 
@@ -37,18 +37,26 @@ from functools import lru_cache
 from typing import Any
 
 from twisted.internet import defer, main, protocol
+from twisted.internet import process as _process
 from twisted.python.failure import Failure
 
 from crawler.pages.worker import HEADER, MAX_FRAME, REQUESTS_FD, RESULTS_FD, frame
 
 logger = logging.getLogger(__name__)
 
-WINDOW = 4  # pages in a worker's pipe at once: it never waits for the next, and the pipe stays short
-# Each pipe to and from a worker is widened to this (Linux: F_SETPIPE_SZ; the default 64 KB
-# held less than one page of ~100 KB), and the crawl reads its worker's answers up to this
-# much at a time: Twisted reads a child's pipe 8 KB per reactor turn, so an answer of ~20 KB
-# took three turns of a busy reactor, the worker blocked writing the next one meanwhile, and
-# with its line of pages ~650 deep it sat idle half the time (py-spy).
+# How a worker is kept busy. With ~650 pages waiting for it, the worker sat idle half the
+# time (py-spy; the crawl's thread sampled its line and the worker's CPU every 0.1 s), three
+# ways in turn, each mended here:
+# - a page of ~100 KB did not fit the default 64 KB pipe: the worker waited for its rest
+#   until the reactor's next turn. Each pipe to and from a worker is widened to PIPE_BYTES
+#   (Linux: F_SETPIPE_SZ, where fs.pipe-max-size allows);
+# - Twisted reads a child's pipe 8 KB per reactor turn, so an answer of ~20 KB took three
+#   turns of a busy reactor and the worker blocked writing the next one: answers are read
+#   up to PIPE_BYTES at a time (_ResultsReader);
+# - Twisted's process writer writes at the reactor's next turn, tens of ms when busy, so the
+#   worker ran out of pages: the pool writes a page into the pipe at once (_PagePipe) and
+#   gives a worker up to WINDOW pages (4 kept it waiting; 16 is ~25 ms of parsing).
+WINDOW = 16
 PIPE_BYTES = 1 << 20
 CLOSE_GRACE_SECONDS = 10.0  # a worker still running this long after its pipe closed is killed
 MAX_FAILED_STARTS = 3  # workers in a row dead before their first answer: the pool gives up
@@ -103,6 +111,7 @@ class _Worker(protocol.ProcessProtocol):
     def __init__(self, pool: "ParsePool") -> None:
         self.pool = pool
         self.pending: dict[int, defer.Deferred] = {}
+        self.pages: _PagePipe | None = None  # set by ParsePool._spawn
         self.buffer = bytearray()
         self.alive = True
         self.closing = False
@@ -111,7 +120,8 @@ class _Worker(protocol.ProcessProtocol):
 
     def send(self, seq: int, payload: bytes, d: defer.Deferred) -> None:
         self.pending[seq] = d
-        self.transport.writeToChild(REQUESTS_FD, payload)
+        if self.pages is not None:
+            self.pages.write(payload)
 
     def childDataReceived(self, childFD: int, data: bytes) -> None:
         if childFD != RESULTS_FD:
@@ -161,6 +171,8 @@ class _Worker(protocol.ProcessProtocol):
         if not self.alive:
             return
         self.alive = False
+        if self.pages is not None:
+            self.pages.abandon()
         pending, self.pending = self.pending, {}
         self.pool._worker_lost(self)
         for d in pending.values():
@@ -254,13 +266,18 @@ class ParsePool:
         path = [p for p in sys.path if p and os.path.exists(p)]
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(dict.fromkeys(path)))
         args = [sys.executable, *self.command, str(os.getpid())]
-        child_fds = {1: 1, 2: 2, REQUESTS_FD: "w", RESULTS_FD: "r"}
-        if _WorkerProcess is None:  # not POSIX: Twisted's own process and pipe sizes
-            reactor.spawnProcess(worker, sys.executable, args, env=env, childFDs=child_fds)
-            return worker
-        transport = _WorkerProcess(reactor, sys.executable, args, env, None, worker, childFDs=child_fds)
-        for fd in (REQUESTS_FD, RESULTS_FD):
-            _widen(transport.pipes[fd].fileno())
+        read_end, write_end = os.pipe()  # the pages' pipe is the pool's own (_PagePipe)
+        try:
+            _widen(write_end)
+            child_fds = {1: 1, 2: 2, REQUESTS_FD: read_end, RESULTS_FD: "r"}
+            transport = _WorkerProcess(reactor, sys.executable, args, env, None, worker, childFDs=child_fds)
+        except BaseException:
+            os.close(write_end)
+            raise
+        finally:
+            os.close(read_end)  # the worker has its copy
+        worker.pages = _PagePipe(write_end)
+        _widen(transport.pipes[RESULTS_FD].fileno())
         return worker
 
     def _worker_lost(self, worker: _Worker) -> None:
@@ -291,7 +308,8 @@ class ParsePool:
         waits = []
         for worker in list(self.workers):
             worker.closing = True
-            worker.transport.closeChildFD(REQUESTS_FD)  # the worker answers what it holds, then exits
+            if worker.pages is not None:
+                worker.pages.close()  # the worker answers what it holds, then exits
             kill = reactor.callLater(CLOSE_GRACE_SECONDS, _kill, worker)
             worker.exited.addBoth(lambda result, call=kill: call.cancel() if call.active() else None)
             waits.append(worker.exited)
@@ -308,30 +326,108 @@ def _widen(fd: int) -> None:
         logger.debug("parse worker pipe left at its default size (%s)", exc)
 
 
-try:
-    from twisted.internet import process as _process
-except ImportError:  # Windows: no POSIX processes
-    _WorkerProcess = None
-else:
-    class _ResultsReader(_process.ProcessReader):
-        """A worker's answers, read up to PIPE_BYTES a reactor turn (Twisted reads 8 KB)."""
+class _ResultsReader(_process.ProcessReader):
+    """A worker's answers, read up to PIPE_BYTES a reactor turn (Twisted reads 8 KB)."""
 
-        def doRead(self) -> Any:
-            try:
-                data = os.read(self.fd, PIPE_BYTES)
-            except OSError as exc:
-                if exc.errno in (errno.EAGAIN, errno.EINTR):
-                    return None
-                return main.CONNECTION_LOST
-            if not data:
-                return main.CONNECTION_DONE
-            self.dataReceived(data)
-            return None
+    def doRead(self) -> Any:
+        try:
+            data = os.read(self.fd, PIPE_BYTES)
+        except OSError as exc:
+            if exc.errno in (errno.EAGAIN, errno.EINTR):
+                return None
+            return main.CONNECTION_LOST
+        if not data:
+            return main.CONNECTION_DONE
+        self.dataReceived(data)
+        return None
 
-    class _WorkerProcess(_process.Process):  # type: ignore[no-redef]
-        """Twisted's POSIX process, reading its pipes with _ResultsReader."""
 
-        processReaderFactory = _ResultsReader
+class _WorkerProcess(_process.Process):
+    """Twisted's POSIX process, reading its pipes with _ResultsReader."""
+
+    processReaderFactory = _ResultsReader
+
+
+class _PagePipe:
+    """The pipe of pages to one worker (Twisted's IWriteDescriptor, reactor thread only).
+
+    A page goes into the pipe at once while the pipe has room; what does not fit waits here,
+    and the reactor writes it as the worker drains the pipe. close() ends the pages once the
+    waiting ones are written (the worker then answers what it holds and exits); abandon()
+    drops them (the worker is gone: its end is seen on the results pipe)."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.waiting: deque[memoryview] = deque()
+        self.closing = False
+        self.watched = False  # the reactor calls doWrite when the pipe has room
+        os.set_blocking(fd, False)
+
+    def fileno(self) -> int:
+        return self.fd
+
+    def logPrefix(self) -> str:
+        return "parse-worker-pages"
+
+    def write(self, data: bytes) -> None:
+        if self.fd < 0 or self.closing:
+            return
+        view = memoryview(data)
+        if not self.waiting:
+            view = view[self._put(view):]
+            if not len(view) or self.fd < 0:
+                return
+            self._watch(True)
+        self.waiting.append(view)
+
+    def doWrite(self) -> None:
+        while self.waiting and self.fd >= 0:
+            view = self.waiting[0]
+            written = self._put(view)
+            if written < len(view):
+                self.waiting[0] = view[written:]
+                return
+            self.waiting.popleft()
+        self._watch(False)
+        if self.closing:
+            self.abandon()
+
+    def close(self) -> None:
+        self.closing = True
+        if not self.waiting:
+            self.abandon()
+
+    def abandon(self) -> None:
+        if self.fd < 0:
+            return
+        self._watch(False)
+        os.close(self.fd)
+        self.fd = -1
+        self.waiting.clear()
+
+    def connectionLost(self, reason: Failure) -> None:
+        self.abandon()
+
+    def _watch(self, on: bool) -> None:
+        if on != self.watched:
+            self.watched = on
+            (_reactor().addWriter if on else _reactor().removeWriter)(self)
+
+    def _put(self, view: memoryview) -> int:
+        """Bytes of `view` the pipe took now."""
+        try:
+            return os.write(self.fd, view)
+        except BlockingIOError:
+            return 0
+        except OSError:  # EPIPE: the worker is gone; the results pipe and processEnded say so
+            self.abandon()
+            return len(view)
+
+
+def _reactor() -> Any:
+    from twisted.internet import reactor
+
+    return reactor
 
 
 def _kill(worker: _Worker) -> None:
