@@ -37,6 +37,7 @@ import hashlib
 import heapq
 import itertools
 import math
+from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -44,6 +45,7 @@ from typing import Any
 
 import numpy as np
 
+from crawler.digests import DigestSet
 from crawler.dedup.params import DEFAULT_MAX_ARTICLES, DEFAULT_THRESHOLD, NUMBERS_THRESHOLD, PARAPHRASE_WEIGHT, TITLE_WEIGHT
 from crawler.dedup.stories import (
     LSH_BANDS,
@@ -58,6 +60,10 @@ from crawler.dedup.stories import (
     parse_signature,
 )
 
+# Generations of evicted URLs kept (StoryIndex.evicted_lately): a refresh marks one and reads
+# what was stored since 5 s before the previous refresh, so the evictions of two intervals
+# and the one under way cover it.
+EVICTION_MARKS = 3
 SEGMENTS = 8  # per-article lists: segments per bound, each dropped once all its articles are evicted
 YOUNG_SHARE = 8  # the young array holds up to 1/YOUNG_SHARE of the bound before main is rebuilt
 HOT_ARTICLES = 128  # articles whose keys wait in the small sorted array before a merge into young
@@ -89,6 +95,11 @@ def exact_key(outlet: Any, body_hash: Any, title: Any) -> int | None:
         return None
     text = "\0".join((str(outlet), str(body_hash), "".join(str(title or "").split())))
     return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "little")
+
+
+def url_digest(url: str) -> int:
+    """A canonical URL as a nonzero 64-bit number (for a DigestSet)."""
+    return int.from_bytes(hashlib.blake2b(url.encode("utf-8"), digest_size=8).digest(), "little") or 1
 
 
 def band_keys(values: np.ndarray) -> np.ndarray:
@@ -385,6 +396,10 @@ class StoryIndex:
         self.exact: dict[int, str] = {}  # exact_key() -> canonical URL of the first article with it
         self.stories: Mapping[str, str] = _StoryIds(self)
         self.evicted = 0
+        # URLs evicted (8-byte digests), one generation per mark_evictions(), the last
+        # EVICTION_MARKS kept: a refresh must not read back this process's own articles that
+        # the bound pushed out (crawler/dedup/shared.py)
+        self._evictions: deque[DigestSet] = deque([DigestSet()], maxlen=EVICTION_MARKS)
         self.record_bytes = 0
         self.skipped = 0  # stored signatures that could not be read
         self.stale = 0  # stored signatures of an earlier SIGNATURE_VERSION (not comparable)
@@ -411,10 +426,20 @@ class StoryIndex:
     def holds(self, url: str) -> bool:
         return url in self.slots
 
+    def mark_evictions(self) -> None:
+        """Start a new generation of evicted URLs (the oldest of EVICTION_MARKS is forgotten)."""
+        self._evictions.append(DigestSet())
+
+    def evicted_lately(self, url: str) -> bool:
+        """Evicted in one of the last EVICTION_MARKS generations (mark_evictions)."""
+        key = url_digest(url)
+        return any(key in generation for generation in self._evictions)
+
     def _evict_oldest(self) -> None:
         segment, off = self._locate(self.low)
         url = segment.urls[off]
         if url is not None:
+            self._evictions[-1].add(url_digest(url))
             if self.slots.get(url) == self.low:
                 del self.slots[url]
             key = segment.exact[off]
@@ -597,7 +622,8 @@ class StoryIndex:
     def memory_bytes(self) -> int:
         """An estimate of what the index holds (band arrays, records, per-article objects)."""
         lists = sum(4 * 8 * segment.capacity for segment in self.segments)
-        return self.bands.nbytes() + lists + self.record_bytes + len(self) * _OVERHEAD_PER_ARTICLE
+        evictions = sum(generation.nbytes() for generation in self._evictions)
+        return self.bands.nbytes() + lists + evictions + self.record_bytes + len(self) * _OVERHEAD_PER_ARTICLE
 
     def size_stats(self) -> dict[str, float]:
         return {"articles": len(self), "evicted": self.evicted, "mb": round(self.memory_bytes() / 2**20, 1)}

@@ -139,11 +139,17 @@ class SharedStoryIndex:
         first, and the signatures only of those the index lacks: most of what was stored
         meanwhile is this process's own, held already, and reading its signatures (several KB
         an article, a minute's worth at a time) only to drop them left the heap tens of MB
-        higher after every refresh (the 10k-100k soak, bench/soak_bench.py)."""
+        higher after every refresh (the 10k-100k soak, bench/soak_bench.py).
+
+        Nor are this process's articles that the index's bound evicted since the last refresh
+        read back (StoryIndex.evicted_lately): at ~360 pages/s a minute stores more than the
+        bound of 20,000, and the refresh read thousands of signatures (the crawl's RSS rose
+        16 MB in one step) to hold old articles again in the place of newer ones."""
         since = self.loaded_until
         if self.store is None or since is None:
             return None
         self.refreshes += 1
+        self.index.mark_evictions()  # the check below covers evictions since the previous refresh began
         until = datetime.now(timezone.utc)
         store = self.store
         d = self.run_in_thread(lambda: store.urls_first_seen_since(since - timedelta(seconds=5)))
@@ -154,7 +160,8 @@ class SharedStoryIndex:
 
     def _read_missing(self, urls: list[str], store: Any) -> list[dict[str, Any]] | defer.Deferred:
         """The stored signatures of the URLs the index does not hold (read on a thread)."""
-        missing = [url for url in urls if not self.index.holds(url)]
+        index = self.index
+        missing = [url for url in urls if not index.holds(url) and not index.evicted_lately(url)]
         if not missing:
             return []
         return self.run_in_thread(lambda: list(store.signatures_of(missing)))

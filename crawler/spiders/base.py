@@ -34,7 +34,7 @@ from twisted.internet import threads
 from twisted.python.failure import Failure
 from twisted.python.threadpool import ThreadPool
 
-from crawler.dupefilter import DigestSet, digest
+from crawler.digests import DigestSet, digest
 from crawler.outlets import OutletSpec, get_outlet
 from crawler.pages.pool import PageCrash, ParsePool, acquire, parse_page, processes_setting, release
 from crawler.text.dates import KST, parse_iso_datetime

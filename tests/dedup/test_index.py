@@ -150,3 +150,19 @@ def test_a_rebuild_keeps_the_newest_articles_whatever_order_the_rows_come_in() -
 def test_max_articles_must_be_positive() -> None:
     with pytest.raises(ValueError, match="max_articles"):
         StoryIndex(max_articles=0)
+
+
+def test_evicted_urls_are_remembered_until_the_second_mark():
+    from crawler.dedup.index import StoryIndex
+
+    index = StoryIndex(max_articles=2)
+    for n in range(4):
+        index.add(f"https://a.example/{n}", None, None, exact=n + 1)
+    assert [index.evicted_lately(f"https://a.example/{n}") for n in range(4)] == [True, True, False, False]
+    index.mark_evictions()
+    index.add("https://a.example/4", None, None, exact=5)  # evicts 2, after the mark
+    assert [index.evicted_lately(f"https://a.example/{n}") for n in range(5)] == [True, True, True, False, False]
+    index.mark_evictions()
+    assert [index.evicted_lately(f"https://a.example/{n}") for n in range(5)] == [True, True, True, False, False]
+    index.mark_evictions()  # 0 and 1 were evicted three generations ago: forgotten now
+    assert [index.evicted_lately(f"https://a.example/{n}") for n in range(5)] == [False, False, True, False, False]

@@ -219,6 +219,28 @@ def test_a_refresh_reads_the_signatures_of_other_processes_articles_only(pipelin
     assert reprint.story_id == elsewhere.story_id
 
 
+def test_a_refresh_does_not_read_back_this_processs_articles_the_bound_evicted(pipeline_env, mongo_db, threads,
+                                                                              monkeypatch):
+    read: list[list[str]] = []
+    original_read = ArticleStore.signatures_of
+    monkeypatch.setattr(ArticleStore, "signatures_of", lambda self, urls: read.append(list(urls)) or original_read(self, urls))
+    pipe = open_pipeline({**pipeline_env, "NEWSDESK_STORY_INDEX_MAX_ARTICLES": 2})
+    store = ArticleStore(mongo_db)
+    store.ensure_indexes()
+    own = [pipe.process_item(article("ggilbo", n, [f"{n}번째. " + p for p in OTHER])) for n in range(1, 6)]
+    store.upsert_many([item_to_document(item) for item in own])
+    assert [pipe.index.holds(item.canonical_url) for item in own] == [False, False, False, True, True]
+    threads.clock.advance(60)
+    assert pipe.shared.refreshes == 1 and read == []  # the three evicted are this process's own: not read back
+    assert [pipe.index.holds(item.canonical_url) for item in own] == [False, False, False, True, True]
+    assert pipe.stats.get_value("newsdesk/dedup/index_refreshed") is None
+    shared_index._REGISTRY.clear()  # another process stores one: the next refresh reads that one
+    other = open_pipeline(pipeline_env).process_item(article("cctoday", 9, STORY))
+    store.upsert_many([item_to_document(other)])
+    pipe.shared.refresh()
+    assert read == [[other.canonical_url]] and pipe.index.holds(other.canonical_url)
+
+
 def test_crawlers_of_one_process_share_one_index_one_load_and_one_refresh(pipeline_env, mongo_db, threads):
     store = ArticleStore(mongo_db)
     store.ensure_indexes()
