@@ -149,7 +149,7 @@ class SharedStoryIndex:
         if self.store is None or since is None:
             return None
         self.refreshes += 1
-        self.index.mark_evictions()  # the check below covers evictions since the previous refresh began
+        self.index.mark_evictions()  # _read_missing skips what the last EVICTION_MARKS generations evicted
         until = datetime.now(timezone.utc)
         store = self.store
         d = self.run_in_thread(lambda: store.urls_first_seen_since(since - timedelta(seconds=5)))

@@ -119,9 +119,11 @@ class _Worker(protocol.ProcessProtocol):
         self.exited: defer.Deferred = defer.Deferred()  # the process is gone (reaped)
 
     def send(self, seq: int, payload: bytes, d: defer.Deferred) -> None:
+        if self.pages is None:  # not spawned (ParsePool._spawn gives a worker its pipe first)
+            d.errback(Failure(PageCrash("the parse worker has no pipe")))
+            return
         self.pending[seq] = d
-        if self.pages is not None:
-            self.pages.write(payload)
+        self.pages.write(payload)
 
     def childDataReceived(self, childFD: int, data: bytes) -> None:
         if childFD != RESULTS_FD:

@@ -377,3 +377,12 @@ def test_a_page_pipe_whose_worker_is_gone_drops_its_pages(monkeypatch):
     pipe.write(b"page")  # EPIPE: the pipe is let go, the worker's end is seen on its results pipe
     assert pipe.fd == -1 and reactor.writers == [] and not pipe.waiting
     pipe.abandon()  # twice is harmless
+
+
+def test_a_worker_without_its_pipe_fails_the_page_instead_of_holding_it():
+    worker = pool_module._Worker(ParsePool(1))
+    d = defer.Deferred()
+    failures = []
+    d.addErrback(failures.append)
+    worker.send(1, b"page", d)
+    assert worker.pending == {} and failures and failures[0].check(pool_module.PageCrash)
