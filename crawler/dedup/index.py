@@ -45,7 +45,7 @@ from typing import Any
 
 import numpy as np
 
-from crawler.digests import DigestSet
+from crawler.digests import DigestSet, url_key
 from crawler.dedup.params import DEFAULT_MAX_ARTICLES, DEFAULT_THRESHOLD, NUMBERS_THRESHOLD, PARAPHRASE_WEIGHT, TITLE_WEIGHT
 from crawler.dedup.stories import (
     LSH_BANDS,
@@ -95,11 +95,6 @@ def exact_key(outlet: Any, body_hash: Any, title: Any) -> int | None:
         return None
     text = "\0".join((str(outlet), str(body_hash), "".join(str(title or "").split())))
     return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "little")
-
-
-def url_digest(url: str) -> int:
-    """A canonical URL as a nonzero 64-bit number (for a DigestSet)."""
-    return int.from_bytes(hashlib.blake2b(url.encode("utf-8"), digest_size=8).digest(), "little") or 1
 
 
 def band_keys(values: np.ndarray) -> np.ndarray:
@@ -432,14 +427,14 @@ class StoryIndex:
 
     def evicted_lately(self, url: str) -> bool:
         """Evicted in one of the last EVICTION_MARKS generations (mark_evictions)."""
-        key = url_digest(url)
+        key = url_key(url)
         return any(key in generation for generation in self._evictions)
 
     def _evict_oldest(self) -> None:
         segment, off = self._locate(self.low)
         url = segment.urls[off]
         if url is not None:
-            self._evictions[-1].add(url_digest(url))
+            self._evictions[-1].add(url_key(url))
             if self.slots.get(url) == self.low:
                 del self.slots[url]
             key = segment.exact[off]

@@ -17,7 +17,6 @@ documents look the same as from a live crawl.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from functools import cached_property
 from datetime import datetime, timedelta, timezone
@@ -34,18 +33,12 @@ from twisted.internet import threads
 from twisted.python.failure import Failure
 from twisted.python.threadpool import ThreadPool
 
-from crawler.digests import DigestSet, digest
+from crawler.digests import DigestSet, url_key
 from crawler.outlets import OutletSpec, get_outlet
 from crawler.pages.pool import PageCrash, ParsePool, acquire, parse_page, processes_setting, release
 from crawler.text.dates import KST, parse_iso_datetime
 
 logger = logging.getLogger(__name__)
-
-
-def url_key(url: str) -> int:
-    """A URL as a nonzero 64-bit number (blake2b), for DigestSet: two URLs of one crawl share
-    one with odds of about n^2 / 2^65 (3 in 10^8 for a million)."""
-    return digest(hashlib.blake2b(url.encode("utf-8"), digest_size=8).digest())
 
 
 def with_query_param(url: str, name: str, value: str) -> str:
