@@ -7,9 +7,10 @@ comes back; the spider awaits it, so Scrapy keeps downloading meanwhile.
 
 The workers are plain child processes (crawler/pages/worker.py, POSIX) spoken to over pipes
 that the reactor itself reads and writes: a page costs the crawl's thread a pickle, a write and
-a read, and no thread hand-offs (how the worker is kept fed: the notes above WINDOW). (A concurrent.futures process pool, its first form here, moved each
-page through two helper threads and a queue: on two cores that overhead ate what the worker
-saved, and one worker measured 11% slower than none.)
+a read, and no thread hand-offs; how the worker is kept fed is in the notes above WINDOW. (A
+concurrent.futures process pool, its first form here, moved each page through two helper
+threads and a queue: on two cores that overhead ate what the worker saved, and one worker
+measured 11% slower than none.)
 
 One pool per crawl process, shared by every spider in it (`newsdesk crawl` runs several),
 started at the first article and stopped when the last spider that used it closes. A worker
@@ -244,8 +245,8 @@ class ParsePool:
         return page
 
     def _feed(self, worker: _Worker) -> None:
-        """Give `worker` waiting pages up to WINDOW in its pipe: the rest wait here, so the
-        pipe's write buffer stays small (a large one is copied on every partial write)."""
+        """Give `worker` waiting pages up to WINDOW: the rest wait here, in their outlets'
+        lines, so turns still count and a worker that dies takes at most WINDOW with it."""
         while self._turns and worker.alive and not worker.closing and len(worker.pending) < WINDOW:
             request, d = self._next()
             try:
@@ -260,8 +261,6 @@ class ParsePool:
             self._next()[1].errback(Failure(PageCrash(why)))
 
     def _spawn(self) -> _Worker:
-        from twisted.internet import reactor
-
         worker = _Worker(self)
         # the crawl's import path (scrapyd's eggs, a test's folders) is the worker's: it imports
         # the worker module by it and unpickles outlets and page classes by module path
@@ -272,7 +271,7 @@ class ParsePool:
         try:
             _widen(write_end)
             child_fds = {1: 1, 2: 2, REQUESTS_FD: read_end, RESULTS_FD: "r"}
-            transport = _WorkerProcess(reactor, sys.executable, args, env, None, worker, childFDs=child_fds)
+            transport = _WorkerProcess(_reactor(), sys.executable, args, env, None, worker, childFDs=child_fds)
         except BaseException:
             os.close(write_end)
             raise
@@ -303,8 +302,6 @@ class ParsePool:
 
     def close(self) -> defer.Deferred:
         """Let the workers finish what they hold and exit; fires when they are gone."""
-        from twisted.internet import reactor
-
         self._closed = True
         self._fail_waiting("the parse pool closed")  # never sent: the spiders are done with them
         waits = []
@@ -312,7 +309,7 @@ class ParsePool:
             worker.closing = True
             if worker.pages is not None:
                 worker.pages.close()  # the worker answers what it holds, then exits
-            kill = reactor.callLater(CLOSE_GRACE_SECONDS, _kill, worker)
+            kill = _reactor().callLater(CLOSE_GRACE_SECONDS, _kill, worker)
             worker.exited.addBoth(lambda result, call=kill: call.cancel() if call.active() else None)
             waits.append(worker.exited)
         return defer.DeferredList(waits, consumeErrors=True).addCallback(lambda _: None)
