@@ -208,7 +208,7 @@ def synthetic(n: int, rng: np.random.Generator, grams: int = 1500):
     record = StoryRecord(grams, rng.integers(0, 2**32 - 1, size=samples, dtype=np.uint32).tobytes(),
                          np.arange(0, samples, samples // 30, dtype=np.uint16)[:30].tobytes(),
                          np.sort(rng.integers(0, 2**32 - 1, size=12, dtype=np.uint32)).tobytes(),
-                         np.sort(rng.integers(0, 2**32 - 1, size=24, dtype=np.uint32)).tobytes(), bytes([n % 28 + 1]))
+                         np.sort(rng.integers(0, 2**32 - 1, size=24, dtype=np.uint32)).tobytes(), 1 << (n % 28 + 1))
     return minhash, record
 
 

@@ -4,7 +4,10 @@ Slots. Every article held gets the next slot number, in the order it was first s
 rebuild from Mongo adds the stored articles oldest first). The index holds at most
 `max_articles`: adding one more evicts the oldest, and with it its record, its URL, its story
 id and its exact-duplicate key, at once (a few dictionary pops). Articles without a signature
-(too short to compare) take a slot too, for their exact key.
+(too short to compare) take a slot too, for their exact key. A record is held as one bytes
+object (stories.pack_held: 16-bit sample fingerprints, about 1.2 KB for 2,600 letters, where
+the record as computed and stored takes 2.1 KB in five objects), read back for the few
+candidates a lookup compares; a first copy's story id is computed from its URL when asked.
 
 Band keys. The 64 bands of two 32-bit MinHash values are 64-bit numbers; xor-ed with a salt
 per band, one sorted uint64 array serves all bands (a key of band 3 cannot meet one of band
@@ -51,13 +54,17 @@ from crawler.dedup.stories import (
     LSH_BANDS,
     NUM_PERM,
     Comparison,
+    HeldRecord,
     Probe,
     StoryRecord,
     StorySignature,
+    held,
     is_stale,
     new_story_id,
     other_day,
+    pack_held,
     parse_signature,
+    unpack_held,
 )
 
 # Generations of evicted URLs kept (StoryIndex.evicted_lately): a refresh marks one and reads
@@ -81,10 +88,10 @@ _EMPTY_KEYS = np.zeros(0, dtype=np.uint64)
 _EMPTY_SLOTS = np.zeros(0, dtype=np.uint32)
 _OLDEST = datetime.min.replace(tzinfo=timezone.utc)
 # Python objects per held article besides the record's bytes and the band arrays: the URL
-# string, the url -> slot and exact-key -> URL dict entries, the story id, the record object
-# and its bytes objects' headers, the segment's list pointers (tracemalloc, bench/dedup_bench.py
-# prints the estimate beside the traced figure).
-_OVERHEAD_PER_ARTICLE = 520
+# string, the url -> slot and exact-key -> URL dict entries, the packed record's bytes header,
+# a copy's story id (a first copy's is computed: _OWN_ID), the segment's list pointers
+# (tracemalloc; bench/dedup_bench.py prints the estimate beside the traced figure).
+_OVERHEAD_PER_ARTICLE = 280
 
 
 def exact_key(outlet: Any, body_hash: Any, title: Any) -> int | None:
@@ -316,18 +323,34 @@ class _Bands:
         return tables + self.hot_keys.nbytes + self.hot_slots.nbytes + len(self.pending) * _BANDS * 8
 
 
+# A story id that is new_story_id(the article's URL), as a held first copy's is: computed when
+# asked instead of held (a string of ~70 bytes per article)
+_OWN_ID = object()
+
+
 class _Segment:
-    """Consecutive slots base .. base + capacity - 1: per article its URL, record, story id
-    and exact key (None once evicted)."""
+    """Consecutive slots base .. base + capacity - 1: per article its URL, record (pack_held's
+    bytes), story id (_OWN_ID: new_story_id of its URL) and exact key (None once evicted)."""
 
     __slots__ = ("base", "capacity", "urls", "records", "story_ids", "exact")
 
     def __init__(self, base: int, capacity: int) -> None:
         self.base, self.capacity = base, capacity
         self.urls: list[str | None] = []
-        self.records: list[StoryRecord | None] = []
-        self.story_ids: list[str | None] = []
+        self.records: list[bytes | None] = []
+        self.story_ids: list[object] = []
         self.exact: list[int | None] = []
+
+    def story_id(self, off: int) -> str | None:
+        story = self.story_ids[off]
+        if story is _OWN_ID:
+            return new_story_id(self.urls[off])
+        return story  # type: ignore[return-value]
+
+    def set_story_id(self, off: int, story_id: str | None) -> None:
+        url = self.urls[off]
+        own = story_id is not None and url is not None and story_id == new_story_id(url)
+        self.story_ids[off] = _OWN_ID if own else story_id
 
     @property
     def full(self) -> bool:
@@ -360,7 +383,7 @@ class _StoryIds(Mapping[str, str]):
     def __iter__(self) -> Iterator[str]:
         for segment in self._index.segments:
             for url, story in zip(segment.urls, segment.story_ids):
-                if url is not None and story is not None:
+                if url is not None and story is not None:  # _OWN_ID too
                     yield url
 
     def __len__(self) -> int:
@@ -416,7 +439,7 @@ class StoryIndex:
         if slot is None:
             return None
         segment, off = self._locate(slot)
-        return segment.story_ids[off]
+        return segment.story_id(off)
 
     def holds(self, url: str) -> bool:
         return url in self.slots
@@ -442,7 +465,7 @@ class StoryIndex:
                 del self.exact[key]
         record = segment.records[off]
         if record is not None:
-            self.record_bytes -= _record_bytes(record)
+            self.record_bytes -= len(record)
         segment.urls[off] = segment.records[off] = segment.story_ids[off] = segment.exact[off] = None
         self.low += 1
         self.evicted += 1
@@ -459,7 +482,7 @@ class StoryIndex:
         if held is not None:
             segment, off = self._locate(held)
             if story_id is not None:
-                segment.story_ids[off] = story_id
+                segment.set_story_id(off, story_id)
             if exact is not None and exact != segment.exact[off]:
                 old = segment.exact[off]
                 if old is not None and self.exact.get(old) == canonical_url:
@@ -473,17 +496,20 @@ class StoryIndex:
             self.segments.append(_Segment(self.next_slot, self.segment_size))
         segment = self.segments[-1]
         off = len(segment.urls)
-        record = None
+        packed = None
         if sig is not None:
             minhash, record = (sig.minhash, sig.record) if isinstance(sig, StorySignature) else sig
             values = getattr(minhash, "hashvalues", minhash)  # a MinHash, or its values
             if len(values) != self.num_perm:
                 raise ValueError(f"expecting a MinHash with {self.num_perm} permutations, got {len(values)}")
             self.bands.add(band_keys(values), self.next_slot)
-            self.record_bytes += _record_bytes(record)
+            packed = pack_held(record)
+            self.record_bytes += len(packed)
         segment.urls.append(canonical_url)
-        segment.records.append(record)
-        segment.story_ids.append(story_id if record is not None else None)
+        segment.records.append(packed)
+        segment.story_ids.append(None)
+        if packed is not None:
+            segment.set_story_id(off, story_id)
         segment.exact.append(exact)
         self.slots[canonical_url] = self.next_slot
         if exact is not None:
@@ -535,8 +561,9 @@ class StoryIndex:
 
     def same_story(self, a: StoryRecord | Probe, b: StoryRecord) -> Comparison | None:
         """The comparison when a and b are one story, else None. The cheap tests go first,
-        and the sentence-level paraphrase share only when it could change the answer."""
-        probe = a if isinstance(a, Probe) else Probe(a)
+        and the sentence-level paraphrase share only when it could change the answer. A
+        record is compared with a held one in the index's form (held())."""
+        probe = a if isinstance(a, Probe) else Probe(held(a) if isinstance(b, HeldRecord) else a)
         if other_day(probe.record, b):
             return None
         numbers = probe.numbers_agree(b)
@@ -590,8 +617,8 @@ class StoryIndex:
         best_score = 0.0
         probe: Probe | None = None
         for slot, segment, off in self._candidates(sig):  # oldest first: a tie goes to the earliest copy
-            probe = probe or Probe(sig.record)
-            found = self.same_story(probe, segment.records[off])
+            probe = probe or Probe(held(sig.record))
+            found = self.same_story(probe, unpack_held(segment.records[off]))
             if found is not None:
                 score = found.score(self.title_weight, self.paraphrase_weight)
                 if score > best_score:
@@ -623,6 +650,3 @@ class StoryIndex:
     def size_stats(self) -> dict[str, float]:
         return {"articles": len(self), "evicted": self.evicted, "mb": round(self.memory_bytes() / 2**20, 1)}
 
-
-def _record_bytes(record: StoryRecord) -> int:
-    return len(record.samples) + len(record.starts) + len(record.numbers) + len(record.grams)

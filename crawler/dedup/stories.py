@@ -12,7 +12,8 @@ the MinHash of its first LEAD_CHARS letters, which is close to a cut copy of it.
 
 Closer look (Probe.compare). The index keeps per article a 1-in-SAMPLE_MOD sample of its
 5-gram hashes in text order with sentence boundaries, the numbers it prints, the title's
-letter pairs and the days it names (StoryRecord, about a kilobyte). From these:
+letter pairs and the days it names (StoryRecord, about 2 KB; the index holds it packed, about
+1.2 KB: HeldRecord). From these:
 
 - containment: sampled |A∩B| / min(|A|, |B|), the share of the shorter text the longer one
   prints too (a cut copy is contained in the full story, so Jaccard is the wrong measure);
@@ -90,6 +91,9 @@ _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _POLY = np.uint64(0x100000001B3)  # FNV's 64-bit prime; odd, so changing one code point always changes the hash
 _U32 = np.dtype("<u4")
 _U16 = np.dtype("<u2")
+_FINGERPRINT_SHIFT = np.uint32(SAMPLE_MOD.bit_length() - 1)  # HeldRecord: the sampled hashes' low bits are 0
+# pack_held: size, samples, sentence starts, numbers, title pairs, lead days, days
+_HELD = struct.Struct("<IHHHHII")
 
 
 @cache
@@ -173,6 +177,7 @@ class StoryRecord:
     size: distinct 5-grams of the story text."""
 
     __slots__ = ("size", "samples", "starts", "numbers", "grams", "lead_days", "days")
+    SAMPLES = _U32  # the samples' type: whole 5-gram hashes (HeldRecord: 16-bit fingerprints)
 
     def __init__(self, size: int, samples: bytes, starts: bytes, numbers: bytes, grams: bytes,
                  lead_days: int = 0, days: int = 0) -> None:
@@ -181,8 +186,49 @@ class StoryRecord:
         self.lead_days, self.days = lead_days, days
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        return (np.frombuffer(self.samples, dtype=_U32), np.frombuffer(self.starts, dtype=_U16).astype(np.intp),
+        return (np.frombuffer(self.samples, dtype=self.SAMPLES), np.frombuffer(self.starts, dtype=_U16).astype(np.intp),
                 np.frombuffer(self.numbers, dtype=_U32), np.frombuffer(self.grams, dtype=_U32))
+
+
+class HeldRecord(StoryRecord):
+    """A record as the story index holds it (pack_held/unpack_held): the samples as 16-bit
+    fingerprints, bits 2..17 of each hash (the low bits of a 1-in-SAMPLE_MOD sample are all
+    0), half the bytes of a record's largest part. A fingerprint of one text meets one of
+    another by chance with odds len(other) / 65536, so containment reads at most that much
+    high: +0.007 for an article of 2,600 letters (bench/dedup_bench.py: no decision on the
+    labelled pairs changes). Only records of one kind are compared (Probe)."""
+
+    __slots__ = ()
+    SAMPLES = _U16
+
+
+def held(record: StoryRecord) -> HeldRecord:
+    """The record in the index's form (itself when it already is)."""
+    if isinstance(record, HeldRecord):
+        return record
+    samples = np.frombuffer(record.samples, dtype=_U32)
+    return HeldRecord(record.size, ((samples >> _FINGERPRINT_SHIFT) & 0xFFFF).astype(_U16).tobytes(), record.starts,
+                      record.numbers, record.grams, record.lead_days, record.days)
+
+
+def pack_held(record: StoryRecord) -> bytes:
+    """The record in the index's form as one bytes object: a header, then numbers and title
+    pairs (uint32), samples and sentence starts (uint16). One object where a record takes
+    five, and half its samples' bytes (HeldRecord)."""
+    record = held(record)
+    return b"".join((_HELD.pack(min(record.size, 2**32 - 1), len(record.samples) // 2, len(record.starts) // 2,
+                                len(record.numbers) // 4, len(record.grams) // 4, record.lead_days, record.days),
+                     record.numbers, record.grams, record.samples, record.starts))
+
+
+def unpack_held(data: bytes) -> HeldRecord:
+    """pack_held's record again, its parts views of `data` (no copy)."""
+    size, n_samples, n_starts, n_numbers, n_grams, lead, days = _HELD.unpack_from(data)
+    view = memoryview(data)
+    ends = (_HELD.size, _HELD.size + 4 * n_numbers, _HELD.size + 4 * (n_numbers + n_grams))
+    samples_end = ends[2] + 2 * n_samples
+    return HeldRecord(size, view[ends[2]:samples_end], view[samples_end:samples_end + 2 * n_starts],
+                      view[ends[0]:ends[1]], view[ends[1]:ends[2]], lead, days)
 
 
 def _day_mask(days: Iterable[int]) -> int:
@@ -375,7 +421,10 @@ class Probe:
 
     def containment(self, other: StoryRecord) -> tuple[float, np.ndarray, np.ndarray]:
         """(sampled containment, the other's samples, which of them this text has)."""
-        samples = np.frombuffer(other.samples, dtype=_U32)
+        if other.SAMPLES is not self.record.SAMPLES:
+            raise ValueError(f"a {type(self.record).__name__} compared with a {type(other).__name__}: "
+                             "convert both with held() first")
+        samples = np.frombuffer(other.samples, dtype=other.SAMPLES)
         if not len(samples) or not len(self.samples):
             return 0.0, samples, np.zeros(len(samples), dtype=bool)
         hits = _hits(self.sorted, samples)

@@ -14,16 +14,21 @@ from datasketch import MinHash
 from crawler.dedup import stories
 from crawler.dedup.index import StoryIndex, band_keys
 from crawler.dedup.stories import (
+    HeldRecord,
     Probe,
     StoryRecord,
     compare,
     from_bytes,
+    held,
     is_stale,
     minhash_values,
     other_day,
+    new_story_id,
+    pack_held,
     signature,
     story_codes,
     to_bytes,
+    unpack_held,
 )
 from crawler.text.fingerprint import (
     drop_captions,
@@ -249,3 +254,51 @@ def test_signature_bytes_round_trip_and_old_versions_are_counted() -> None:
     assert index.load(rows) == 1 and (index.stale, index.skipped) == (1, 1)
     match = index.assign("https://b.example/1", signature(REWRITE, REWRITE_TITLE))
     assert match.story_id == "s1" and match.closest_url == "https://a.example/1"
+
+
+def test_the_index_holds_records_as_packed_16_bit_fingerprints() -> None:
+    sig = signature(WIRE, WIRE_TITLE)
+    record = held(sig.record)
+    assert isinstance(record, HeldRecord) and held(record) is record
+    whole = np.frombuffer(sig.record.samples, dtype=np.uint32)
+    assert (whole & 3 == 0).all()  # the sample's low bits say nothing: the fingerprint starts above them
+    assert np.frombuffer(record.samples, dtype=np.uint16).tolist() == ((whole >> 2) & 0xFFFF).tolist()
+    packed = pack_held(sig.record)
+    assert len(packed) == 20 + len(sig.record.samples) // 2 + len(sig.record.starts) + len(sig.record.numbers) + len(
+        sig.record.grams)
+    again = unpack_held(packed)
+    assert (bytes(again.samples), bytes(again.starts), bytes(again.numbers), bytes(again.grams)) == (
+        record.samples, record.starts, record.numbers, record.grams)
+    assert (again.size, again.lead_days, again.days) == (sig.record.size, sig.record.lead_days, sig.record.days)
+    assert pack_held(again) == packed
+
+
+def test_held_records_compare_as_whole_ones_do_and_kinds_do_not_mix() -> None:
+    pairs = [(WIRE, WIRE_TITLE, REWRITE, REWRITE_TITLE), (WIRE, WIRE_TITLE, FOLLOW_UP, FOLLOW_UP_TITLE),
+             (WEATHER, "[날씨] 15일 맑음", WEATHER_NEXT, "[날씨] 16일 맑음"),
+             (WIRE + "\n\n" + filler(700), WIRE_TITLE, WIRE, WIRE_TITLE)]
+    index = StoryIndex()
+    for a_text, a_title, b_text, b_title in pairs:
+        a, b = signature(a_text, a_title).record, signature(b_text, b_title).record
+        whole, small = compare(a, b), compare(held(a), held(b))
+        # a chance meeting of fingerprints reads high, by at most the longer text's samples / 65536
+        bound = max(len(a.samples), len(b.samples)) // 4 / 65536
+        assert whole.containment <= small.containment <= whole.containment + bound + 1e-9
+        assert (small.title, small.numbers, small.other_day) == (whole.title, whole.numbers, whole.other_day)
+        assert (index.same_story(a, b) is None) == (index.same_story(a, held(b)) is None)
+    with pytest.raises(ValueError, match="held"):
+        Probe(signature(WIRE, WIRE_TITLE).record).compare(held(signature(REWRITE, REWRITE_TITLE).record))
+
+
+def test_a_first_copys_story_id_is_computed_not_held() -> None:
+    from crawler.dedup.index import _OWN_ID
+
+    index = StoryIndex()
+    first = index.assign("https://a.example/1", signature(WIRE, WIRE_TITLE))
+    copy = index.assign("https://b.example/1", signature(REWRITE, REWRITE_TITLE))
+    assert first.story_id == new_story_id("https://a.example/1") == copy.story_id
+    segment = index.segments[0]
+    assert segment.story_ids == [_OWN_ID, first.story_id]  # the copy's id is not its own URL's
+    assert index.stories == {"https://a.example/1": first.story_id, "https://b.example/1": first.story_id}
+    index.add("https://a.example/1", None, "s-merged")  # an id given later replaces the computed one
+    assert index.story_of("https://a.example/1") == "s-merged"
