@@ -21,6 +21,10 @@ workers, search drain; bench/crawl_common.py) and its logged page counts every
   article: tracemalloc snapshots taken there (MemoryProbe, an extension of this module; the
   crawl runs slower traced), the top allocation sites by growth, in bytes per article
   (bench/results/soak_memory.json);
+- with `--heap N`, where the crawl process's memory is every N articles (HeapProbe, cheap
+  enough to leave the pace alone): glibc's main heap (in use, free) and mapped blocks,
+  pymalloc's blocks, anonymous RSS, the garbage collector's objects by type
+  (bench/results/soak_heap.jsonl);
 - with `--search`, runs the search benchmark (bench/search_bench.py, its own 100k-article
   database) and copies its latency figures in.
 Writes bench/results/soak.json (samples under "samples").
@@ -37,6 +41,7 @@ import time
 from copy import deepcopy
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -89,6 +94,65 @@ class MemoryProbe:
         import tracemalloc
 
         return tracemalloc.take_snapshot().filter_traces([tracemalloc.Filter(False, tracemalloc.__file__)])
+
+
+class HeapProbe:
+    """A Scrapy extension for `--heap`: every `SOAK_HEAP_EVERY` articles, where the crawl
+    process's memory is, cheaply enough to leave the crawl's pace alone: glibc's main heap
+    (mallinfo2: in use, free but kept, mmapped), pymalloc's blocks, the garbage collector's
+    objects by type (the most numerous), anonymous and file-backed RSS (/proc/self/status).
+    Written as JSON lines to SOAK_HEAP_OUT; growth between two lines, per article, says which
+    kind of memory grows."""
+
+    def __init__(self, every: int, out: str) -> None:
+        self.every, self.out, self.items = every, out, 0
+        self._mallinfo = None
+        try:
+            import ctypes
+
+            class Mallinfo2(ctypes.Structure):
+                _fields_ = [(name, ctypes.c_size_t) for name in ("arena", "ordblks", "smblks", "hblks", "hblkhd",
+                                                                  "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
+
+            libc = ctypes.CDLL("libc.so.6")
+            libc.mallinfo2.restype = Mallinfo2
+            self._mallinfo = libc.mallinfo2
+        except (OSError, AttributeError):  # not glibc (or older than 2.33): the rest is still written
+            pass
+        Path(out).write_text("", encoding="utf-8")
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        from scrapy import signals
+
+        probe = cls(crawler.settings.getint("SOAK_HEAP_EVERY", 5000), crawler.settings.get("SOAK_HEAP_OUT"))
+        crawler.signals.connect(probe.item_scraped, signal=signals.item_scraped)
+        return probe
+
+    def item_scraped(self, item, response=None, spider=None) -> None:
+        self.items += 1
+        if self.items % self.every == 0:
+            self.write()
+
+    def write(self) -> None:
+        import gc
+        from collections import Counter
+
+        line: dict[str, Any] = {"items": self.items, "pymalloc_blocks": sys.getallocatedblocks()}
+        if self._mallinfo is not None:
+            info = self._mallinfo()
+            line.update(heap_mb=round(info.arena / 2**20, 1), in_use_mb=round(info.uordblks / 2**20, 1),
+                        free_mb=round(info.fordblks / 2**20, 1), mmapped_mb=round(info.hblkhd / 2**20, 1),
+                        top_free_mb=round(info.keepcost / 2**20, 1))
+        for row in Path("/proc/self/status").read_text().splitlines():
+            if row.startswith(("RssAnon", "RssFile", "VmRSS")):
+                name, value = row.split(":", 1)
+                line[name] = round(int(value.split()[0]) / 1024, 1)
+        counts = Counter(type(o).__name__ for o in gc.get_objects())
+        line["objects"] = sum(counts.values())
+        line["types"] = dict(counts.most_common(25))
+        with open(self.out, "a", encoding="utf-8") as out:
+            out.write(json.dumps(line) + "\n")
 
 
 def store_rate(uri: str, db_name: str, sample: list[dict], count: int = 2000) -> float:
@@ -154,6 +218,8 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=18300)
     parser.add_argument("--search", action="store_true", help="also run bench/search_bench.py and copy its figures")
     parser.add_argument("--trace-memory", metavar="A,B", help="tracemalloc growth between the A-th and B-th article")
+    parser.add_argument("--heap", type=int, metavar="N", help="every N articles, where the crawl's memory is"
+                        " (HeapProbe: bench/results/soak_heap.jsonl)")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="a Scrapy setting for the crawl (repeatable), e.g. NEWSDESK_STORY_INDEX_MAX_ARTICLES=5000")
     args = parser.parse_args()
@@ -171,6 +237,12 @@ def main() -> None:
 
         overrides.update(EXTENSIONS={**settings.base.EXTENSIONS, "bench.soak_bench.MemoryProbe": 0}, SOAK_TRACE_OUT=str(memory_out),
                          SOAK_TRACE_MARKS=[int(m) for m in args.trace_memory.split(",")])
+    if args.heap:
+        import settings.base
+
+        extensions = overrides.get("EXTENSIONS", settings.base.EXTENSIONS)
+        overrides.update(EXTENSIONS={**extensions, "bench.soak_bench.HeapProbe": 0}, SOAK_HEAP_EVERY=args.heap,
+                         SOAK_HEAP_OUT=str(ROOT / "bench" / "results" / "soak_heap.jsonl"))
     with tempfile.TemporaryDirectory(prefix="newsdesk-soak-") as tmp:
         work = Path(tmp)
         site = NginxSite(sim, work / "nginx", args.port)
@@ -262,6 +334,13 @@ def main() -> None:
         print(f"grew between articles {report['marks']}: {report['total_bytes_per_article']:.0f} bytes per article; top sites:")
         for row in report["lineno"][:15]:
             print(f"  {row['bytes_per_article']:8.0f} B/article  {row['mb']:7.1f} MB  {row['where'][-1]}")
+    heap_out = ROOT / "bench" / "results" / "soak_heap.jsonl"
+    if args.heap and heap_out.exists():
+        print("crawl process memory (MB) by articles: RSS, anonymous RSS, glibc main heap in use / free, mapped blocks;"
+              " pymalloc blocks")
+        for row in (json.loads(line) for line in heap_out.read_text(encoding="utf-8").splitlines() if line.strip()):
+            print(f"  {row['items']:>7,}  {row.get('VmRSS', 0):6.1f}  {row.get('RssAnon', 0):6.1f}  {row.get('in_use_mb', 0):6.1f}"
+                  f" / {row.get('free_mb', 0):5.1f}  {row.get('mmapped_mb', 0):5.1f}  {row['pymalloc_blocks']:>9,}")
     print(f"store: {filled:.0f} upserts/s into the filled collection, {empty:.0f}/s into an empty one "
           f"(ratio {filled / empty:.2f})")
     print(f"results in {out}, plot in {png}")

@@ -9,11 +9,14 @@ object (stories.pack_held: 16-bit sample fingerprints, about 1.2 KB for 2,600 le
 the record as computed and stored takes 2.1 KB in five objects), read back for the few
 candidates a lookup compares; a first copy's story id is computed from its URL when asked.
 
-Band keys. The 64 bands of two 32-bit MinHash values are 64-bit numbers; xor-ed with a salt
-per band, one sorted uint64 array serves all bands (a key of band 3 cannot meet one of band
-5 but by a 2^-64 accident, which would only add a candidate for the comparison to reject),
-with the article's slot beside each key (uint32): 12 bytes per band and article, where a dict
-entry with its two int objects took about 100. Three sorted arrays, from old to new:
+Band keys. Each of the 64 bands of two 32-bit MinHash values, as one 64-bit number xor-ed
+with a salt per band, is hashed to a 32-bit key (band_keys), so one sorted uint32 array serves
+all bands, with the article's slot beside each key (uint32): 8 bytes per band and article,
+where a dict entry with its two int objects took about 100. Two different bands meet in one
+key by accident with odds 2^-32: at the bound's 1.3 million keys, a lookup's 128 query keys
+meet ~0.04 such strangers, each a candidate sharing one band, which the cap on candidates
+(MAX_COMPARED: those sharing the most bands first) and the closer look set aside. Three sorted
+arrays, from old to new:
 
 - main: most of the articles. Keys are uniform (salted hash values), so a table of where each
   run of equal top bits starts (about 4 keys a run) puts a query within a dozen entries: a
@@ -84,7 +87,10 @@ CHUNK = 1 << 16  # entries per step of main's in-place rebuild (its temporaries:
 WINDOW = 24  # entries read per query key; a run of 4 on average is longer than this ~1 in 10^9
 _BANDS, _ROWS = LSH_BANDS
 _SALT = np.random.default_rng(0x5D0C).integers(0, 2**64 - 1, size=_BANDS, dtype=np.uint64, endpoint=True)
-_EMPTY_KEYS = np.zeros(0, dtype=np.uint64)
+_MIX = np.uint64(0x9E3779B97F4A7C15)  # odd: a multiplicative hash, its top half mixes every bit
+KEY = np.dtype(np.uint32)  # band keys (band_keys)
+KEY_BITS = 8 * KEY.itemsize
+_EMPTY_KEYS = np.zeros(0, dtype=KEY)
 _EMPTY_SLOTS = np.zeros(0, dtype=np.uint32)
 _OLDEST = datetime.min.replace(tzinfo=timezone.utc)
 # Python objects per held article besides the record's bytes and the band arrays: the URL
@@ -105,11 +111,12 @@ def exact_key(outlet: Any, body_hash: Any, title: Any) -> int | None:
 
 
 def band_keys(values: np.ndarray) -> np.ndarray:
-    """The MinHash's 64 band keys (uint64): each band's two values as one number, salted by band."""
+    """The MinHash's 64 band keys (KEY, uint32): each band's two values as one 64-bit number,
+    salted by band, its multiplicative hash's top half."""
     values = np.ascontiguousarray(values[: _BANDS * _ROWS], dtype="<u4")
     if _ROWS != 2:
         raise ValueError(f"band keys are pairs of values; LSH_BANDS has {_ROWS} rows")
-    return values.view("<u8") ^ _SALT
+    return (((values.view("<u8") ^ _SALT) * _MIX) >> np.uint64(64 - KEY_BITS)).astype(KEY)
 
 
 def _merge(keys: np.ndarray, slots: np.ndarray, new_keys: np.ndarray, new_slots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -197,13 +204,13 @@ class _Table:
     def __init__(self, keys: np.ndarray = _EMPTY_KEYS, slots: np.ndarray = _EMPTY_SLOTS) -> None:
         self.keys, self.slots = keys, slots  # main's: views of the valid prefix of its buffers
         bits = max(1, (len(keys) // RUN).bit_length() - 1)
-        self.shift = np.uint64(64 - bits)
+        self.shift = KEY.type(KEY_BITS - bits)
         runs = 2**bits
         # starts[r]: the first key whose top bits are r or more; starts[runs] = len(keys).
         # Built in chunks of runs, so a rebuild of main needs no temporaries of the table's size.
         self.starts = np.empty(runs + 1, dtype=np.uint32)
         for first in range(0, runs, CHUNK):
-            bounds = np.arange(first, min(first + CHUNK, runs), dtype=np.uint64) << self.shift
+            bounds = np.arange(first, min(first + CHUNK, runs), dtype=KEY) << self.shift
             self.starts[first:first + len(bounds)] = np.searchsorted(keys, bounds)
         self.starts[runs] = len(keys)
         widest = max(int(np.diff(self.starts[first:first + CHUNK + 1]).max()) for first in range(0, runs, CHUNK))
@@ -275,7 +282,7 @@ class _Bands:
     def _rebuild_main(self, low: int, new_keys: np.ndarray = _EMPTY_KEYS, new_slots: np.ndarray = _EMPTY_SLOTS) -> None:
         """Young (and new keys) into main, without the keys of evicted articles (slot < low).
         Main is rebuilt in place (_compact, then _merge_into) with chunk-sized temporaries:
-        no second copy of main's ~15 MB at the bound, only young's arrays (1/YOUNG_SHARE of it)
+        no second copy of main's ~10 MB at the bound, only young's arrays (1/YOUNG_SHARE of it)
         as an ordinary merge into young holds them."""
         young_keys, young_slots = _merge(self.young.keys, self.young.slots, new_keys, new_slots)  # new arrays
         self.young, self.young_count = _Table(), 0
@@ -292,7 +299,7 @@ class _Bands:
         """New buffers for main with room for `needed` entries (the bound's at first, else
         twice as much as before), its first `size` entries copied over."""
         capacity = max(needed, self.capacity if not len(self.main_keys) else 2 * len(self.main_keys))
-        keys, slots = np.empty(capacity, dtype=np.uint64), np.empty(capacity, dtype=np.uint32)
+        keys, slots = np.empty(capacity, dtype=KEY), np.empty(capacity, dtype=np.uint32)
         keys[:size], slots[:size] = self.main_keys[:size], self.main_slots[:size]
         self.main_keys, self.main_slots = keys, slots
 
@@ -320,7 +327,7 @@ class _Bands:
 
     def nbytes(self) -> int:
         tables = sum(t.keys.nbytes + t.slots.nbytes + t.starts.nbytes for t in (self.main, self.young))
-        return tables + self.hot_keys.nbytes + self.hot_slots.nbytes + len(self.pending) * _BANDS * 8
+        return tables + self.hot_keys.nbytes + self.hot_slots.nbytes + len(self.pending) * _BANDS * KEY.itemsize
 
 
 # A story id that is new_story_id(the article's URL), as a held first copy's is: computed when

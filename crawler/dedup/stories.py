@@ -207,7 +207,8 @@ def held(record: StoryRecord) -> HeldRecord:
     if isinstance(record, HeldRecord):
         return record
     samples = np.frombuffer(record.samples, dtype=_U32)
-    return HeldRecord(record.size, ((samples >> _FINGERPRINT_SHIFT) & 0xFFFF).astype(_U16).tobytes(), record.starts,
+    # the cast to uint16 keeps the low 16 bits of the shifted hash
+    return HeldRecord(record.size, (samples >> _FINGERPRINT_SHIFT).astype(_U16).tobytes(), record.starts,
                       record.numbers, record.grams, record.lead_days, record.days)
 
 

@@ -222,7 +222,7 @@ def test_unrelated_and_too_short_texts() -> None:
 def test_band_keys_of_one_minhash_are_found_once_per_band() -> None:
     sig = signature(WIRE, WIRE_TITLE)
     keys = band_keys(sig.minhash.hashvalues)
-    assert keys.dtype == np.uint64 and len(keys) == stories.LSH_BANDS[0] and len(set(keys.tolist())) == len(keys)
+    assert keys.dtype == np.uint32 and len(keys) == stories.LSH_BANDS[0] and len(set(keys.tolist())) == len(keys)
     index = StoryIndex()
     index.add("https://a.example/1", sig, "s1")
     index.add("https://a.example/2", sig, "s2")
