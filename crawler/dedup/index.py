@@ -9,9 +9,10 @@ object (stories.pack_held: 16-bit sample fingerprints, about 1.2 KB for 2,600 le
 the record as computed and stored takes 2.1 KB in five objects), read back for the few
 candidates a lookup compares; a first copy's story id is computed from its URL when asked.
 
-Band keys. Each of the 64 bands of two 32-bit MinHash values, as one 64-bit number xor-ed
-with a salt per band, is hashed to a 32-bit key (band_keys), so one sorted uint32 array serves
-all bands, with the article's slot beside each key (uint32): 8 bytes per band and article,
+Band keys. Each of the 64 bands of two 32-bit MinHash values, as one 64-bit number, is hashed
+to a 32-bit key by multiply-shift with the band's own odd multiplier (band_keys; MinHash
+values are minima, so their top bits are mostly 0 and the number itself is far from uniform),
+so one sorted uint32 array serves all bands, with the article's slot beside each key (uint32): 8 bytes per band and article,
 where a dict entry with its two int objects took about 100. Two different bands meet in one
 key by accident with odds 2^-32: at the bound's 1.3 million keys, a lookup's 128 query keys
 meet ~0.04 such strangers, each a candidate sharing one band, which the cap on candidates
@@ -43,6 +44,7 @@ import hashlib
 import heapq
 import itertools
 import math
+import sys
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -86,9 +88,11 @@ MAX_COMPARED = 32
 CHUNK = 1 << 16  # entries per step of main's in-place rebuild (its temporaries: ~1 MB)
 WINDOW = 24  # entries read per query key; a run of 4 on average is longer than this ~1 in 10^9
 _BANDS, _ROWS = LSH_BANDS
-_SALT = np.random.default_rng(0x5D0C).integers(0, 2**64 - 1, size=_BANDS, dtype=np.uint64, endpoint=True)
-_MIX = np.uint64(0x9E3779B97F4A7C15)  # odd: a multiplicative hash, its top half mixes every bit
+# band_keys: an odd multiplier per band; the product's top half is the key (multiply-shift
+# hashing: two different numbers of one band meet with odds of about 2^-31)
+_MULTIPLIERS = np.random.default_rng(0x5D0C).integers(0, 2**64 - 1, size=_BANDS, dtype=np.uint64, endpoint=True) | np.uint64(1)
 KEY = np.dtype(np.uint32)  # band keys (band_keys)
+_TOP_HALF = 1 if sys.byteorder == "little" else 0  # a uint64 seen as two uint32: which is its top half
 KEY_BITS = 8 * KEY.itemsize
 _EMPTY_KEYS = np.zeros(0, dtype=KEY)
 _EMPTY_SLOTS = np.zeros(0, dtype=np.uint32)
@@ -112,11 +116,12 @@ def exact_key(outlet: Any, body_hash: Any, title: Any) -> int | None:
 
 def band_keys(values: np.ndarray) -> np.ndarray:
     """The MinHash's 64 band keys (KEY, uint32): each band's two values as one 64-bit number,
-    salted by band, its multiplicative hash's top half."""
+    times the band's multiplier, the product's top half (module docstring)."""
     values = np.ascontiguousarray(values[: _BANDS * _ROWS], dtype="<u4")
     if _ROWS != 2:
         raise ValueError(f"band keys are pairs of values; LSH_BANDS has {_ROWS} rows")
-    return (((values.view("<u8") ^ _SALT) * _MIX) >> np.uint64(64 - KEY_BITS)).astype(KEY)
+    product = values.view("<u8") * _MULTIPLIERS  # native uint64, modulo 2^64
+    return product.view(KEY)[_TOP_HALF::2].copy()
 
 
 def _merge(keys: np.ndarray, slots: np.ndarray, new_keys: np.ndarray, new_slots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

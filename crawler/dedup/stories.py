@@ -202,24 +202,28 @@ class HeldRecord(StoryRecord):
     SAMPLES = _U16
 
 
+def _fingerprints(samples: bytes) -> bytes:
+    """Whole sampled hashes (uint32 bytes) as HeldRecord's 16-bit fingerprints; the cast to
+    uint16 keeps the low 16 bits of the shifted hash."""
+    return (np.frombuffer(samples, dtype=_U32) >> _FINGERPRINT_SHIFT).astype(_U16).tobytes()
+
+
 def held(record: StoryRecord) -> HeldRecord:
     """The record in the index's form (itself when it already is)."""
     if isinstance(record, HeldRecord):
         return record
-    samples = np.frombuffer(record.samples, dtype=_U32)
-    # the cast to uint16 keeps the low 16 bits of the shifted hash
-    return HeldRecord(record.size, (samples >> _FINGERPRINT_SHIFT).astype(_U16).tobytes(), record.starts,
-                      record.numbers, record.grams, record.lead_days, record.days)
+    return HeldRecord(record.size, _fingerprints(record.samples), record.starts, record.numbers, record.grams,
+                      record.lead_days, record.days)
 
 
 def pack_held(record: StoryRecord) -> bytes:
     """The record in the index's form as one bytes object: a header, then numbers and title
     pairs (uint32), samples and sentence starts (uint16). One object where a record takes
     five, and half its samples' bytes (HeldRecord)."""
-    record = held(record)
-    return b"".join((_HELD.pack(min(record.size, 2**32 - 1), len(record.samples) // 2, len(record.starts) // 2,
+    samples = record.samples if isinstance(record, HeldRecord) else _fingerprints(record.samples)
+    return b"".join((_HELD.pack(min(record.size, 2**32 - 1), len(samples) // 2, len(record.starts) // 2,
                                 len(record.numbers) // 4, len(record.grams) // 4, record.lead_days, record.days),
-                     record.numbers, record.grams, record.samples, record.starts))
+                     record.numbers, record.grams, samples, record.starts))
 
 
 def unpack_held(data: bytes) -> HeldRecord:
