@@ -11,15 +11,16 @@ candidates a lookup compares; a first copy's story id is computed from its URL w
 
 Band keys. Each of the 64 bands of two 32-bit MinHash values, as one 64-bit number, is hashed
 to a 32-bit key by multiply-shift with the band's own odd multiplier (band_keys; MinHash
-values are minima, so their top bits are mostly 0 and the number itself is far from uniform),
-so one sorted uint32 array serves all bands, with the article's slot beside each key (uint32): 8 bytes per band and article,
-where a dict entry with its two int objects took about 100. Two different bands meet in one
-key by accident with odds 2^-32: at the bound's 1.3 million keys, a lookup's 128 query keys
-meet ~0.04 such strangers, each a candidate sharing one band, which the cap on candidates
-(MAX_COMPARED: those sharing the most bands first) and the closer look set aside. Three sorted
-arrays, from old to new:
+values are minima, so their top bits are mostly 0 and the number itself is far from
+uniform), so one sorted uint32 array serves all bands, with the article's slot beside each
+key (uint32): 8 bytes per band and article, where a dict entry with its two int objects took
+about 100. Two different band values meet in one key by accident with odds of about 2^-31:
+at the bound's 1.3 million keys, a lookup's 128 query keys meet fewer than 0.1 such
+strangers, each a candidate sharing one band, which the cap on candidates (MAX_COMPARED:
+those sharing the most bands first) and the closer look set aside. Three sorted arrays, from
+old to new:
 
-- main: most of the articles. Keys are uniform (salted hash values), so a table of where each
+- main: most of the articles. Keys are uniform (hashed: band_keys), so a table of where each
   run of equal top bits starts (about 4 keys a run) puts a query within a dozen entries: a
   lookup reads 128 table entries and 128 short runs, where a binary search of the 128 query
   keys (body and lead MinHash) in a million entries missed the cache ~20 times each;
