@@ -194,8 +194,8 @@ class HeldRecord(StoryRecord):
     """A record as the story index holds it (pack_held/unpack_held): the samples as 16-bit
     fingerprints, bits 2..17 of each hash (the low bits of a 1-in-SAMPLE_MOD sample are all
     0), half the bytes of a record's largest part. A fingerprint of one text meets one of
-    another by chance with odds len(other) / 65536, so containment reads at most that much
-    high: +0.007 for an article of 2,600 letters (bench/dedup_bench.py: no decision on the
+    another by chance with odds len(other) / 65536, so containment reads high by about that
+    much: +0.007 for an article of 2,600 letters (bench/dedup_bench.py: no decision on the
     labelled pairs changes). Only records of one kind are compared (Probe)."""
 
     __slots__ = ()
