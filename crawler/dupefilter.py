@@ -30,7 +30,6 @@ from scrapy.utils.request import RequestFingerprinterProtocol
 
 from crawler.digests import DigestSet, digest
 
-__all__ = ["CompactDupeFilter", "DigestSet", "digest", "read_fingerprints"]
 
 def read_fingerprints(file: BinaryIO) -> Iterator[bytes]:
     """The fingerprints of a `requests.seen` file (Scrapy's format: each one's length in 2

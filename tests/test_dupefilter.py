@@ -12,7 +12,8 @@ from scrapy import Request
 from scrapy.dupefilters import RFPDupeFilter
 from scrapy.utils.test import get_crawler
 
-from crawler.dupefilter import CompactDupeFilter, DigestSet, digest, read_fingerprints
+from crawler.digests import DigestSet, digest
+from crawler.dupefilter import CompactDupeFilter, read_fingerprints
 from crawler.scheduling.jobdir import DurableDupeFilter
 
 
