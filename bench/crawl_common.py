@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # The full pipeline, as `newsdesk crawl` runs it (runs recorded, leases taken).
 FULL = """
 import json, sys
-from crawler.crawling import crawl_outlets
+from crawler.crawl.process import crawl_outlets
 bases, overrides, out = json.loads(sys.argv[1]), json.loads(sys.argv[2]), sys.argv[3]
 outcomes = crawl_outlets(list(bases), base_urls=bases, settings_overrides=overrides)
 json.dump({o.outlet: o.stats for o in outcomes}, open(out, "w"), default=str)
@@ -48,8 +48,8 @@ json.dump({o.outlet: o.stats for o in outcomes}, open(out, "w"), default=str)
 BARE = """
 import json, sys
 from scrapy.crawler import CrawlerProcess
-from crawler.crawling import project_settings
-from crawler.spiders.base import OutletSpider
+from crawler.crawl.process import project_settings
+from crawler.spiders.outlet import OutletSpider
 from crawler.outlets import get_outlet
 
 bases, overrides, out = json.loads(sys.argv[1]), json.loads(sys.argv[2]), sys.argv[3]

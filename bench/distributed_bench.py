@@ -2,7 +2,7 @@
 
 Run: .venv/bin/python bench/distributed_bench.py [--outlet jnilbo] [--articles 1500] [--repeat 2]
 
-The simulator (crawler/simulator) writes one outlet's site (`--articles` articles in its CMS
+The simulator (crawler/devtools/simulator) writes one outlet's site (`--articles` articles in its CMS
 family's real templates, list pages of 100) as static files that nginx serves on 127.0.0.1,
 so the server costs the two cores next to nothing. For each arm (1 worker, then 2; repeated,
 alternating, best run counts) the bench seeds a round into Redis (database 14, a fresh key
@@ -30,8 +30,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from crawler.simulator import NewsConfig, Simulator  # noqa: E402
-from crawler.simulator.static import NginxSite  # noqa: E402
+from crawler.devtools.simulator import NewsConfig, Simulator  # noqa: E402
+from crawler.devtools.simulator.static import NginxSite  # noqa: E402
 
 REDIS_URL = "redis://127.0.0.1:6379/14"
 # each worker as a production crawl of a fast local site would run: no throttling, full batches
@@ -44,7 +44,7 @@ def run_arm(workers: int, outlet: str, base_url: str, env: dict[str, str], uri: 
     import redis
     from pymongo import MongoClient
 
-    from crawler.crawling import project_settings
+    from crawler.crawl.process import project_settings
     from crawler.distributed.seed import seed_outlet
     from crawler.store.runs import RunStore
 

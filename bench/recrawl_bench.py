@@ -29,12 +29,12 @@ sys.path.insert(0, str(ROOT))
 
 from secantus import SecantusDBServer  # noqa: E402
 
-from crawler.fixturesite import FixtureSite, SiteSpec, find_sites  # noqa: E402
+from crawler.devtools.fixturesite import FixtureSite, SiteSpec, find_sites  # noqa: E402
 from crawler.outlets import registry  # noqa: E402
 
 CRAWL = """
 import json, sys
-from crawler.crawling import crawl_outlets
+from crawler.crawl.process import crawl_outlets
 bases = json.loads(sys.argv[1])
 outcomes = crawl_outlets(list(bases), base_urls=bases)
 print(json.dumps({o.outlet: o.stats.get("downloader/request_count", 0) for o in outcomes}))

@@ -177,9 +177,9 @@ def drain_bench(count: int, sizes: list[int]) -> dict[str, Any]:
 
 
 def simulated_articles(count: int) -> list[dict[str, Any]]:
-    """The simulator's articles (crawler/simulator, what bench/throughput_bench.py crawls: ~2,600
+    """The simulator's articles (crawler/devtools/simulator, what bench/throughput_bench.py crawls: ~2,600
     characters, ~1,300 distinct terms each; make_articles' are a quarter of that)."""
-    from crawler.simulator.corpus import News, NewsConfig
+    from crawler.devtools.simulator.corpus import News, NewsConfig
 
     outlets = ["joongdo", "jnilbo", "busan"]
     news = News(NewsConfig(articles=count // len(outlets) + 1), start=START)

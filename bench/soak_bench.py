@@ -47,8 +47,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.crawl_common import FULL, bench_env, concurrency_settings, crawl, stop_embedded, write_result  # noqa: E402
-from crawler.simulator import NewsConfig, Simulator  # noqa: E402
-from crawler.simulator.static import NginxSite  # noqa: E402
+from crawler.devtools.simulator import NewsConfig, Simulator  # noqa: E402
+from crawler.devtools.simulator.static import NginxSite  # noqa: E402
 
 
 class MemoryProbe:
@@ -268,7 +268,7 @@ def main() -> None:
                 stop_embedded(data)
     samples = run.samples
     # while articles still arrive (what the crawl holds per article), apart from what runs once
-    # the last ones are in (the search indexing at the crawl's end, crawler/search/extension.py)
+    # the last ones are in (the search indexing at the crawl's end, crawler/crawl/extensions/search_index.py)
     last_items = max(s["items"] for s in samples)
 
     def peaks(key: str, overall: float) -> dict[str, float]:

@@ -5,7 +5,7 @@ Run: .venv/bin/python bench/stages_bench.py [--articles 300] [--outlets joongdo,
 The end-to-end profile (bench/throughput_bench.py --profile) samples wall time on the reactor
 thread, where the store's writer thread and the lookup thread take the GIL now and then, so its
 per-function times are blurred. Here each stage runs alone over the same simulated pages
-(crawler/simulator, the families' real templates): the page object (decode, parse, extract),
+(crawler/devtools/simulator, the families' real templates): the page object (decode, parse, extract),
 normalize, validate, dedup (story signature and index assignment, against an index holding the
 articles before it), the store pipeline's item-to-document step, and BSON encoding (what the
 writer thread does before the database sees anything). Also times parsel's parse of the same
@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 import bson  # noqa: E402
 
 from bench.crawl_common import write_result  # noqa: E402
-from crawler.simulator import NewsConfig, Simulator  # noqa: E402
+from crawler.devtools.simulator import NewsConfig, Simulator  # noqa: E402
 
 
 def timed(label: str, items: list[Any], func: Callable[[Any], Any], repeat: int = 3) -> tuple[float, list[Any]]:

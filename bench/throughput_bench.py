@@ -3,7 +3,7 @@
 Run: .venv/bin/python bench/throughput_bench.py [--outlets joongdo,jnilbo,busan] [--articles 1000]
      [--repeat 2] [--profile]
 
-The simulator (crawler/simulator) writes `--articles` articles per outlet in their families'
+The simulator (crawler/devtools/simulator) writes `--articles` articles per outlet in their families'
 real page templates, with list pages of 100 and full RSS feeds, as static files that nginx
 serves on 127.0.0.1 (so the server costs the two cores next to nothing). Then, alternating,
 `--repeat` times each:
@@ -37,8 +37,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.crawl_common import BARE, BARE_CSS, FULL, bench_env, concurrency_settings, crawl, stop_embedded, write_result  # noqa: E402
-from crawler.simulator import NewsConfig, Simulator  # noqa: E402
-from crawler.simulator.static import NginxSite  # noqa: E402
+from crawler.devtools.simulator import NewsConfig, Simulator  # noqa: E402
+from crawler.devtools.simulator.static import NginxSite  # noqa: E402
 
 PROFILE = FULL.replace("outcomes = crawl_outlets", "from pyinstrument import Profiler\np = Profiler(interval=0.002)\np.start()\noutcomes = crawl_outlets") + (
     "p.stop()\nopen(out + '.profile.txt', 'w').write(p.output_text(unicode=True, color=False, show_all=False))\n")

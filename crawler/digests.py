@@ -1,6 +1,6 @@
 """Sets of 64-bit digests in one flat array: a few bytes an entry, where a Python set of
 bytes or int objects costs 60-100. Used wherever a long crawl remembers many URLs or
-requests (crawler/dupefilter.py, the spiders' requested URLs, the story index's evictions)."""
+requests (crawler/crawl/dupefilter.py, the spiders' requested URLs, the story index's evictions)."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@
   StoryIndex; the item gets the story_id of the closest earlier copy that passes the
   comparison (crawler.dedup.stories), or a new one.
 
-The index is one per process and database (crawler.dedup.shared): the first crawler's
+The index is one per process and database (crawler.crawl.story_index): the first crawler's
 pipeline loads it from Mongo at spider open (articles first seen in the last
 NEWSDESK_STORY_WINDOW_DAYS, the newest NEWSDESK_STORY_INDEX_MAX_ARTICLES of them) on a
 thread; the crawlers of the same process share it, so outlets crawled together agree on
@@ -30,7 +30,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import maybe_deferred_to_future
 
-from crawler.dedup import shared as shared_index
+from crawler.crawl import story_index as shared_index
 from crawler.dedup.index import DEFAULT_MAX_ARTICLES, exact_key
 from crawler.dedup.params import DEFAULT_THRESHOLD
 from crawler.dedup import presign as presigned

@@ -95,7 +95,7 @@ class _Counts:
 
 
 def prenormalize(article: Any) -> Any:
-    """Normalize `article` where it was parsed (the parse worker, crawler/pages/pool.py), so
+    """Normalize `article` where it was parsed (the parse worker, crawler/crawl/parse_pool.py), so
     the crawl's own thread need not: the pipeline then finds it normalized (its fields as
     they were left here, checked field by field) and only counts what normalizing counted.
     Fields that cannot be normalized are left for the pipeline, which drops the item with its

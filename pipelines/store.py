@@ -34,7 +34,7 @@ from twisted.internet import defer, task, threads
 from twisted.python.threadpool import ThreadPool
 
 from crawler.items import item_dict
-from crawler.jsonutil import dumps_line
+from crawler.jsonformat import dumps_line
 from crawler.store import ArticleStore, UpsertResult, data_dir, database_name, get_client, mask_uri, resolve_uri, store_env
 
 logger = logging.getLogger(__name__)

@@ -33,7 +33,7 @@ DOWNLOAD_MAXSIZE = 8 * 1024 * 1024  # a news page over 8 MB is not a news page
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 
 # 5xx and 429 are retried with exponential backoff; 429's Retry-After is honoured
-# (crawler.middleware.BackoffRetryMiddleware replaces Scrapy's RetryMiddleware at the same slot).
+# (crawler.crawl.middlewares.BackoffRetryMiddleware replaces Scrapy's RetryMiddleware at the same slot).
 RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
@@ -41,9 +41,9 @@ NEWSDESK_RETRY_BACKOFF_BASE = 2.0  # seconds; doubled per attempt
 NEWSDESK_RETRY_BACKOFF_MAX = 120.0  # never wait longer than this, whatever Retry-After says
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
-    "crawler.middleware.BackoffRetryMiddleware": 550,
+    "crawler.crawl.middlewares.BackoffRetryMiddleware": 550,
     # counts what Scrapy does not: slow answers, empty/truncated/malformed pages, lying charsets
-    "crawler.middleware.FaultStatsMiddleware": 560,
+    "crawler.crawl.middlewares.FaultStatsMiddleware": 560,
 }
 NEWSDESK_SLOW_RESPONSE_SECONDS = 10.0  # an answer this slow counts as newsdesk/faults/slow_response
 
@@ -51,28 +51,28 @@ NEWSDESK_SLOW_RESPONSE_SECONDS = 10.0  # an answer this slow counts as newsdesk/
 TELNETCONSOLE_ENABLED = False
 EXTENSIONS = {
     "scrapy.extensions.telnet.TelnetConsole": None,
-    "crawler.progress.ProgressExtension": 500,
-    "crawler.runstats.StatsFileExtension": 510,
+    "crawler.crawl.extensions.progress.ProgressExtension": 500,
+    "crawler.crawl.extensions.stats_file.StatsFileExtension": 510,
     # Scheduled crawls only (NotConfigured otherwise): stats onto the run document, and close
     # when the scheduler that started the crawl is gone.
-    "crawler.scheduling.extensions.RunRecorder": 520,
-    "crawler.scheduling.extensions.ParentWatchdog": 530,
+    "crawler.crawl.extensions.scheduled.RunRecorder": 520,
+    "crawler.crawl.extensions.scheduled.ParentWatchdog": 530,
     # At the crawl's end: index the articles the store queued for search (crawler/search/queue.py)
-    "crawler.search.extension.SearchIndexAtCrawlEnd": 525,
+    "crawler.crawl.extensions.search_index.SearchIndexAtCrawlEnd": 525,
     # Large allocations (the story index's arrays, read batches) mapped and unmapped instead of
-    # left in the heap when freed (crawler/memory.py; glibc only)
-    "crawler.memory.MallocTuning": 10,
+    # left in the heap when freed (crawler/crawl/extensions/malloc.py; glibc only)
+    "crawler.crawl.extensions.malloc.MallocTuning": 10,
 }
 NEWSDESK_MALLOC_MMAP_THRESHOLD = 128 * 1024  # bytes; 0 = glibc's dynamic threshold
 # Scrapy's duplicate filter with 8 bytes of each request's fingerprint in one array (12-24 bytes
-# a request instead of ~95: crawler/dupefilter.py); JOBDIR's requests.seen keeps Scrapy's format.
-DUPEFILTER_CLASS = "crawler.dupefilter.CompactDupeFilter"
+# a request instead of ~95: crawler/crawl/dupefilter.py); JOBDIR's requests.seen keeps Scrapy's format.
+DUPEFILTER_CLASS = "crawler.crawl.dupefilter.CompactDupeFilter"
 
 # Scrapy >= 2.19's remote-control extension (job files under ~/.local/state/scrapy).
 REMOTE_CONTROL_ENABLED = False
 
 # --- Pipelines: one job each, ordered (DESIGN.md data flow) --------------------------------
-# Article pages are parsed, normalized and story-signed by worker processes (crawler/pages/pool.py)
+# Article pages are parsed, normalized and story-signed by worker processes (crawler/crawl/parse_pool.py)
 # so the crawl's own core stays with Scrapy: "auto" = one on two cores, cores - 1 (at most 4) on
 # larger machines, none on one core; 0 = parse in the crawl process.
 NEWSDESK_PARSE_PROCESSES = "auto"
@@ -169,7 +169,7 @@ NEWSDESK_CHECK_MAX_RETRY_SHARE = 0.2  # retries per request
 NEWSDESK_CHECK_MAX_FALLBACK_SHARE = 0.5  # articles needing the generic extractor for some field
 NEWSDESK_CHECK_FINISH_REASONS = ["finished"]
 
-# Health across runs, per outlet, against its own history (crawler/monitoring/health.py)
+# Health across runs, per outlet, against its own history (crawler/monitoring/conditions.py)
 NEWSDESK_HEALTH_ENABLED = True  # evaluate health and alert after every run
 NEWSDESK_HEALTH_BASELINE_DAYS = 14  # articles a day: the days before today
 NEWSDESK_HEALTH_BASELINE_MIN_DAYS = 2  # less history: no baseline, never silent
@@ -211,5 +211,5 @@ NEWSDESK_ALERT_RETRY_HOURS = _env("NEWSDESK_ALERT_RETRY_HOURS", 24.0)  # undeliv
 NEWSDESK_PROGRESS = False
 
 LOG_LEVEL = "INFO"
-LOG_FORMATTER = "crawler.logformatter.NewsdeskLogFormatter"
+LOG_FORMATTER = "crawler.crawl.logformatter.NewsdeskLogFormatter"
 FEED_EXPORT_ENCODING = "utf-8"

@@ -13,8 +13,8 @@ from scrapy.dupefilters import RFPDupeFilter
 from scrapy.utils.test import get_crawler
 
 from crawler.digests import DigestSet, digest
-from crawler.dupefilter import CompactDupeFilter, read_fingerprints
-from crawler.scheduling.jobdir import DurableDupeFilter
+from crawler.crawl.dupefilter import CompactDupeFilter, read_fingerprints
+from crawler.crawl.jobdir import DurableDupeFilter
 
 
 def _requests(n: int, seed: int = 1) -> list[Request]:

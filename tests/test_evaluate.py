@@ -9,7 +9,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from crawler.cli import app
-from crawler.evaluate import Extracted, body_scores, compare, find_cases
+from crawler.devtools.evaluate import Extracted, body_scores, compare, find_cases
 from crawler.text.dates import KST
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -7,7 +7,7 @@ import urllib.request
 
 import pytest
 
-from crawler.fixturesite import DEFAULT_FIXTURES, FixtureSite, SiteSpec, find_sites, route_key
+from crawler.devtools.fixturesite import DEFAULT_FIXTURES, FixtureSite, SiteSpec, find_sites, route_key
 
 
 def fetch(url: str) -> tuple[int, bytes, str]:

@@ -9,7 +9,7 @@ import pytest
 from itemadapter import ItemAdapter
 
 from crawler.items import Article, Image, PrintEdition, item_dict
-from crawler.simulator import NewsConfig, Simulator
+from crawler.devtools.simulator import NewsConfig, Simulator
 
 
 def test_nested_values_convert_like_itemadapter():

@@ -11,7 +11,7 @@ import pytest
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.test import get_crawler
 
-from crawler import memory
+from crawler.crawl.extensions import malloc as memory
 
 needs_glibc = pytest.mark.skipif(memory._glibc() is None, reason="glibc's malloc only")
 
@@ -20,7 +20,7 @@ needs_glibc = pytest.mark.skipif(memory._glibc() is None, reason="glibc's malloc
 # then the large ones freed; RSS growth that stays, in MB.
 _PROBE = """
 import json, os, sys
-from crawler import memory
+from crawler.crawl.extensions import malloc as memory
 if sys.argv[1] == "fixed":
     assert memory.set_mmap_threshold(128 * 1024)
 def rss():
@@ -70,4 +70,4 @@ def test_extension_off_with_zero_or_without_glibc(monkeypatch):
 def test_project_settings_turn_it_on():
     import settings.base as base
 
-    assert "crawler.memory.MallocTuning" in base.EXTENSIONS and base.NEWSDESK_MALLOC_MMAP_THRESHOLD == 128 * 1024
+    assert "crawler.crawl.extensions.malloc.MallocTuning" in base.EXTENSIONS and base.NEWSDESK_MALLOC_MMAP_THRESHOLD == 128 * 1024

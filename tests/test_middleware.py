@@ -8,7 +8,7 @@ import pytest
 from scrapy.http import HtmlResponse, Request
 from scrapy.utils.test import get_crawler
 
-from crawler.middleware import BackoffRetryMiddleware, retry_after_seconds
+from crawler.crawl.middlewares import BackoffRetryMiddleware, retry_after_seconds
 
 
 @pytest.mark.parametrize(
@@ -49,7 +49,7 @@ def test_delay_backs_off_exponentially_without_hint():
 
 
 # -- page_faults: what FaultStatsMiddleware counts -------------------------------------------
-from crawler.middleware import page_faults  # noqa: E402
+from crawler.crawl.middlewares import page_faults  # noqa: E402
 
 _PAGE = "<html><head><meta charset=\"utf-8\"></head><body>{}</body></html>"
 

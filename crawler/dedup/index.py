@@ -429,7 +429,7 @@ class StoryIndex:
         self.evicted = 0
         # URLs evicted (8-byte digests), one generation per mark_evictions(), the last
         # EVICTION_MARKS kept: a refresh must not read back this process's own articles that
-        # the bound pushed out (crawler/dedup/shared.py)
+        # the bound pushed out (crawler/crawl/story_index.py)
         self._evictions: deque[DigestSet] = deque([DigestSet()], maxlen=EVICTION_MARKS)
         self.record_bytes = 0
         self.skipped = 0  # stored signatures that could not be read

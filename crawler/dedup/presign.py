@@ -2,7 +2,7 @@
 
 The story signature (crawler.dedup.stories.signature) is the dedup pipeline's main cost and
 a pure function of the normalised body and title. When pages are parsed by a worker process
-(crawler/pages/pool.py), the worker computes it too, from the body and title normalised the
+(crawler/crawl/parse_pool.py), the worker computes it too, from the body and title normalised the
 way the normalize pipeline will, and keeps it on the Article outside its fields (no stored
 field, no item field changes). The dedup pipeline takes it only if the item's body and title
 are exactly the text it was computed from; otherwise (a pipeline before it changed them) it

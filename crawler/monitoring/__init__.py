@@ -5,7 +5,7 @@
 - alerts.py  conditions -> one alert when one starts, one recovery when it ends
 
 `after_run` ties them together once a run is closed (CrawlService for scheduled crawls,
-crawler.crawling for one-shot ones): the run's check summary is stored on it as `checks`,
+crawler.crawl.process for one-shot ones): the run's check summary is stored on it as `checks`,
 the outlet's health is evaluated from its history, and alerts are sent for what changed.
 """
 
@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 @cache
 def _project_settings() -> Any:
-    from crawler.crawling import project_settings
+    from crawler.crawl.process import project_settings
 
     return project_settings()
 
@@ -38,7 +38,7 @@ def after_run(db: Any, run: Mapping[str, Any] | None, settings: Any = None, *, n
     try:
         from crawler.monitoring.alerts import Notifier, sync
         from crawler.monitoring.checks import run_summary
-        from crawler.monitoring.health import outlet_health
+        from crawler.monitoring.conditions import outlet_health
         from crawler.outlets import registry
 
         settings = settings if settings is not None else _project_settings()

@@ -32,7 +32,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from pymongo.errors import DuplicateKeyError
 
-from crawler.monitoring.health import Condition, OutletHealth
+from crawler.monitoring.conditions import Condition, OutletHealth
 from crawler.text.dates import KST
 
 log = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 """A parse worker process: pages in on one pipe, parsed Articles out on another.
 
-Started by crawler.pages.pool (never by hand) as `python -m crawler.pages.worker PARENT_PID`,
+Started by crawler.crawl.parse_pool (never by hand) as `python -m crawler.pages.worker PARENT_PID`,
 with the crawl's sys.path as its PYTHONPATH (so what the crawl can import, the worker can
 unpickle). Frames are a 4-byte big-endian length and a pickle:
 - in, on fd 3: (seq, outlet, url, html, content_type, prepare);
@@ -46,7 +46,7 @@ def read_frame(stream: BinaryIO) -> Any | None:
 
 
 def answer(request: tuple[Any, ...]) -> tuple[Any, ...]:
-    from crawler.pages.pool import parse_page
+    from crawler.crawl.parse_pool import parse_page
 
     seq, outlet, url, html, content_type, prepare = request
     try:
@@ -70,7 +70,7 @@ def serve(requests: BinaryIO, results: BinaryIO) -> None:
 
 
 def main() -> None:
-    from crawler.procutil import die_with_parent
+    from crawler.processes import die_with_parent
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the crawl, which closes the pipe
     die_with_parent(int(sys.argv[1]))

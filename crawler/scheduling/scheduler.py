@@ -38,7 +38,7 @@ from pymongo.errors import PyMongoError
 
 from crawler.outlets import OutletSpec
 from crawler.scheduling.schedule import TIMEZONE, Schedule, desired_schedules
-from crawler.scheduling.service import CrawlService, Dispatcher
+from crawler.runners.crawl_job import CrawlService, Dispatcher
 from crawler.store import get_client
 from crawler.store.leases import LeaseStore, make_owner
 from crawler.store.runs import RunStore

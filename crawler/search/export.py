@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from pymongo import ASCENDING
 from pymongo.database import Database
 
-from crawler.jsonutil import dumps_line
+from crawler.jsonformat import dumps_line
 from crawler.search.filters import Filters
 from crawler.text.dates import KST
 

@@ -19,7 +19,7 @@ Nothing is lost, whatever crashes where:
   CLAIM_TIMEOUT. An article indexed twice (a crash after the postings, before the delete)
   costs a duplicate posting, which search ignores.
 
-Runs at the end of every crawl (crawler.search.extension), periodically in the scheduler
+Runs at the end of every crawl (crawler.crawl.extensions.search_index), periodically in the scheduler
 (`newsdesk run`, NEWSDESK_SEARCH_INDEX_SECONDS), and before `newsdesk search --reindex`.
 """
 

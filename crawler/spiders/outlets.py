@@ -5,7 +5,7 @@ this module's namespace under a stable name (JoongdoSpider, ...).
 """
 
 from crawler.outlets import registry
-from crawler.spiders.base import OutletSpider
+from crawler.spiders.outlet import OutletSpider
 
 __all__: list[str] = []
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from crawler.jsonutil import decode_bytes
+from crawler.jsonformat import decode_bytes
 from crawler.store.articles import ArticleStore
 from crawler.text.dates import parse_iso_datetime
 

@@ -1,7 +1,7 @@
 """Run history: one document per crawl in the ``runs`` collection.
 
 The scheduler opens a run before a crawl starts (status ``running``), the crawl process adds
-its Scrapy stats when it closes (crawler.scheduling.extensions.RunRecorder, so a crawl on a
+its Scrapy stats when it closes (crawler.crawl.extensions.scheduled.RunRecorder, so a crawl on a
 scrapyd host reports the same way), and the scheduler closes the run with how the process
 ended. A run left ``running`` by a scheduler that died is marked ``abandoned`` when its lease
 is taken over. Health checks, `newsdesk runs` and the dashboard read this collection.
@@ -93,7 +93,7 @@ def summarize(stats: Mapping[str, Any]) -> dict[str, Any]:
 def _faults(stats: Mapping[str, Any], statuses: Mapping[str, int]) -> dict[str, int]:
     """What the sites did wrong in this run, by kind (only the kinds seen): answers (5xx, 429),
     network failures by exception type, bad pages (newsdesk/faults/*, counted by
-    crawler.middleware.FaultStatsMiddleware), requests that produced no page by cause
+    crawler.crawl.middlewares.FaultStatsMiddleware), requests that produced no page by cause
     (newsdesk/failed/*), pages robots.txt forbade, and retries that gave up."""
 
     def total(prefix: str, contains: tuple[str, ...] = ()) -> int:

@@ -4,7 +4,7 @@ When crawler.monitoring is installed, its open alerts (conditions judged from ea
 run history after every run) decide the verdict; without it the verdict comes from the last
 run alone (failing, overdue, no runs).
 
-The same facts as `newsdesk schedule list` (crawler.cli_schedule.schedule_rows), read with
+The same facts as `newsdesk schedule list` (crawler.cli.schedule.schedule_rows), read with
 bounded queries: the last run of each outlet comes from one read of the runs started in the
 last day, and only outlets without one there are looked up further back, together, in
 a few growing slices of `started` within the 90 days runs are kept. (schedule_rows' per-outlet

@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from crawler.cli import app
-from crawler.fixturesite import DEFAULT_FIXTURES, FixtureSite, SiteSpec
+from crawler.devtools.fixturesite import DEFAULT_FIXTURES, FixtureSite, SiteSpec
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = DEFAULT_FIXTURES / "joongdo" / "seed_20190823.html"
@@ -181,7 +181,7 @@ def test_bad_input_names_the_problem_in_one_line(args, uri, message, tmp_path):
 
 
 def test_runs_table_names_a_runs_commonest_faults():
-    from crawler.cli_schedule import _faults_cell
+    from crawler.cli.schedule import _faults_cell
 
     assert _faults_cell({}) == "-"
     assert _faults_cell({"timeouts": 3, "http_5xx": 12}) == "http_5xx 12, timeouts 3"

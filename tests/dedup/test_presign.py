@@ -9,7 +9,7 @@ from pathlib import Path
 from crawler.dedup import presign
 from crawler.dedup.stories import signature, to_bytes
 from crawler.outlets import get_outlet
-from crawler.pages.pool import parse_page
+from crawler.crawl.parse_pool import parse_page
 from pipelines.normalize import NormalizePipeline
 
 PAGE = Path(__file__).resolve().parents[1] / "fixtures" / "joongdo" / "art_20240312010003418.html"

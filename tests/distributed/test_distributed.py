@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.fixturesite import DEFAULT_FIXTURES, FixtureSite, SiteSpec
+from crawler.devtools.fixturesite import DEFAULT_FIXTURES, FixtureSite, SiteSpec
 
 redis = pytest.importorskip("redis")
 
@@ -72,7 +72,7 @@ def _settings():
     """
     import importlib
 
-    from crawler.crawling import project_settings
+    from crawler.crawl.process import project_settings
 
     settings = project_settings()
     settings.setmodule(importlib.reload(importlib.import_module("settings.distributed")), priority="project")
@@ -127,8 +127,8 @@ def test_the_queue_parks_requests_until_acked_and_rescues_orphans(dist_env):
 
 
 def test_three_workers_fetch_every_article_once_and_exit_when_idle(dist_env, tmp_path):
-    from crawler.distributed.dispatch import RedisDispatcher
-    from crawler.scheduling.service import CrawlService
+    from crawler.runners.redis import RedisDispatcher
+    from crawler.runners.crawl_job import CrawlService
     from crawler.store.leases import LeaseStore
     from crawler.store.runs import RunStore
 

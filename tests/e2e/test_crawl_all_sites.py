@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.fixturesite import FixtureSite, find_sites
+from crawler.devtools.fixturesite import FixtureSite, find_sites
 from crawler.outlets import registry
 from crawler.text.dates import KST
 
@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 CRAWL = """
 import json, sys
-from crawler.crawling import crawl_outlets
+from crawler.crawl.process import crawl_outlets
 bases, overrides = json.loads(sys.argv[1]), json.loads(sys.argv[2])
 outcomes = crawl_outlets(list(bases), base_urls=bases, settings_overrides=overrides)
 print(json.dumps({o.outlet: {k: v for k, v in o.stats.items() if k.startswith(("newsdesk/", "finish_reason"))} for o in outcomes}))
@@ -36,7 +36,7 @@ print(json.dumps({o.outlet: {k: v for k, v in o.stats.items() if k.startswith(("
 
 
 # parsed in the crawl process, and by two parse worker processes that also sign the stories
-# (crawler/pages/pool.py): the stored articles must be the same
+# (crawler/crawl/parse_pool.py): the stored articles must be the same
 @pytest.mark.parametrize("parse_processes", ["0", "2"])
 def test_every_bundled_site_crawls_into_the_store(mongo_uri, mongo_client, parse_processes):
     sites = [s for s in find_sites() if s.outlet in registry()]

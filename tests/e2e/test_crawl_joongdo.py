@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.fixturesite import DEFAULT_FIXTURES, FixtureSite, SiteSpec
+from crawler.devtools.fixturesite import DEFAULT_FIXTURES, FixtureSite, SiteSpec
 from crawler.text.dates import KST
 
 pytestmark = pytest.mark.e2e

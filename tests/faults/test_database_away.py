@@ -15,7 +15,7 @@ import pytest
 from pymongo import MongoClient
 from secantus import SecantusDBServer
 
-from crawler.simulator import Fault, NewsConfig, Simulator
+from crawler.devtools.simulator import Fault, NewsConfig, Simulator
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.scheduling.runner import CrawlRunner
-from crawler.simulator import Fault, NewsConfig, Simulator
+from crawler.runners.local import CrawlRunner
+from crawler.devtools.simulator import Fault, NewsConfig, Simulator
 
 pytestmark = pytest.mark.e2e
 ARTICLES = 60

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.simulator import KINDS, Fault, NewsConfig, Simulator, pick_outlets
+from crawler.devtools.simulator import KINDS, Fault, NewsConfig, Simulator, pick_outlets
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,7 +36,7 @@ EXPECTED = {
 
 CRAWL = """
 import json, sys
-from crawler.crawling import crawl_outlets
+from crawler.crawl.process import crawl_outlets
 bases = json.loads(sys.argv[1])
 outcomes = crawl_outlets(list(bases), base_urls=bases, settings_overrides=json.loads(sys.argv[2]))
 print(json.dumps({o.outlet: {"run_id": o.run_id, "stats": o.stats} for o in outcomes}, default=str))

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.simulator import Fault, NewsConfig, Simulator, parse_faults, pick_outlets
-from crawler.simulator.site import SimulatedOutlet
+from crawler.devtools.simulator import Fault, NewsConfig, Simulator, parse_faults, pick_outlets
+from crawler.devtools.simulator.site import SimulatedOutlet
 
 
 @pytest.fixture(scope="module")

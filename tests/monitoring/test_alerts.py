@@ -25,7 +25,7 @@ from crawler.monitoring.alerts import (
     sync,
     webhooks_from_settings,
 )
-from crawler.monitoring.health import Thresholds, evaluate
+from crawler.monitoring.conditions import Thresholds, evaluate
 
 ROOT = Path(__file__).resolve().parents[2]
 SLACK = "https://hooks.slack.com/services/T0123ABCD/B0456EFGH/abcdEFGHijklMNOPqrstUVWX"

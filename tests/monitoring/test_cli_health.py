@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from crawler.monitoring.alerts import AlertStore
-from crawler.monitoring.health import Condition
+from crawler.monitoring.conditions import Condition
 
 ROOT = Path(__file__).resolve().parents[2]
 

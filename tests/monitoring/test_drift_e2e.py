@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.fixturesite import DEFAULT_FIXTURES, FixtureSite, SiteSpec
+from crawler.devtools.fixturesite import DEFAULT_FIXTURES, FixtureSite, SiteSpec
 from crawler.store.runs import RunStore
 
 pytestmark = pytest.mark.e2e

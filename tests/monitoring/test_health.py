@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from scrapy.settings import Settings
 
-from crawler.monitoring.health import Thresholds, evaluate
+from crawler.monitoring.conditions import Thresholds, evaluate
 
 
 def judge(history, now=None, **thresholds):

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from twisted.internet import defer
 
-from crawler.pages import pool as pool_module
-from crawler.pages.pool import ParsePool, acquire, processes_setting, release
+from crawler.crawl import parse_pool as pool_module
+from crawler.crawl.parse_pool import ParsePool, acquire, processes_setting, release
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = ROOT / "tests" / "fixtures" / "joongdo" / "art_20240312010003418.html"
@@ -58,7 +58,7 @@ from scrapy.utils.reactor import install_reactor
 install_reactor("twisted.internet.asyncioreactor.AsyncioSelectorReactor")
 from twisted.internet import defer, reactor
 from crawler.outlets import get_outlet
-from crawler.pages.pool import PageCrash, ParsePool, parse_page
+from crawler.crawl.parse_pool import PageCrash, ParsePool, parse_page
 import fakepages
 
 out = {}
@@ -102,7 +102,7 @@ async def main():
 
     # one worker dies holding pages: the pages in its pipe fail, the ones waiting get a new worker
     single = ParsePool(1)
-    from crawler.pages.pool import MAX_FAILED_STARTS, WINDOW
+    from crawler.crawl.parse_pool import MAX_FAILED_STARTS, WINDOW
     pages = [b"crash"] + [b"fine"] * (WINDOW + 8)  # a window's worth dies with the worker, the rest wait
     results = [single.parse(fakepages.Outlet(), f"https://b/{n}", page, None) for n, page in enumerate(pages)]
     out["queued"] = [(await outcome(d))[0] for d in results]

@@ -18,7 +18,7 @@ from twisted.python.failure import Failure
 from crawler.items import Article
 from crawler.store import ArticleStore
 from crawler.text.dates import KST
-from crawler.dedup import shared as shared_index
+from crawler.crawl import story_index as shared_index
 from crawler.dedup.index import exact_key
 from pipelines import dedup as dedup_module
 from pipelines.dedup import DedupPipeline
@@ -156,7 +156,7 @@ def test_reprints_share_a_story_exact_copies_become_aliases_and_the_index_is_reb
 
 def test_dead_lettered_signatures_replay_as_bytes_and_a_bad_row_does_not_stop_the_index(pipeline_env, mongo_db, tmp_path,
                                                                                        threads):
-    from crawler.jsonutil import dumps_line
+    from crawler.jsonformat import dumps_line
     from crawler.store.deadletter import replay
 
     pipe = open_pipeline(pipeline_env)

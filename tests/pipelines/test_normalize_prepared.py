@@ -12,7 +12,7 @@ from scrapy.utils.test import get_crawler
 
 from crawler.items import item_dict
 from crawler.outlets import get_outlet
-from crawler.pages.pool import parse_page
+from crawler.crawl.parse_pool import parse_page
 from pipelines.normalize import NormalizePipeline, prenormalize
 from pipelines.validate import ArticleDropped
 

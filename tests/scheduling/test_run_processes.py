@@ -20,7 +20,7 @@ from typing import Any, Callable
 
 import pytest
 
-from crawler.fixturesite import DEFAULT_FIXTURES, FixtureSite, SiteSpec
+from crawler.devtools.fixturesite import DEFAULT_FIXTURES, FixtureSite, SiteSpec
 from crawler.store.runs import RunStore
 from crawler.store.schedules import ScheduleStore
 

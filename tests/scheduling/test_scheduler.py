@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from crawler.outlets import get_outlet
-from crawler.scheduling.runner import CrawlResult, CrawlRunner
+from crawler.runners.local import CrawlResult, CrawlRunner
 from crawler.scheduling.scheduler import JOBS_COLLECTION, NewsdeskScheduler, job_id
 from crawler.store.leases import LeaseStore
 from crawler.store.runs import FINISHED, SKIPPED, RunStore

@@ -29,8 +29,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.fixturesite import DEFAULT_FIXTURES, FixtureSite, SiteSpec
-from crawler.scheduling.scrapyd import ScrapydClient, ScrapydError
+from crawler.devtools.fixturesite import DEFAULT_FIXTURES, FixtureSite, SiteSpec
+from crawler.runners.scrapyd_client import ScrapydClient, ScrapydError
 
 ROOT = Path(__file__).resolve().parents[2]
 SITE = DEFAULT_FIXTURES / "joongdo"
@@ -258,7 +258,7 @@ def test_deployed_project_lists_the_outlet_spiders(deployed: ScrapydClient):
 
 
 def test_scheduled_crawl_stores_the_articles(deployed: ScrapydClient, scrapyd: Scrapyd, mongo_client, caplog):
-    caplog.set_level(logging.DEBUG, logger="crawler.scheduling.scrapyd")
+    caplog.set_level(logging.DEBUG, logger="crawler.runners.scrapyd_client")
     db_name = f"test_scrapyd_{uuid.uuid4().hex[:12]}"
     expected = expected_articles()
     try:
@@ -305,7 +305,7 @@ def test_time_limit_cancels_a_hanging_crawl(deployed: ScrapydClient, mongo_clien
 
 
 def test_errors_name_the_server_and_what_it_said_without_the_password(scrapyd: Scrapyd, deployed: ScrapydClient, caplog):
-    caplog.set_level(logging.DEBUG, logger="crawler.scheduling.scrapyd")
+    caplog.set_level(logging.DEBUG, logger="crawler.runners.scrapyd_client")
     wrong = ScrapydClient(f"http://{USER}:wrong-{PASSWORD}@127.0.0.1:{scrapyd.port}", "newsdesk", timeout=5)
     with pytest.raises(ScrapydError, match="401") as excinfo:
         wrong.daemon_status()
@@ -331,8 +331,8 @@ def test_errors_name_the_server_and_what_it_said_without_the_password(scrapyd: S
 
 def test_the_scheduler_dispatches_a_leased_recorded_crawl_to_scrapyd(deployed: ScrapydClient, mongo_client, monkeypatch):
     """NEWSDESK_SCRAPYD_URL's path end to end: lease, run document, crawl on scrapyd, stats back."""
-    from crawler.scheduling.remote import ScrapydDispatcher
-    from crawler.scheduling.service import CrawlService
+    from crawler.runners.scrapyd import ScrapydDispatcher
+    from crawler.runners.crawl_job import CrawlService
     from crawler.store.leases import LeaseStore
     from crawler.store.runs import RunStore
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.fixturesite import DEFAULT_FIXTURES, FixtureSite, SiteSpec
+from crawler.devtools.fixturesite import DEFAULT_FIXTURES, FixtureSite, SiteSpec
 from crawler.search import search
 
 pytestmark = pytest.mark.e2e

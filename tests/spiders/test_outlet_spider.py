@@ -8,7 +8,7 @@ import pytest
 from scrapy.http import HtmlResponse, Request
 from scrapy.utils.test import get_crawler
 
-from crawler.spiders.base import OutletSpider, with_query_param
+from crawler.spiders.outlet import OutletSpider, with_query_param
 from crawler.spiders.outlets import JoongdoSpider
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "joongdo"
@@ -286,7 +286,7 @@ def test_a_store_outage_fetches_everything_rather_than_nothing():
 def test_articles_are_parsed_here_once_the_parse_workers_cannot_start():
     from twisted.internet import defer
 
-    from crawler.pages.pool import PageCrash
+    from crawler.crawl.parse_pool import PageCrash
 
     class GivesUp:
         """A pool whose workers turn out not to start while the first page waits."""

@@ -16,7 +16,7 @@ from scrapy.spidermiddlewares.depth import DepthMiddleware
 from scrapy.utils.test import get_crawler
 
 import settings.base as base
-from crawler.scheduling import jobdir
+from crawler.crawl import jobdir
 
 PAGE = 100  # articles per list page
 PAGES = 12

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from crawler.jsonutil import dumps_line
+from crawler.jsonformat import dumps_line
 from crawler.store import ArticleStore
 from crawler.store.deadletter import pending_files, replay
 from crawler.text.dates import KST

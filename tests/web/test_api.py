@@ -299,7 +299,7 @@ def test_dates_shown_in_korea_time(client: TestClient, seeded: Seeded) -> None:
 
 def test_health_shows_monitoring_alerts(mongo_db: Any) -> None:
     alerts = pytest.importorskip("crawler.monitoring.alerts", reason="crawler.monitoring not installed")
-    from crawler.monitoring.health import Condition
+    from crawler.monitoring.conditions import Condition
 
     seeded = seed(mongo_db)
     alerts.AlertStore(mongo_db).open(

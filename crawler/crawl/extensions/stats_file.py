@@ -15,7 +15,7 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
-from crawler.jsonutil import dumps
+from crawler.jsonformat import dumps
 
 
 def write_stats(path: Path, stats: dict[str, Any]) -> None:

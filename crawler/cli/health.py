@@ -17,8 +17,10 @@ from typing import Any, Optional
 import typer
 from rich.table import Table
 
-from crawler.cli import _check_db, _check_outlets, _kst_time, app, err, out
-from crawler.jsonutil import dumps
+from crawler.cli.common import check_db, check_outlets, kst_time, err, out
+from crawler.jsonformat import dumps
+
+app = typer.Typer()
 
 OK, CRITICAL, UNKNOWN = 0, 2, 3
 SHORT = {"title": "t", "body": "b", "published": "p", "authors": "a"}
@@ -33,7 +35,7 @@ def _since(value: Any, now: datetime) -> str:
         return "-"
     hours = (now - value).total_seconds() / 3600
     ago = f"{hours:.0f}h" if hours < 48 else f"{hours / 24:.0f}d"
-    shown, today = _kst_time(value), _kst_time(now)
+    shown, today = kst_time(value), kst_time(now)
     return f"{shown[11:] if shown[:10] == today[:10] else shown[5:]} ({ago})"
 
 
@@ -41,7 +43,7 @@ def health_report(db: Any, names: list[str], settings: Any, now: datetime) -> li
     """Each outlet's health as a dict; an alert still open for a condition the history cannot
     judge now (e.g. no informative run since) keeps counting as open."""
     from crawler.monitoring.alerts import AlertStore
-    from crawler.monitoring.health import outlet_health
+    from crawler.monitoring.conditions import outlet_health
     from crawler.outlets import registry
 
     specs = registry()
@@ -118,13 +120,13 @@ def health(
     check: bool = typer.Option(False, "--check", help="Status line first; exit 2 if any outlet is unhealthy, 3 if unknown."),
 ) -> None:
     """Each outlet's health from its run history: state, last new article, today vs usual, open conditions."""
-    from crawler.crawling import project_settings
+    from crawler.crawl.process import project_settings
     from crawler.outlets import registry
     from crawler.store import database_name, get_client
 
-    names = _check_outlets(outlets) if outlets else list(registry())
+    names = check_outlets(outlets) if outlets else list(registry())
     try:
-        uri = _check_db(start=False)
+        uri = check_db(start=False)
     except typer.Exit:
         if check:
             out.print("UNKNOWN: crawl health cannot be read: no database", highlight=False)

@@ -17,9 +17,9 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from crawler.simulator.server import Simulator
-from crawler.simulator.site import Page, SimulatedOutlet
-from crawler.spiders.base import with_query_param
+from crawler.devtools.simulator.server import Simulator
+from crawler.devtools.simulator.site import Page, SimulatedOutlet
+from crawler.spiders.outlet import with_query_param
 
 
 def _file_for(root: Path, path_and_query: str) -> Path:

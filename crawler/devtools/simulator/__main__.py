@@ -1,4 +1,4 @@
-"""`python -m crawler.simulator --outlets N --articles M --port P [--faults outlet:kind,...]`
+"""`python -m crawler.devtools.simulator --outlets N --articles M --port P [--faults outlet:kind,...]`
 
 Serves the simulation on 127.0.0.1, outlet k on port P+k (P=0: free ports), and prints each
 outlet's base URL for `newsdesk crawl OUTLET --base-url URL` or `scrapy crawl OUTLET -a
@@ -17,7 +17,7 @@ from crawler.outlets import OutletError
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m crawler.simulator", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m crawler.devtools.simulator", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--outlets", type=int, default=9, help="how many outlets (one of every saved family first)")
     parser.add_argument("--only", default="", help="comma-separated outlet names instead of --outlets")
@@ -27,12 +27,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--speed", type=float, default=1.0, help="simulated seconds per real second")
     parser.add_argument("--port", type=int, default=0, help="first port (0: any free ones)")
     parser.add_argument("--page-size", type=int, default=20, help="articles per list page")
-    parser.add_argument("--faults", default="", help="outlet:kind[:rate],... (kinds: see crawler/simulator/faults.py)")
+    parser.add_argument("--faults", default="", help="outlet:kind[:rate],... (kinds: see crawler/devtools/simulator/faults.py)")
     parser.add_argument("--write", type=Path, default=None, help="write static files and nginx.conf to DIR, then exit")
     args = parser.parse_args(argv)
     try:
-        from crawler.simulator import NewsConfig, Simulator, parse_faults
-        from crawler.simulator.static import NginxSite
+        from crawler.devtools.simulator import NewsConfig, Simulator, parse_faults
+        from crawler.devtools.simulator.static import NginxSite
 
         names: list[str] | int = [n.strip() for n in args.only.split(",") if n.strip()] or args.outlets
         config = NewsConfig(articles=args.articles, initial=args.initial, new_every=args.new_every)

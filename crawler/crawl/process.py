@@ -1,7 +1,7 @@
 """Run crawls in this process (CLI `crawl` and `demo`): one CrawlerProcess, many outlets.
 
 Only for one-shot commands: the reactor runs once per process. The long-running scheduler
-uses crawler.scheduling.runner (a subprocess per crawl) instead. Like a scheduled crawl, each
+uses crawler.runners.local (a subprocess per crawl) instead. Like a scheduled crawl, each
 outlet crawled here holds its lease (an outlet a scheduler is crawling right now is skipped,
 not crawled twice) and becomes a run in `runs` (trigger "manual"), so health and history see
 every crawl however it was started.
@@ -19,8 +19,8 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 from scrapy.utils.project import get_project_settings
 
-from crawler.progress import BOARD
-from crawler.runstats import write_stats
+from crawler.crawl.extensions.progress import BOARD
+from crawler.crawl.extensions.stats_file import write_stats
 
 
 @dataclass
@@ -52,7 +52,7 @@ class _RunBook:
 
     def begin(self, outlet: str, on_lost: Any) -> str | None:
         """Lease and open a run for `outlet`; the holder's name if someone else is crawling it."""
-        from crawler.scheduling.service import lease_name
+        from crawler.runners.crawl_job import lease_name
         from crawler.store.leases import LeaseKeeper
 
         lease = self.leases.acquire(lease_name(outlet), self.owner, info={"trigger": "manual"})

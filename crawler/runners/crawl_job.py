@@ -17,7 +17,7 @@ from pymongo.database import Database
 from pymongo.errors import PyMongoError
 
 from crawler.monitoring import after_run
-from crawler.scheduling.runner import CrawlResult
+from crawler.runners.local import CrawlResult
 from crawler.store.leases import LeaseKeeper, LeaseStore
 from crawler.store.runs import SKIPPED, RunStore
 

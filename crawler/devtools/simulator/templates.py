@@ -22,7 +22,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser
 
-from crawler.fixturesite import DEFAULT_FIXTURES
+from crawler.devtools.fixturesite import DEFAULT_FIXTURES
 from crawler.outlets import OutletSpec
 from crawler.text.encoding import decode_html
 
@@ -232,7 +232,7 @@ def family_pages(folder: Path, list_selectors_from: str, page_param: str) -> Fam
     article_text, formats = _cut_article(text, template, saved)
     list_page = list_item = None
     start = (manifest.get("start_paths") or [None])[0]
-    from crawler.fixturesite import route_key
+    from crawler.devtools.fixturesite import route_key
 
     routes = {route_key(k): v for k, v in manifest["routes"].items()}
     list_file = routes.get(route_key(start)) if start else None

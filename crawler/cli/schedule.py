@@ -16,8 +16,10 @@ from typing import Any, Optional
 import typer
 from rich.table import Table
 
-from crawler.cli import _check_db, _check_outlets, _kst_time, app, err, fail, out
-from crawler.jsonutil import dumps, dumps_line
+from crawler.cli.common import check_db, check_outlets, kst_time, err, fail, out
+from crawler.jsonformat import dumps, dumps_line
+
+app = typer.Typer()
 
 schedule_app = typer.Typer(
     help="Show and change the crawl schedule (read by a running `newsdesk run` within a minute).",
@@ -37,7 +39,7 @@ def _operator() -> str:
 def _db(*, start: bool) -> tuple[Any, Any]:
     from crawler.store import database_name, get_client
 
-    uri = _check_db(start=start)
+    uri = check_db(start=start)
     client = get_client(uri)
     return client, client[database_name()]
 
@@ -117,14 +119,14 @@ def schedule_list(
         table.add_column(column, overflow="fold")
     for row in rows:
         last = row["last_run"]
-        last_text = "-" if last is None else f"{_kst_time(last['started'])} {last['status']} ({last['trigger']})"
+        last_text = "-" if last is None else f"{kst_time(last['started'])} {last['status']} ({last['trigger']})"
         state = row["state"] + (" · run-now requested" if row["run_now_requested"] else "")
-        table.add_row(row["outlet"], row["schedule"], row["source"], state, _kst_time(row["next_run"]), last_text)
+        table.add_row(row["outlet"], row["schedule"], row["source"], state, kst_time(row["next_run"]), last_text)
     out.print(table)
 
 
 def _one_outlet(outlet: str) -> str:
-    return _check_outlets([outlet])[0]
+    return check_outlets([outlet])[0]
 
 
 def _change(outlet: str, apply: Any) -> None:
@@ -233,7 +235,7 @@ def runs(
         elif doc.get("note"):
             status += f": {doc['note']}"
         table.add_row(
-            _kst_time(doc.get("started")), doc["outlet"], doc.get("trigger", ""), status,
+            kst_time(doc.get("started")), doc["outlet"], doc.get("trigger", ""), status,
             f"{doc['duration_s']:.0f}" if doc.get("duration_s") is not None else "-",
             str(doc.get("pages", "-")),
             f"{articles.get('new', 0)}/{articles.get('updated', 0)}/{articles.get('unchanged', 0)}",

@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
 
-from crawler.fixturesite import DEFAULT_FIXTURES
+from crawler.devtools.fixturesite import DEFAULT_FIXTURES
 from crawler.text.dates import KST
 
 

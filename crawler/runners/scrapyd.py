@@ -17,8 +17,8 @@ import time
 import uuid
 from typing import Mapping
 
-from crawler.scheduling.runner import CrawlResult
-from crawler.scheduling.scrapyd import ScrapydClient, ScrapydError
+from crawler.runners.local import CrawlResult
+from crawler.runners.scrapyd_client import ScrapydClient, ScrapydError
 
 log = logging.getLogger(__name__)
 

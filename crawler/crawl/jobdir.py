@@ -7,7 +7,7 @@ buffered; after `kill -9` the queue reads as empty while its requests count as s
 - requests wait in SQLite queues (one transaction per push and pop),
 - the scheduler finds its queues from their folders when `active.json` is missing,
 - each seen-request fingerprint is flushed as it is recorded (before its request is queued;
-  Scrapy's file format, the compact filter of crawler/dupefilter.py in memory).
+  Scrapy's file format, the compact filter of crawler/crawl/dupefilter.py in memory).
 What was being downloaded at the kill, or waiting in the store's batch, is not refetched by
 the resumed crawl; it is not stored either, so the next crawl's incremental check fetches it.
 """
@@ -21,12 +21,12 @@ from typing import Any
 from scrapy.core.scheduler import Scheduler
 from scrapy.http import Request
 
-from crawler.dupefilter import CompactDupeFilter
+from crawler.crawl.dupefilter import CompactDupeFilter
 
-# Settings the runner passes with JOBDIR (crawler/scheduling/runner.py).
+# Settings the runner passes with JOBDIR (crawler/runners/local.py).
 SETTINGS = {
-    "SCHEDULER": "crawler.scheduling.jobdir.ResumableScheduler",
-    "DUPEFILTER_CLASS": "crawler.scheduling.jobdir.DurableDupeFilter",
+    "SCHEDULER": "crawler.crawl.jobdir.ResumableScheduler",
+    "DUPEFILTER_CLASS": "crawler.crawl.jobdir.DurableDupeFilter",
     "SCHEDULER_PRIORITY_QUEUE": "scrapy.pqueues.ScrapyPriorityQueue",
     "SCHEDULER_DISK_QUEUE": "scrapy.squeues.PickleLifoSQLiteQueue",
     "SCHEDULER_START_DISK_QUEUE": "scrapy.squeues.PickleFifoSQLiteQueue",

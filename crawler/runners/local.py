@@ -141,7 +141,7 @@ class CrawlRunner:
             raise RuntimeError("runner is shutting down; not starting new crawls")
         log_path, stats_path = paths or self.paths(outlet)
         jobdir = self._prepare_jobdir(outlet)
-        from crawler.scheduling.jobdir import SETTINGS as JOBDIR_SETTINGS
+        from crawler.crawl.jobdir import SETTINGS as JOBDIR_SETTINGS
 
         settings = {"JOBDIR": str(jobdir), **JOBDIR_SETTINGS, **(settings or {})}
         env = dict(os.environ if self.env is None else self.env)

@@ -2,7 +2,7 @@
 
 A crawl points an outlet's spider at its port (`base_url`, as for the saved sites), so the
 outlets' paths never collide. Threaded stdlib servers: enough for fault tests and the live
-CLI; the throughput benchmark serves static files with nginx instead (crawler.simulator.static)
+CLI; the throughput benchmark serves static files with nginx instead (crawler.devtools.simulator.static)
 so the server does not compete with the crawler for the two cores.
 
 Simulated time: `Simulator.clock` starts at 0 and moves only when told (`advance`) unless
@@ -22,9 +22,9 @@ from typing import Iterable
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from crawler.outlets import OutletSpec, get_outlet, registry
-from crawler.simulator.corpus import News, NewsConfig
-from crawler.simulator.faults import Fault, Switchboard
-from crawler.simulator.site import LOOP_PARAM, Page, SimulatedOutlet
+from crawler.devtools.simulator.corpus import News, NewsConfig
+from crawler.devtools.simulator.faults import Fault, Switchboard
+from crawler.devtools.simulator.site import LOOP_PARAM, Page, SimulatedOutlet
 
 # Outlets in the order the simulator picks them: one of every saved family first.
 PREFERRED = ("joongdo", "jnilbo", "kwnews", "imaeil", "busan", "kookje", "kwangju", "daejonilbo", "incheonilbo")

@@ -35,7 +35,7 @@ from twisted.python.threadpool import ThreadPool
 
 from crawler.digests import DigestSet, url_key
 from crawler.outlets import OutletSpec, get_outlet
-from crawler.pages.pool import PageCrash, ParsePool, acquire, parse_page, processes_setting, release
+from crawler.crawl.parse_pool import PageCrash, ParsePool, acquire, parse_page, processes_setting, release
 from crawler.text.dates import KST, parse_iso_datetime
 
 logger = logging.getLogger(__name__)
@@ -392,7 +392,7 @@ class OutletSpider(scrapy.Spider):
         try:
             if pool is None:
                 article = parse_page(*args)
-            else:  # on a worker process (crawler/pages/pool.py): this core stays with Scrapy
+            else:  # on a worker process (crawler/crawl/parse_pool.py): this core stays with Scrapy
                 try:
                     article = await maybe_deferred_to_future(pool.parse(*args, self._prepare_in_worker))
                 except PageCrash:

@@ -3,7 +3,7 @@
 Registered on crawler.cli's app by importing this module. All three take the same filter
 options (outlet, region, section, --since/--until as Korea-time days, story), built into
 one crawler.search.Filters, so the same options select the same articles everywhere.
-Read-only: they never start the embedded database (`_check_db(start=False)`).
+Read-only: they never start the embedded database (`check_db(start=False)`).
 """
 
 from __future__ import annotations
@@ -19,8 +19,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from crawler.cli import _check_db, _kst_time, app, err, fail, out
-from crawler.jsonutil import dumps
+from crawler.cli.common import check_db, kst_time, err, fail, out
+from crawler.jsonformat import dumps
+
+app = typer.Typer()
 
 OUTLET = typer.Option(None, "--outlet", help="Only this outlet (repeat for several).")
 REGION = typer.Option(None, "--region", help="Only this dateline region, e.g. 대전 (repeat for several).")
@@ -78,7 +80,7 @@ def _filters(
 def _database() -> Iterator[Any]:
     from crawler.store import database_name, get_client
 
-    uri = _check_db(start=False)
+    uri = check_db(start=False)
     client = get_client(uri)
     try:
         yield client[database_name()]
@@ -160,7 +162,7 @@ def search_command(
         line = Text(f"{rank:>3}. ", style="dim")
         line.append_text(_styled(hit.title_segments))
         out.print(line)
-        facts = [f"{_kst_time(hit.published)} KST", hit.outlet, hit.region or "", hit.canonical_url]
+        facts = [f"{kst_time(hit.published)} KST", hit.outlet, hit.region or "", hit.canonical_url]
         out.print(Text("     " + " · ".join(f for f in facts if f), style="dim"), soft_wrap=True)
         for snippet in hit.snippets[:2]:
             out.print(Text("     ").append_text(_styled(snippet)))

@@ -14,7 +14,9 @@ from typing import Any, Optional
 
 import typer
 
-from crawler.cli import _check_db, app, err, out
+from crawler.cli.common import check_db, err, out
+
+app = typer.Typer()
 
 
 @app.command()
@@ -38,7 +40,7 @@ def serve(
             "Prefer the default 127.0.0.1 behind a reverse proxy or an SSH tunnel.".replace("{port}", str(port)),
             highlight=False, soft_wrap=True,
         )
-    uri = _check_db(start=False)
+    uri = check_db(start=False)
     client = get_client(uri)
     name = db_name or database_name()
     application = create_app(client[name], allowed_hosts=loopback_hosts(host) if loopback else None)

@@ -18,7 +18,7 @@ from scrapy.settings import Settings
 
 from crawler.distributed.keys import keys_for
 from crawler.distributed.seed import outlet_backlog, redis_client, seed_outlet
-from crawler.scheduling.runner import CrawlResult
+from crawler.runners.local import CrawlResult
 
 log = logging.getLogger(__name__)
 

@@ -70,7 +70,7 @@ class SearchIndexAtCrawlEnd:
         await maybe_deferred_to_future(threads.deferToThread(self._drain))
 
     def _drain(self) -> None:
-        from crawler.procutil import worker_pool
+        from crawler.processes import worker_pool
         from crawler.store import store_env
 
         env = store_env(self.crawler.settings)

@@ -1,7 +1,7 @@
 """One simulated outlet: its URLs, and the bytes of each page at a given simulated time.
 
-Free of any server so the HTTP server (crawler.simulator.server) and the static writer
-(crawler.simulator.static) serve exactly the same pages.
+Free of any server so the HTTP server (crawler.devtools.simulator.server) and the static writer
+(crawler.devtools.simulator.static) serve exactly the same pages.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from email.utils import format_datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from crawler.outlets import OutletSpec
-from crawler.simulator.corpus import News, SimArticle
-from crawler.simulator.templates import FamilyPages, pages_for
-from crawler.spiders.base import with_query_param
+from crawler.devtools.simulator.corpus import News, SimArticle
+from crawler.devtools.simulator.templates import FamilyPages, pages_for
+from crawler.spiders.outlet import with_query_param
 
 LOOP_PARAM = "_loop"  # the redirect-loop fault's counter
 
