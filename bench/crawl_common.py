@@ -48,7 +48,7 @@ json.dump({o.outlet: o.stats for o in outcomes}, open(out, "w"), default=str)
 BARE = """
 import json, sys
 from scrapy.crawler import CrawlerProcess
-from crawler.crawl.process import project_settings
+from crawler.config import project_settings
 from crawler.spiders.outlet import OutletSpider
 from crawler.outlets import get_outlet
 

@@ -44,7 +44,7 @@ def run_arm(workers: int, outlet: str, base_url: str, env: dict[str, str], uri: 
     import redis
     from pymongo import MongoClient
 
-    from crawler.crawl.process import project_settings
+    from crawler.config import project_settings
     from crawler.distributed.seed import seed_outlet
     from crawler.store.runs import RunStore
 

@@ -58,7 +58,8 @@ def main() -> None:
 
     from parsel import Selector
 
-    from crawler.dedup.stories import StoryIndex, signature
+    from crawler.dedup.index import StoryIndex
+    from crawler.dedup.stories import signature
     from pipelines.normalize import NormalizePipeline
     from pipelines.store import item_to_document
     from pipelines.validate import ValidatePipeline

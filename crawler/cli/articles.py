@@ -61,7 +61,7 @@ def story(
         store = ArticleStore(client[database_name()])
         story_id = id_or_url
         if id_or_url.startswith(("http://", "https://")):
-            from crawler.pages.template import canonical_url_of
+            from crawler.outlets import canonical_url_of
 
             doc = store.find_by_url(id_or_url) or store.find_by_url(canonical_url_of(id_or_url))
             if doc is None:

@@ -89,7 +89,7 @@ def run(
     """
     import logging
 
-    from crawler.crawl.process import project_settings
+    from crawler.config import project_settings
     from crawler.outlets import registry
     from crawler.scheduling.scheduler import NewsdeskScheduler, run_forever
     from crawler.store import database_name, get_client, mask_uri
@@ -176,7 +176,8 @@ def worker(
     Start any number, on any machines sharing Redis (REDIS_URL) and MongoDB (MONGO_URI);
     `newsdesk run` in distributed mode seeds each outlet's rounds for them.
     """
-    from crawler.crawl.process import crawl_outlets, project_settings
+    from crawler.config import project_settings
+    from crawler.crawl.process import crawl_outlets
     from crawler.outlets import registry
 
     names = check_outlets(outlets) if outlets else list(registry())

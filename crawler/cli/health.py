@@ -120,7 +120,7 @@ def health(
     check: bool = typer.Option(False, "--check", help="Status line first; exit 2 if any outlet is unhealthy, 3 if unknown."),
 ) -> None:
     """Each outlet's health from its run history: state, last new article, today vs usual, open conditions."""
-    from crawler.crawl.process import project_settings
+    from crawler.config import project_settings
     from crawler.outlets import registry
     from crawler.store import database_name, get_client
 

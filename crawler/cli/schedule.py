@@ -164,7 +164,7 @@ def schedule_set(
     reset: bool = typer.Option(False, "--reset", help="Back to the schedule in outlets.toml."),
 ) -> None:
     """Change an outlet's schedule; it outlives restarts and is not overwritten by the specs."""
-    from crawler.scheduling.schedule import ScheduleError, cron_trigger, format_every, parse_every
+    from crawler.outlets.timing import ScheduleError, cron_trigger, format_every, parse_every
 
     _one_outlet(outlet)
     if sum(x is not None and x is not False for x in (every, cron, reset or None)) != 1:

@@ -19,8 +19,13 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 from scrapy.utils.project import get_project_settings
 
+from crawler.config import project_settings
 from crawler.crawl.extensions.progress import BOARD
 from crawler.crawl.extensions.stats_file import write_stats
+from crawler.monitoring import after_run
+from crawler.store import database_name, get_client, resolve_uri, store_env
+from crawler.store.leases import LeaseKeeper, LeaseStore, lease_name, make_owner
+from crawler.store.runs import RunStore
 
 
 @dataclass
@@ -34,10 +39,6 @@ class _RunBook:
     """Leases and run documents for the outlets of one in-process crawl."""
 
     def __init__(self, settings: Settings, log_file: Path | None) -> None:
-        from crawler.store import database_name, get_client, resolve_uri, store_env
-        from crawler.store.leases import LeaseStore, make_owner
-        from crawler.store.runs import RunStore
-
         env = store_env(settings)
         self.client = get_client(resolve_uri(env))
         db = self.client[database_name(env)]
@@ -52,9 +53,6 @@ class _RunBook:
 
     def begin(self, outlet: str, on_lost: Any) -> str | None:
         """Lease and open a run for `outlet`; the holder's name if someone else is crawling it."""
-        from crawler.runners.crawl_job import lease_name
-        from crawler.store.leases import LeaseKeeper
-
         lease = self.leases.acquire(lease_name(outlet), self.owner, info={"trigger": "manual"})
         if lease is None:
             return (self.leases.holder(lease_name(outlet)) or {}).get("owner", "another process")
@@ -81,20 +79,10 @@ class _RunBook:
         if keeper is not None:
             keeper.__exit__(None, None, None)
         if run is not None and error is None:  # an interrupted crawl says nothing about the outlet
-            from crawler.monitoring import after_run
-
             after_run(self.runs.collection.database, run, self.settings)  # health and alerts; never raises
 
     def close(self) -> None:
         self.client.close()
-
-
-def project_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
-    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "settings")
-    settings = get_project_settings()
-    for key, value in (overrides or {}).items():
-        settings.set(key, value, priority="cmdline")
-    return settings
 
 
 def crawl_outlets(

@@ -60,7 +60,7 @@ from typing import Any
 import numpy as np
 from datasketch import MinHash
 
-from crawler.dedup.params import DEFAULT_THRESHOLD, NUMBERS_THRESHOLD, PARAPHRASE_WEIGHT, TITLE_WEIGHT
+from crawler.dedup.params import NUMBERS_THRESHOLD, PARAPHRASE_WEIGHT, TITLE_WEIGHT
 from crawler.text.fingerprint import (
     MIN_SENTENCE_CHARS,
     SHINGLE,
@@ -461,11 +461,3 @@ def compare(a: StoryRecord, b: StoryRecord, paraphrase: bool = True) -> Comparis
     """Probe(a).compare(b): the evidence that a and b are one story."""
     return Probe(a).compare(b, paraphrase)
 
-
-def __getattr__(name: str) -> Any:
-    """StoryIndex and Match live in crawler.dedup.index now; older imports keep working."""
-    if name in ("StoryIndex", "Match"):
-        from crawler.dedup import index
-
-        return getattr(index, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,7 +1,7 @@
 """Monitoring: per-run checks, health across runs, alerts.
 
 - checks.py  a spidermon suite run as each crawl closes; verdicts into the crawl's stats
-- health.py  run history -> an outlet's state and named conditions (silent, drift, ...)
+- conditions.py  run history -> an outlet's state and named conditions (silent, drift, ...)
 - alerts.py  conditions -> one alert when one starts, one recovery when it ends
 
 `after_run` ties them together once a run is closed (CrawlService for scheduled crawls,
@@ -16,13 +16,17 @@ from datetime import datetime
 from functools import cache
 from typing import Any, Mapping
 
+from crawler.config import project_settings
+from crawler.monitoring.alerts import Notifier, sync
+from crawler.monitoring.checks import run_summary
+from crawler.monitoring.conditions import outlet_health
+from crawler.outlets import registry
+
 log = logging.getLogger(__name__)
 
 
 @cache
 def _project_settings() -> Any:
-    from crawler.crawl.process import project_settings
-
     return project_settings()
 
 
@@ -36,11 +40,6 @@ def after_run(db: Any, run: Mapping[str, Any] | None, settings: Any = None, *, n
     if not run:
         return None
     try:
-        from crawler.monitoring.alerts import Notifier, sync
-        from crawler.monitoring.checks import run_summary
-        from crawler.monitoring.conditions import outlet_health
-        from crawler.outlets import registry
-
         settings = settings if settings is not None else _project_settings()
         if not settings.getbool("NEWSDESK_HEALTH_ENABLED", True):
             return None

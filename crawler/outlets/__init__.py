@@ -18,6 +18,11 @@ from pathlib import Path
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
+from crawler.items import PrintEdition
+from crawler.outlets.timing import ScheduleError, cron_trigger
+from crawler.pages.template import PageTemplate
+from crawler.text.urls import canonicalize_url
+
 # Package resources, not paths beside __file__: deployed to scrapyd the package runs from a
 # zipped egg, where the files are zip members that only importlib.resources can open.
 REGISTRY_PATH: Traversable = resources.files(__name__).joinpath("outlets.toml")
@@ -66,16 +71,12 @@ class OutletSpec:
         match = self.print_edition_url.search(url)
         if match is None:
             return None
-        from crawler.items import PrintEdition
-
         raw = match.group("date")
         page = match.groupdict().get("page")
         return PrintEdition(date=f"{raw[:4]}-{raw[4:6]}-{raw[6:8]}", page=int(page) if page else None)
 
     def template(self) -> Any:
         """The family's page template with this outlet's selector overrides applied."""
-        from crawler.pages.template import PageTemplate
-
         base = families().get(self.family)
         if base is None:
             raise OutletError(f"outlet {self.name!r}: family {self.family!r} has no template in {FAMILIES_PATH.name}")
@@ -88,7 +89,7 @@ class OutletSpec:
         return self.domains[0]
 
     def page_class(self) -> type:
-        """Import the page class named by `page` (kept lazy: specs load without lxml etc.)."""
+        """The page class that `page` names: outlets.toml is data, so the class comes by its dotted name."""
         module_name, _, cls_name = self.page.rpartition(".")
         try:
             return getattr(importlib.import_module(module_name), cls_name)
@@ -100,8 +101,6 @@ class OutletSpec:
 
     def canonicalize(self, url: str) -> str:
         """The article's one identifying URL under this outlet's rules (unique in the store)."""
-        from crawler.text.urls import canonicalize_url
-
         canonical = canonicalize_url(
             url,
             keep_params=self.canonical.keep_params,
@@ -158,8 +157,6 @@ def _build(name: str, raw: Mapping[str, Any]) -> OutletSpec:
         raise OutletError(f"outlet {name!r}: every_minutes must be >= 1, got {every}")
     cron = raw.get("cron")
     if cron is not None:
-        from crawler.scheduling.schedule import ScheduleError, cron_trigger  # late: it imports this module
-
         try:
             cron_trigger(str(cron))
         except ScheduleError as exc:
@@ -219,8 +216,6 @@ def registry() -> dict[str, OutletSpec]:
 @cache
 def families() -> dict[str, Any]:
     """Page templates per CMS family, from families.toml."""
-    from crawler.pages.template import PageTemplate
-
     try:
         data = tomllib.loads(FAMILIES_PATH.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
@@ -248,3 +243,11 @@ def outlet_for_url(url: str) -> OutletSpec:
         if host in spec.domains:
             return spec
     raise OutletError(f"no outlet serves the domain {host!r} (URL {url})")
+
+
+def canonical_url_of(url: str) -> str:
+    """`url` canonicalized by its outlet's rules when an outlet serves it, else generically."""
+    try:
+        return outlet_for_url(url).canonicalize(url)
+    except (OutletError, ValueError):
+        return canonicalize_url(url, force_https=False)

@@ -361,17 +361,6 @@ class TemplateArticlePage(ArticlePage):
         )
 
 
-def canonical_url_of(url: str) -> str:
-    """`url` canonicalized by its outlet's rules when an outlet serves it, else generically."""
-    from crawler.outlets import OutletError, outlet_for_url
-    from crawler.text.urls import canonicalize_url
-
-    try:
-        return outlet_for_url(url).canonicalize(url)
-    except (OutletError, ValueError):
-        return canonicalize_url(url, force_https=False)
-
-
 def _is_photo_box(node: LexborNode) -> bool:
     classes = (node.attributes.get("class") or "").lower()
     return any(word in classes for word in ("photo", "img", "image", "figure", "pic"))

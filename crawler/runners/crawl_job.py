@@ -18,7 +18,7 @@ from pymongo.errors import PyMongoError
 
 from crawler.monitoring import after_run
 from crawler.runners.local import CrawlResult
-from crawler.store.leases import LeaseKeeper, LeaseStore
+from crawler.store.leases import LeaseKeeper, LeaseStore, lease_name
 from crawler.store.runs import SKIPPED, RunStore
 
 log = logging.getLogger(__name__)
@@ -32,10 +32,6 @@ class Dispatcher(Protocol):
     def paths(self, outlet: str) -> tuple[Any, Any]: ...
 
     def run(self, outlet: str, *, settings: dict[str, str], cancel: Any, paths: tuple[Any, Any]) -> CrawlResult: ...
-
-
-def lease_name(outlet: str) -> str:
-    return f"crawl:{outlet}"
 
 
 def describe(run: dict[str, Any]) -> str:

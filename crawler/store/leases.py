@@ -34,6 +34,11 @@ LEASES = "leases"
 DEFAULT_TTL = timedelta(seconds=90)
 
 
+def lease_name(outlet: str) -> str:
+    """The lease a crawl of `outlet` holds, whoever runs it (scheduler, `newsdesk crawl`, worker round)."""
+    return f"crawl:{outlet}"
+
+
 def make_owner(role: str = "scheduler") -> str:
     """An owner id naming the machine and process, unique even if a pid is reused."""
     return f"{role}@{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"

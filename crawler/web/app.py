@@ -27,6 +27,7 @@ from pymongo.database import Database
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from crawler.web import api, html
 from crawler.web.params import ParamError
 from crawler.web.queries import VolumeCache, aware
 from crawler.web.render import Renderer
@@ -134,8 +135,6 @@ def create_app(
 ) -> FastAPI:
     """The dashboard over `db` (read only). `allowed_hosts`: Host header values to answer
     (None answers any: tests, or a dashboard behind a proxy)."""
-    from crawler.web import api, pages
-
     app = FastAPI(
         title="newsdesk",
         summary="Read-only API over the crawled Korean regional news: search, articles, stories, volume, runs, health.",
@@ -154,7 +153,7 @@ def create_app(
     app.state.renderer = Renderer(static_version=_static_version())
     app.mount("/static", StaticFiles(packages=[("crawler.web", "static")]), name="static")
     app.include_router(api.router)
-    app.include_router(pages.router)
+    app.include_router(html.router)
     app.add_middleware(ReadOnlyGuard, allowed_hosts=allowed_hosts)
 
     @app.exception_handler(RequestValidationError)

@@ -103,7 +103,7 @@ def article(db: Database[Any], article_id: str) -> ArticleDetail:
 def article_by_url(db: Database[Any], url: str) -> ArticleDetail:
     doc = queries.article_by_url(db, url)
     if doc is None and url.startswith(("http://", "https://")):
-        from crawler.pages.template import canonical_url_of
+        from crawler.outlets import canonical_url_of
 
         try:
             doc = queries.article_by_url(db, canonical_url_of(url))

@@ -72,7 +72,7 @@ def _settings():
     """
     import importlib
 
-    from crawler.crawl.process import project_settings
+    from crawler.config import project_settings
 
     settings = project_settings()
     settings.setmodule(importlib.reload(importlib.import_module("settings.distributed")), priority="project")

@@ -7,14 +7,8 @@ from datetime import datetime
 import pytest
 
 from crawler.outlets import get_outlet
-from crawler.scheduling.schedule import (
-    Schedule,
-    ScheduleError,
-    cron_trigger,
-    desired_schedules,
-    format_every,
-    parse_every,
-)
+from crawler.outlets.timing import ScheduleError, cron_trigger, format_every, parse_every
+from crawler.scheduling.schedule import Schedule, desired_schedules
 from crawler.store.schedules import Override
 from crawler.text.dates import KST
 
