@@ -44,7 +44,7 @@ def _print_summary(outcomes: list[Any], log_file: Path | None) -> int:
     return failed
 
 def _log_file(kind: str) -> Path:
-    from crawler.scheduling.paths import logs_dir
+    from crawler.runners.logs import logs_dir
 
     # the pid keeps apart the logs of processes started in the same second (several workers)
     return logs_dir() / f"{kind}-{datetime.now().strftime('%Y%m%dT%H%M%S')}-{os.getpid()}.log"

@@ -74,7 +74,7 @@ def outlets(
     from crawler.outlets import OutletError, registry
     from crawler.crawl.extensions.progress import summarize
     from crawler.crawl.extensions.stats_file import latest_stats
-    from crawler.scheduling.paths import logs_dir
+    from crawler.runners.logs import logs_dir
 
     try:
         specs = registry()

@@ -31,7 +31,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Mapping
 
-from crawler.scheduling.paths import logs_dir
+from crawler.runners.logs import logs_dir
 
 logger = logging.getLogger(__name__)
 

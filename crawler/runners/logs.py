@@ -6,9 +6,9 @@ import os
 from pathlib import Path
 from typing import Mapping
 
+from crawler.store import data_dir
+
 
 def logs_dir(env: Mapping[str, str] | None = None) -> Path:
-    from crawler.store import data_dir
-
     env = os.environ if env is None else env
     return data_dir(env) / "logs"
