@@ -2,9 +2,9 @@
 
 Why a hand-written table and not dateutil/dateparser: ``dateutil`` fuzzy parsing drops
 오전/오후 and can pick the wrong year out of Korean strings, and ``dateparser`` returns None
-for every label-prefixed form (승인/입력/수정/...) while costing 1-40 ms per call (see
-shared/research/korean-news-sites.md, "Dates as printed"). These functions run once or
-twice per article, so every pattern is compiled once at import time.
+for every label-prefixed form (승인/입력/수정/...) and is far slower per call than a few
+compiled patterns. These functions run once or twice per article, so every pattern is
+compiled once at import time.
 
 Every printed time is Korea Standard Time (UTC+9, no DST); results are always aware and in
 :data:`KST`. A form without a year returns None: guessing the year is how archives end up

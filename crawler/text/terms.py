@@ -27,8 +27,9 @@ def normalize(text: str) -> str:
 
 
 _CJK = "\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-# The same terms as run_terms over runs(), found by the regex engine: indexing is on the
-# store's write path, and this is about twice as fast as walking characters in Python.
+# The same terms as run_terms over runs(), found by the regex engine rather than by walking
+# characters in Python: every stored article is indexed (the search queue's drain, which
+# `bench/search_bench.py --drain` times).
 _BIGRAM = re.compile(f"(?=([{_CJK}][{_CJK}]))")
 _RUN_START = re.compile(f"(?<![{_CJK}])[{_CJK}]")
 _TOKEN = re.compile(f"(?:(?![{_CJK}])[^\\W_])+")
