@@ -1,19 +1,25 @@
 """The story index: recent articles' LSH band keys, records and story ids, in bounded memory.
 
+Why one module: the band arrays, the per-article segments and the eviction bookkeeping all
+speak in the same slot numbers and rely on one another (a rebuild of main drops the keys of
+the slots evicted from the segments, a lookup skips keys whose slot is gone), so they live
+beside the StoryIndex that keeps them in step.
+
 Slots. Every article held gets the next slot number, in the order it was first seen (a
 rebuild from Mongo adds the stored articles oldest first). The index holds at most
 `max_articles`: adding one more evicts the oldest, and with it its record, its URL, its story
 id and its exact-duplicate key, at once (a few dictionary pops). Articles without a signature
 (too short to compare) take a slot too, for their exact key. A record is held as one bytes
-object (stories.pack_held: 16-bit sample fingerprints, about 1.2 KB for 2,600 letters, where
-the record as computed and stored takes 2.1 KB in five objects), read back for the few
-candidates a lookup compares; a first copy's story id is computed from its URL when asked.
+object (stories.pack_held: 16-bit sample fingerprints, where the record as computed and
+stored has 32-bit hashes in five objects; bench/dedup_bench.py prints the index's memory per
+1,000 articles), read back for the few candidates a lookup compares; a first copy's story id
+is computed from its URL when asked.
 
 Band keys. Each of the 64 bands of two 32-bit MinHash values, as one 64-bit number, is hashed
 to a 32-bit key by multiply-shift with the band's own odd multiplier (band_keys; MinHash
 values are minima, so their top bits are mostly 0 and the number itself is far from
 uniform), so one sorted uint32 array serves all bands, with the article's slot beside each
-key (uint32): 8 bytes per band and article, where a dict entry with its two int objects took
+key (uint32): 8 bytes per band and article, where a dict entry with its two int objects takes
 about 100. Two different band values meet in one key by accident with odds of about 2^-31:
 at the bound's 1.3 million keys, a lookup's 128 query keys meet fewer than 0.1 such
 strangers, each a candidate sharing one band, which the cap on candidates (MAX_COMPARED:
@@ -23,7 +29,8 @@ old to new:
 - main: most of the articles. Keys are uniform (hashed: band_keys), so a table of where each
   run of equal top bits starts (about 4 keys a run) puts a query within a dozen entries: a
   lookup reads 128 table entries and 128 short runs, where a binary search of the 128 query
-  keys (body and lead MinHash) in a million entries missed the cache ~20 times each;
+  keys (body and lead MinHash) in a million entries takes ~20 steps each, most of them
+  cache misses;
 - young: the last NEWSDESK_STORY_INDEX_MAX_ARTICLES / YOUNG_SHARE articles, searched with
   np.searchsorted, merged into main when full (main is rebuilt then, in place in buffers sized
   for the bound, without the keys of evicted articles);
@@ -81,10 +88,10 @@ SEGMENTS = 8  # per-article lists: segments per bound, each dropped once all its
 YOUNG_SHARE = 8  # the young array holds up to 1/YOUNG_SHARE of the bound before main is rebuilt
 HOT_ARTICLES = 128  # articles whose keys wait in the small sorted array before a merge into young
 RUN = 4  # keys per run of equal top bits in main (its start table costs 1 byte per key at most)
-# Candidates of one lookup compared closely, at most: those sharing the most bands. On the
-# simulator's corpus (bench/throughput_bench.py, bench/soak_bench.py) copies share 19-76 of the
-# 128 query bands and other articles 1-12, and those grow with the index: ~130 candidates per
-# lookup at 3,000 articles, ~460 at 10,000, ~800 at 20,000; the close look costs ~3-10 us each.
+# Candidates of one lookup compared closely, at most: those sharing the most bands. Copies of
+# a story share many of the 128 query bands, other articles a few, but the articles sharing a
+# few grow in number with the index, and each costs a close look (bench/dedup_bench.py prints
+# the candidates per lookup and the lookup time).
 MAX_COMPARED = 32
 CHUNK = 1 << 16  # entries per step of main's in-place rebuild (its temporaries: ~1 MB)
 WINDOW = 24  # entries read per query key; a run of 4 on average is longer than this ~1 in 10^9

@@ -11,5 +11,5 @@ PARAPHRASE_WEIGHT = 0.3
 NUMBERS_THRESHOLD = 0.5  # share of the shorter text's numbers the other one prints too
 
 # Articles the story index holds at most (NEWSDESK_STORY_INDEX_MAX_ARTICLES; settings/base.py
-# gives the measured memory and why this many).
+# says why this many, bench/dedup_bench.py and bench/soak_bench.py measure the memory).
 DEFAULT_MAX_ARTICLES = 20_000

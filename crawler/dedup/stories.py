@@ -12,8 +12,8 @@ the MinHash of its first LEAD_CHARS letters, which is close to a cut copy of it.
 
 Closer look (Probe.compare). The index keeps per article a 1-in-SAMPLE_MOD sample of its
 5-gram hashes in text order with sentence boundaries, the numbers it prints, the title's
-letter pairs and the days it names (StoryRecord, about 2 KB; the index holds it packed, about
-1.2 KB: HeldRecord). From these:
+letter pairs and the days it names (StoryRecord; the index holds it packed, its samples as
+16-bit fingerprints: HeldRecord). From these:
 
 - containment: sampled |A∩B| / min(|A|, |B|), the share of the shorter text the longer one
   prints too (a cut copy is contained in the full story, so Jaccard is the wrong measure);
