@@ -61,6 +61,12 @@ class Article:
     alias_of: str | None = None  # same body as this stored article of the outlet: an alias URL
     extra: dict[str, Any] = field(default_factory=dict)
 
+    # Not a field (typed by a comment, which dataclasses do not read): pipeline work the parse
+    # worker did ahead, step name -> crawler.prepare.Prepared (not imported here: crawler.prepare
+    # imports this module). Set on the instance, so it crosses the worker's pipe with the
+    # article; never stored, never an item field.
+    preparation = None  # type: dict[str, Any] | None
+
 
 _SCALARS = (str, int, float, bool, bytes, datetime, type(None))
 
@@ -83,7 +89,7 @@ def item_dict(item: Any) -> dict[str, Any]:
     """The item as plain dicts and lists (what ItemAdapter(item).asdict() returns).
 
     For an Article the fields are walked directly: itemadapter asks every nested value which
-    item type it is, which made this conversion 0.8 ms of each article's pipeline time."""
+    item type it is, a cost paid on every article (bench/stages_bench.py times the stages)."""
     if isinstance(item, Article):
         return {f.name: _plain(getattr(item, f.name)) for f in _ARTICLE_FIELDS}
     from itemadapter import ItemAdapter
@@ -93,12 +99,3 @@ def item_dict(item: Any) -> dict[str, Any]:
 
 _ARTICLE_FIELDS = fields(Article)
 
-
-# Set on an Article by pipelines.normalize.prenormalize in the parse worker: the normalize
-# pipeline's work is done (what it would count, and the field values it left, for the check).
-PRENORMALIZED = "_newsdesk_normalized"
-
-
-def is_prenormalized(item: Any) -> bool:
-    """Whether the parse worker normalized `item` (and nothing has taken the mark since)."""
-    return PRENORMALIZED in getattr(item, "__dict__", {})

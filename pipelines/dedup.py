@@ -14,16 +14,18 @@ NEWSDESK_STORY_WINDOW_DAYS, the newest NEWSDESK_STORY_INDEX_MAX_ARTICLES of them
 thread; the crawlers of the same process share it, so outlets crawled together agree on
 story ids at once; every NEWSDESK_STORY_REFRESH_SECONDS it takes in what other processes
 stored. It holds at most NEWSDESK_STORY_INDEX_MAX_ARTICLES articles, the oldest first seen
-going first with their story ids and exact keys (crawler.dedup.index). Lookups are in-memory
-and take tens of microseconds, signatures about a millisecond. Counts and the index's size:
-newsdesk/dedup/*.
+going first with their story ids and exact keys (crawler.dedup.index). Lookups are in-memory;
+the signature costs far more (bench/dedup_bench.py times both), so the parse worker computes
+it ahead (SignatureStep, the pipeline's `prepare_step`: crawler/prepare.py) and the pipeline
+takes it if the body and title are still the text it was computed from. Counts and the
+index's size: newsdesk/dedup/*.
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
@@ -33,14 +35,38 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from crawler.crawl import story_index as shared_index
 from crawler.dedup.index import DEFAULT_MAX_ARTICLES, exact_key
 from crawler.dedup.params import DEFAULT_THRESHOLD
-from crawler.dedup import presign as presigned
 from crawler.dedup.stories import signature, to_bytes
+from crawler.prepare import MISSING, PrepareStep, done, take
 from crawler.store import store_env
+from crawler.text.clean import normalize_body, normalize_text
 
 logger = logging.getLogger(__name__)
 
 
+class SignatureStep:
+    """The story signature, computed in the parse worker (a PrepareStep, crawler/prepare.py).
+
+    The signature (crawler.dedup.stories.signature) is a pure function of the normalized body
+    and title: the step signs them as the normalize pipeline leaves them (as it left them, when
+    the normalize step ran first), and that text is its basis. Its result is the signature, or
+    None for a text too short to sign; nothing is stored on the article's fields."""
+
+    name = "signature"
+
+    def run(self, article: Any) -> tuple[Any, tuple[str, str]]:
+        body, title = self.basis(article)
+        if not done(article, "normalize"):  # as the normalize pipeline will leave them
+            body, title = normalize_body(body), normalize_text(title) or ""
+        return signature(body, title), (body, title)
+
+    def basis(self, item: Any) -> tuple[str, str]:
+        adapter = ItemAdapter(item)
+        return adapter.get("body") or "", adapter.get("title") or ""
+
+
 class DedupPipeline:
+    prepare_step: ClassVar[PrepareStep] = SignatureStep()  # run by the parse worker; process_item takes it
+
     def __init__(self, crawler: Crawler, env: dict[str, str]) -> None:
         self.stats = crawler.stats
         self.env = env
@@ -98,8 +124,8 @@ class DedupPipeline:
                 self.stats.inc_value("newsdesk/dedup/exact_alias")
                 return item
         body, title = adapter.get("body") or "", adapter.get("title") or ""
-        sig = presigned.take(item, body, title)  # computed by the parse worker (crawler/dedup/presign.py)
-        if sig is presigned.MISSING:
+        sig = take(item, self.prepare_step)  # computed by the parse worker from this body and title
+        if sig is MISSING:
             sig = signature(body, title)
         else:
             self.stats.inc_value("newsdesk/dedup/presigned")

@@ -7,6 +7,10 @@ item's `outlet`; generic rules for unknown outlets), and two hashes are computed
 `body_hash` (the body alone, whitespace-insensitive: exact duplicates) and `content_hash`
 (every stored content field: the store rewrites an article only when this changes).
 An item whose fields cannot be normalized is dropped with a counted reason.
+
+The work is a pure function of the item, so the parse worker does it ahead (NormalizeStep,
+the pipeline's `prepare_step`: crawler/prepare.py); the pipeline then takes the item as the
+worker left it, counting what normalizing counted, if every field is still as it was left.
 """
 
 from __future__ import annotations
@@ -14,13 +18,14 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 
-from crawler.items import PRENORMALIZED, item_dict
+from crawler.items import item_dict
 from crawler.outlets import registry
+from crawler.prepare import MISSING, PrepareStep, take
 from crawler.text.bylines import parse_byline
 from crawler.text.clean import normalize_body, normalize_text
 from crawler.text.dates import KST
@@ -94,42 +99,30 @@ class _Counts:
         self.keys.extend([key] * count)
 
 
-def prenormalize(article: Any) -> Any:
-    """Normalize `article` where it was parsed (the parse worker, crawler/crawl/parse_pool.py), so
-    the crawl's own thread need not: the pipeline then finds it normalized (its fields as
-    they were left here, checked field by field) and only counts what normalizing counted.
-    Fields that cannot be normalized are left for the pipeline, which drops the item with its
-    reason. Returns the article."""
-    counts = _Counts()
-    try:
-        NormalizePipeline(counts)._normalize(ItemAdapter(article))
-    except (TypeError, ValueError):
-        return article
-    try:
-        setattr(article, PRENORMALIZED, (tuple(counts.keys), _field_values(article)))
-    except AttributeError:  # an item type that takes no attributes: the pipeline normalizes it
-        pass
-    return article
+class NormalizeStep:
+    """Normalizing, done in the parse worker (a PrepareStep, crawler/prepare.py). Its result is
+    the stats keys normalizing counted (the pipeline counts them where the stats are); its
+    basis is every field's value as normalizing left it. Fields that cannot be normalized are
+    left for the pipeline, which drops the item with its reason."""
 
+    name = "normalize"
 
-def _field_values(item: Any) -> tuple[Any, ...]:
-    return tuple(item_dict(item).values())
+    def run(self, article: Any) -> tuple[tuple[str, ...], tuple[Any, ...]] | None:
+        counts = _Counts()
+        try:
+            NormalizePipeline(counts)._normalize(ItemAdapter(article))
+        except (TypeError, ValueError):
+            return None
+        return tuple(counts.keys), self.basis(article)
 
-
-def _still_normalized(item: Any) -> tuple[str, ...] | None:
-    """The stats keys to count if `item` is as prenormalize() left it, else None. Removes the mark."""
-    found = getattr(item, "__dict__", {}).pop(PRENORMALIZED, None)
-    if found is None:
-        return None
-    keys, values = found
-    now = _field_values(item)
-    if len(now) != len(values) or any(a is not b and a != b for a, b in zip(now, values)):
-        return None  # something changed it since: normalize again
-    return keys
+    def basis(self, item: Any) -> tuple[Any, ...]:
+        return tuple(item_dict(item).values())
 
 
 class NormalizePipeline:
     """Stateless apart from the stats it counts into, so `newsdesk extract` reuses it as is."""
+
+    prepare_step: ClassVar[PrepareStep] = NormalizeStep()  # run by the parse worker; process_item takes its record
 
     def __init__(self, stats: Any | None = None) -> None:
         self.stats = stats
@@ -139,8 +132,8 @@ class NormalizePipeline:
         return cls(crawler.stats)
 
     def process_item(self, item: Any) -> Any:
-        counted = _still_normalized(item)
-        if counted is not None:  # normalized by the parse worker (prenormalize)
+        counted = take(item, self.prepare_step)
+        if counted is not MISSING:  # normalized by the parse worker, and unchanged since
             if self.stats is not None:
                 for key in counted:
                     self.stats.inc_value(key)

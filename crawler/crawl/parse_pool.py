@@ -1,16 +1,17 @@
 """Article pages parsed in worker processes, so the crawl's own core stays with Scrapy.
 
 A crawl process is one Python thread doing everything: Scrapy's engine, downloads, and every
-pipeline stage. Here a page is sent to a worker process as bytes with its outlet spec, parsed
-there by the same page object (and story-signed: crawler/dedup/presign.py), and the Article
-comes back; the spider awaits it, so Scrapy keeps downloading meanwhile.
+pipeline stage. Here a page is sent to a worker process as bytes with its outlet spec and the
+enabled pipelines' prepare steps (crawler/prepare.py), parsed there by the same page object
+(crawler/pages/parse.py, parse_page), taken through the steps, and the Article comes back;
+the spider awaits it, so Scrapy keeps downloading meanwhile.
 
-The workers are plain child processes (crawler/pages/worker.py, POSIX) spoken to over pipes
-that the reactor itself reads and writes: a page costs the crawl's thread a pickle, a write and
-a read, and no thread hand-offs; how the worker is kept fed is in the notes above WINDOW. (A
-concurrent.futures process pool, its first form here, moved each page through two helper
-threads and a queue: on two cores that overhead ate what the worker saved, and one worker
-measured 11% slower than none.)
+This module is the Twisted side. The worker (crawler/pages/worker.py, its frame protocol, and
+crawler/pages/parse.py) imports neither Scrapy nor Twisted nor this module; what both sides
+share is imported from there. The workers are plain child processes (POSIX) spoken to over
+pipes that the reactor itself reads and writes: a page costs the crawl's thread a pickle, a
+write and a read, and no thread hand-offs; how the worker is kept fed is in the notes above
+WINDOW.
 
 One pool per crawl process, shared by every spider in it (`newsdesk crawl` runs several),
 started at the first article and stopped when the last spider that used it closes. A worker
@@ -21,9 +22,10 @@ crawl's own process such a page would have ended the crawl. If workers cannot st
 the spider parses in its own process. Workers die with their crawl (PR_SET_PDEATHSIG) and
 leave Ctrl-C to it.
 
-NEWSDESK_PARSE_PROCESSES: worker processes (0: parse in the crawl process itself). "auto" (the
-default) is one worker on two cores and cores - 1 (at most 4) above; none on one core.
-bench/throughput_bench.py measures what it changes.
+NEWSDESK_PARSE_PROCESSES (crawler/pages/parse.py, processes_setting): worker processes (0:
+parse in the crawl process itself). "auto" (the default) is one worker on two cores and
+cores - 1 (at most 4) above; none on one core. bench/throughput_bench.py measures what it
+changes.
 """
 
 from __future__ import annotations
@@ -34,76 +36,36 @@ import os
 import pickle
 import sys
 from collections import deque
-from functools import lru_cache
 from typing import Any
 
 from twisted.internet import defer, main, protocol
 from twisted.internet import process as _process
 from twisted.python.failure import Failure
 
+from crawler.pages.parse import PageCrash, RemoteTraceback
 from crawler.pages.worker import HEADER, MAX_FRAME, REQUESTS_FD, RESULTS_FD, frame
+from crawler.prepare import PrepareStep
 
 logger = logging.getLogger(__name__)
 
-# How a worker is kept busy. With ~650 pages waiting for it, the worker sat idle half the
-# time (py-spy; the crawl's thread sampled its line and the worker's CPU every 0.1 s), three
-# ways in turn, each mended here:
-# - a page of ~100 KB did not fit the default 64 KB pipe: the worker waited for its rest
-#   until the reactor's next turn. Each pipe to and from a worker is widened to PIPE_BYTES
-#   (Linux: F_SETPIPE_SZ, where fs.pipe-max-size allows);
-# - Twisted reads a child's pipe 8 KB per reactor turn, so an answer of ~20 KB took three
-#   turns of a busy reactor and the worker blocked writing the next one: answers are read
-#   up to PIPE_BYTES at a time (_ResultsReader);
-# - Twisted's process writer writes at the reactor's next turn, tens of ms when busy, so the
-#   worker ran out of pages: the pool writes a page into the pipe at once (_PagePipe) and
-#   gives a worker up to WINDOW pages (4 kept it waiting; 16 is ~25 ms of parsing).
+# How a worker is kept busy: it must never wait for the crawl's thread to hand it a page or
+# take its answer, which the pipes would otherwise make it do three ways, each mended here
+# (bench/throughput_bench.py measures the pages per second; py-spy on both processes shows
+# a starved worker's idle time):
+# - a page larger than a default pipe (64 KB) would reach the worker in parts, one per
+#   reactor turn: each pipe to and from a worker is widened to PIPE_BYTES (Linux:
+#   F_SETPIPE_SZ, where fs.pipe-max-size allows);
+# - Twisted reads a child's pipe 8 KB per reactor turn, so a larger answer would take
+#   several turns of a busy reactor while the worker blocked writing the next one: answers
+#   are read up to PIPE_BYTES at a time (_ResultsReader);
+# - Twisted's process writer writes at the reactor's next turn, which is late when it is
+#   busy: the pool writes a page into the pipe at once (_PagePipe) and gives a worker up to
+#   WINDOW pages, enough parsing to last the worker through a busy reactor turn, few enough
+#   that a worker that dies takes only a few pages with it.
 WINDOW = 16
 PIPE_BYTES = 1 << 20
 CLOSE_GRACE_SECONDS = 10.0  # a worker still running this long after its pipe closed is killed
 MAX_FAILED_STARTS = 3  # workers in a row dead before their first answer: the pool gives up
-
-
-class PageCrash(RuntimeError):
-    """The worker parsing a page died (the page is counted as a parse error)."""
-
-
-class RemoteTraceback(Exception):
-    """The traceback of a page's exception in the worker (set as the exception's cause)."""
-
-    def __str__(self) -> str:
-        return str(self.args[0]) if self.args else ""
-
-
-def processes_setting(value: Any) -> int:
-    """NEWSDESK_PARSE_PROCESSES as a number of workers ("auto": one on two cores)."""
-    if value is None or str(value).strip().lower() in ("", "auto"):
-        cores = os.cpu_count() or 1
-        return 0 if cores < 2 else min(4, max(1, cores - 1))
-    try:
-        count = int(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"NEWSDESK_PARSE_PROCESSES={value!r}: expected a number of processes or 'auto'") from None
-    if count < 0:
-        raise ValueError(f"NEWSDESK_PARSE_PROCESSES={value!r}: expected 0 or more")
-    return count
-
-
-def parse_page(outlet: Any, url: str, html: bytes, content_type: str | None,
-               prepare: str | tuple[str, ...] | None = None) -> Any:
-    """The outlet's page object on one page: what the worker runs (and the spider, without one).
-    `prepare` names functions (module.path.name) the article then goes through in the worker,
-    in order: pipeline work done ahead, off the crawl's thread (the pipelines check it)."""
-    article = outlet.page_class()(url=url, html=html, outlet=outlet, content_type=content_type).to_article()
-    for path in (prepare,) if isinstance(prepare, str) else prepare or ():
-        article = _load(path)(article)
-    return article
-
-
-@lru_cache(maxsize=8)
-def _load(path: str) -> Any:
-    from scrapy.utils.misc import load_object
-
-    return load_object(path)
 
 
 class _Worker(protocol.ProcessProtocol):
@@ -196,8 +158,8 @@ class ParsePool:
         # Pages no worker holds yet, one line per outlet, served in turns (_next): a crawl of
         # several outlets shares the pool, and one line would give each outlet a share of
         # the parsing in proportion to the pages it has waiting. Scrapy bounds those by bytes
-        # (SCRAPER_SLOT_MAX_ACTIVE_SIZE, per crawler), so an outlet of 100 KB pages waited
-        # behind hundreds of 12 KB ones and was crawled at a quarter of the others' rate.
+        # (SCRAPER_SLOT_MAX_ACTIVE_SIZE, per crawler), so an outlet of large pages would wait
+        # behind many more small pages of the others and be crawled far slower than they are.
         # A page waits unpickled (its body is the response's own bytes, not a copy).
         self.lines: dict[Any, deque[tuple[tuple[Any, ...], defer.Deferred]]] = {}  # (request, its Deferred)
         self._turns: deque[Any] = deque()  # outlets with pages waiting, whose turn is next first
@@ -208,10 +170,10 @@ class ParsePool:
         self._closed = False
 
     def parse(self, outlet: Any, url: str, html: bytes, content_type: str | None,
-              prepare: str | tuple[str, ...] | None = None) -> defer.Deferred:
-        """Parse on the least busy worker; the Deferred fires with the Article, or fails with
-        the page object's own exception (its worker traceback as __cause__), or PageCrash
-        when the worker died."""
+              steps: tuple[PrepareStep, ...] = ()) -> defer.Deferred:
+        """Parse on the least busy worker, then take the article through `steps` there; the
+        Deferred fires with the Article, or fails with the page object's (or a step's) own
+        exception (its worker traceback as __cause__), or PageCrash when the worker died."""
         if self._closed or self.unusable:
             return defer.fail(PageCrash(self.unusable or "the parse pool is closed"))
         self._seq += 1
@@ -221,7 +183,7 @@ class ParsePool:
         if line is None:
             line = self.lines[key] = deque()
             self._turns.append(key)
-        line.append(((self._seq, outlet, url, html, content_type, prepare), d))
+        line.append(((self._seq, outlet, url, html, content_type, steps), d))
         if len(self.workers) < self.processes:
             self.workers.append(self._spawn())
         for worker in self.workers:

@@ -3,11 +3,16 @@
 Started by crawler.crawl.parse_pool (never by hand) as `python -m crawler.pages.worker PARENT_PID`,
 with the crawl's sys.path as its PYTHONPATH (so what the crawl can import, the worker can
 unpickle). Frames are a 4-byte big-endian length and a pickle:
-- in, on fd 3: (seq, outlet, url, html, content_type, prepare);
+- in, on fd 3: (seq, outlet, url, html, content_type, steps), steps being the pipelines'
+  PrepareSteps (crawler/prepare.py) the article then goes through;
 - out, on fd 4: (seq, True, article) or (seq, False, exception, traceback text).
 Pages are answered in the order they came. The worker exits when fd 3 closes (the pool is
 closing, or the crawl is gone), dies with the crawl (PR_SET_PDEATHSIG) and leaves Ctrl-C to
 it. stdout and stderr are the crawl's, for logs and faulthandler's dumps; never the frames.
+
+Like crawler/pages/parse.py, which does the parsing, this module imports neither Scrapy nor
+Twisted; what the worker imports beyond that is what unpickling a page's outlet, page class
+and steps imports.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ import struct
 import sys
 import traceback
 from typing import Any, BinaryIO
+
+from crawler.pages.parse import parse_page
 
 HEADER = struct.Struct("!I")
 REQUESTS_FD = 3  # the pool writes, the worker reads
@@ -46,11 +53,9 @@ def read_frame(stream: BinaryIO) -> Any | None:
 
 
 def answer(request: tuple[Any, ...]) -> tuple[Any, ...]:
-    from crawler.crawl.parse_pool import parse_page
-
-    seq, outlet, url, html, content_type, prepare = request
+    seq, outlet, url, html, content_type, steps = request
     try:
-        return (seq, True, parse_page(outlet, url, html, content_type, prepare))
+        return (seq, True, parse_page(outlet, url, html, content_type, steps))
     except Exception as exc:  # noqa: BLE001 - the page's error goes back to the spider that asked
         text = traceback.format_exc()
         try:

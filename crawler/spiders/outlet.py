@@ -33,9 +33,11 @@ from twisted.internet import threads
 from twisted.python.failure import Failure
 from twisted.python.threadpool import ThreadPool
 
+from crawler.crawl.parse_pool import ParsePool, acquire, release
 from crawler.digests import DigestSet, url_key
 from crawler.outlets import OutletSpec, get_outlet
-from crawler.crawl.parse_pool import PageCrash, ParsePool, acquire, parse_page, processes_setting, release
+from crawler.pages.parse import PageCrash, parse_page, processes_setting
+from crawler.prepare import PrepareStep
 from crawler.text.dates import KST, parse_iso_datetime
 
 logger = logging.getLogger(__name__)
@@ -209,20 +211,21 @@ class OutletSpider(scrapy.Spider):
         return ArticleStore(self._client[database_name(env)])
 
     @cached_property
-    def _prepare_in_worker(self) -> tuple[str, ...]:
-        """What the parse worker does to an article besides parsing it, for the pipelines
-        that will run: normalize it (pipelines/normalize.py, prenormalize) and take its story
-        signature (crawler/dedup/presign.py). Each pipeline checks that the item is still what
-        the worker made of it, and does the work itself otherwise."""
-        settings = self.settings
-        pipelines = {name for name, order in settings.getwithbase("ITEM_PIPELINES").items() if order is not None}
-        steps = []
-        if "pipelines.normalize.NormalizePipeline" in pipelines:
-            steps.append("pipelines.normalize.prenormalize")
-        if (settings.getbool("NEWSDESK_DEDUP_ENABLED", True) and settings.getbool("NEWSDESK_STORE_ENABLED", True)
-                and "pipelines.dedup.DedupPipeline" in pipelines):
-            steps.append("crawler.dedup.presign.presign")
-        return tuple(steps)
+    def _prepare_in_worker(self) -> tuple[PrepareStep, ...]:
+        """What the parse worker does to an article besides parsing it: the prepare steps
+        (crawler/prepare.py) of this crawl's enabled item pipelines, in pipeline order (a
+        pipeline not configured, such as dedup without a store, is not among them). Each
+        pipeline checks that the item is still what the worker made of it, and does the work
+        itself otherwise."""
+        try:
+            engine = self.crawler.engine
+        except RuntimeError:  # outside a crawl (Scrapy sets the engine as it starts): no pipelines run
+            return ()
+        # Scrapy's ItemPipelineManager keeps the pipelines it built, in order; another
+        # ITEM_PROCESSOR may keep none, and then the pipelines do all their work themselves
+        pipelines = getattr(engine.scraper.itemproc, "middlewares", ())
+        steps = (getattr(pipeline, "prepare_step", None) for pipeline in pipelines)
+        return tuple(step for step in steps if step is not None)
 
     def _parse_pool(self) -> ParsePool | None:
         """The process's page-parsing pool (NEWSDESK_PARSE_PROCESSES), taken at first use;
@@ -389,12 +392,13 @@ class OutletSpider(scrapy.Spider):
         content_type = response.headers.get(b"Content-Type")
         args = (self.outlet, article_url, response.body, content_type.decode("latin-1") if content_type else None)
         pool = self._parse_pool()  # a bad NEWSDESK_PARSE_PROCESSES is an error, not a parse error
+        steps = self._prepare_in_worker if pool is not None else ()  # likewise: not a page's fault
         try:
             if pool is None:
                 article = parse_page(*args)
             else:  # on a worker process (crawler/crawl/parse_pool.py): this core stays with Scrapy
                 try:
-                    article = await maybe_deferred_to_future(pool.parse(*args, self._prepare_in_worker))
+                    article = await maybe_deferred_to_future(pool.parse(*args, steps))
                 except PageCrash:
                     if not pool.unusable:
                         raise

@@ -18,7 +18,8 @@ import pytest
 from twisted.internet import defer
 
 from crawler.crawl import parse_pool as pool_module
-from crawler.crawl.parse_pool import ParsePool, acquire, processes_setting, release
+from crawler.crawl.parse_pool import ParsePool, acquire, release
+from crawler.pages.parse import PageCrash, processes_setting
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = ROOT / "tests" / "fixtures" / "joongdo" / "art_20240312010003418.html"
@@ -58,7 +59,11 @@ from scrapy.utils.reactor import install_reactor
 install_reactor("twisted.internet.asyncioreactor.AsyncioSelectorReactor")
 from twisted.internet import defer, reactor
 from crawler.outlets import get_outlet
-from crawler.crawl.parse_pool import PageCrash, ParsePool, parse_page
+from crawler.crawl.parse_pool import ParsePool
+from crawler.items import item_dict
+from crawler.pages.parse import PageCrash, parse_page
+from pipelines.dedup import DedupPipeline
+from pipelines.normalize import NormalizePipeline
 import fakepages
 
 out = {}
@@ -78,6 +83,18 @@ async def main():
     remote = await pool.parse(joongdo, sys.argv[3], html, "text/html; charset=utf-8")
     out["same_article"] = remote == parse_page(joongdo, sys.argv[3], html, "text/html; charset=utf-8")
     out["title"] = remote.title
+    # the pipelines' steps go to the worker with the page and come back recorded on the article
+    steps = (NormalizePipeline.prepare_step, DedupPipeline.prepare_step)
+    prepared = await pool.parse(joongdo, sys.argv[3], html, "text/html; charset=utf-8", steps)
+    here = parse_page(joongdo, sys.argv[3], html, "text/html; charset=utf-8", steps)
+    out["prepared"] = sorted(prepared.preparation)
+    from crawler.dedup.stories import to_bytes
+    there_sig, here_sig = prepared.preparation["signature"], here.preparation["signature"]
+    out["prepared_same"] = [item_dict(prepared) == item_dict(here),
+                            prepared.preparation["normalize"] == here.preparation["normalize"],
+                            there_sig.basis == here_sig.basis,
+                            to_bytes(there_sig.result) == to_bytes(here_sig.result)]
+    out["prepared_normalized"] = prepared != remote and prepared.body_hash is not None and remote.body_hash is None
     many = [pool.parse(fakepages.Outlet(), f"https://a/{n}", b"fine", None) for n in range(40)]
     out["many"] = [r[1] for r in [await outcome(d) for d in many]]
     out["bad"] = await outcome(pool.parse(fakepages.Outlet(), "https://a/bad", b"bad", None))
@@ -159,6 +176,26 @@ def run(tmp_path_factory) -> dict:
 
 def test_a_worker_parses_the_same_article_as_the_crawl_process(run):
     assert run["same_article"] and run["title"]
+
+
+def test_the_pipelines_steps_run_in_the_worker_as_they_would_here(run):
+    assert run["prepared"] == ["normalize", "signature"]
+    assert run["prepared_same"] == [True] * 4 and run["prepared_normalized"]
+
+
+def test_the_worker_side_imports_neither_scrapy_nor_twisted_nor_the_crawl_side():
+    # every module of crawler/pages (the worker's, and the page objects it runs)
+    modules = sorted(f"crawler.pages.{p.stem}" for p in (ROOT / "crawler" / "pages").glob("*.py") if p.stem != "__init__")
+    assert "crawler.pages.worker" in modules and "crawler.pages.parse" in modules
+    code = ("import importlib, json, sys\n"
+            f"for name in {modules!r}: importlib.import_module(name)\n"
+            "print(json.dumps(sorted(sys.modules)))")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                          env=dict(os.environ))
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    loaded = json.loads(proc.stdout)
+    forbidden = ("scrapy", "twisted", "pipelines", "crawler.crawl", "crawler.spiders", "crawler.store")
+    assert [m for m in loaded if any(m == f or m.startswith(f + ".") for f in forbidden)] == []
 
 
 def test_many_pages_in_flight_each_get_their_own_answer(run):
@@ -385,4 +422,4 @@ def test_a_worker_without_its_pipe_fails_the_page_instead_of_holding_it():
     failures = []
     d.addErrback(failures.append)
     worker.send(1, b"page", d)
-    assert worker.pending == {} and failures and failures[0].check(pool_module.PageCrash)
+    assert worker.pending == {} and failures and failures[0].check(PageCrash)

@@ -1,5 +1,6 @@
-"""Normalizing in the parse worker (prenormalize): the pipeline then stores the same item and
-counts the same stats as normalizing itself, and normalizes again whatever changed since."""
+"""Normalizing in the parse worker (NormalizePipeline.prepare_step): the pipeline then stores
+the same item and counts the same stats as normalizing itself, and normalizes again whatever
+changed since."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from scrapy.utils.test import get_crawler
 
 from crawler.items import item_dict
 from crawler.outlets import get_outlet
-from crawler.crawl.parse_pool import parse_page
-from pipelines.normalize import NormalizePipeline, prenormalize
+from crawler.pages.parse import parse_page
+from crawler.prepare import done, run_steps
+from pipelines.normalize import NormalizePipeline, NormalizeStep
 from pipelines.validate import ArticleDropped
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -23,6 +25,11 @@ URL = "https://www.joongdo.co.kr/web/view.php?key=20240312010003418"
 
 def parsed():
     return parse_page(get_outlet("joongdo"), URL, PAGE.read_bytes(), "text/html; charset=utf-8")
+
+
+def prenormalize(article):
+    """What the parse worker does with the normalize step: run it and record it."""
+    return run_steps(article, (NormalizePipeline.prepare_step,))
 
 
 def pipeline():
@@ -76,3 +83,16 @@ def test_fields_the_worker_cannot_normalize_are_dropped_by_the_pipeline_with_the
     with pytest.raises(ArticleDropped, match="malformed_fields"):
         normalize.process_item(item)
     assert counted(stats) == {"newsdesk/dropped/malformed_fields": 1}
+
+
+def test_the_normalize_step_is_the_pipelines_and_records_itself():
+    assert isinstance(NormalizePipeline.prepare_step, NormalizeStep)
+    article = parse_page(get_outlet("joongdo"), URL, PAGE.read_bytes(), "text/html; charset=utf-8",
+                         (NormalizePipeline.prepare_step,))
+    assert done(across_processes(article), "normalize")
+
+
+def test_fields_the_worker_cannot_normalize_leave_no_record():
+    article = parsed()
+    article.published = "2024-03-12"
+    assert not done(prenormalize(article), "normalize")

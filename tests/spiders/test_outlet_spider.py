@@ -286,7 +286,7 @@ def test_a_store_outage_fetches_everything_rather_than_nothing():
 def test_articles_are_parsed_here_once_the_parse_workers_cannot_start():
     from twisted.internet import defer
 
-    from crawler.crawl.parse_pool import PageCrash
+    from crawler.pages.parse import PageCrash
 
     class GivesUp:
         """A pool whose workers turn out not to start while the first page waits."""
@@ -307,3 +307,64 @@ def test_articles_are_parsed_here_once_the_parse_workers_cannot_start():
     assert len(first) == len(later) == 1 and first[0].title and first[0] == later[0]
     assert sp.crawler.stats.get_value("newsdesk/parse_errors") is None
     assert sp.crawler.stats.get_value("newsdesk/parse_workers_unusable") == GivesUp.reason
+
+
+def spider_with_pipelines(settings: dict | None = None) -> OutletSpider:
+    """A spider whose crawler has Scrapy's item pipeline manager built from `settings`."""
+    from types import SimpleNamespace
+
+    from scrapy.core.scraper import Scraper
+
+    from settings import base
+
+    sp = spider({"ITEM_PIPELINES": base.ITEM_PIPELINES, **(settings or {})})
+    sp.crawler.engine = SimpleNamespace(scraper=Scraper(sp.crawler))  # what the engine holds
+    return sp
+
+
+@pytest.mark.parametrize(("settings", "expected"), [
+    ({}, ["normalize", "signature"]),
+    ({"NEWSDESK_DEDUP_ENABLED": False}, ["normalize"]),  # DedupPipeline not configured
+    ({"NEWSDESK_STORE_ENABLED": False}, ["normalize"]),  # nor without a store
+    ({"ITEM_PIPELINES": {"pipelines.normalize.NormalizePipeline": None, "pipelines.dedup.DedupPipeline": 300}},
+     ["signature"]),
+    ({"ITEM_PIPELINES": {}}, []),
+])
+def test_the_parse_worker_does_what_the_enabled_pipelines_declare(settings, expected):
+    from pipelines.dedup import DedupPipeline
+    from pipelines.normalize import NormalizePipeline
+
+    steps = spider_with_pipelines(settings)._prepare_in_worker
+    assert [step.name for step in steps] == expected
+    declared = {"normalize": NormalizePipeline.prepare_step, "signature": DedupPipeline.prepare_step}
+    assert all(step is declared[step.name] for step in steps)
+
+
+def test_without_an_item_pipeline_manager_the_worker_only_parses():
+    assert spider()._prepare_in_worker == ()
+
+
+def test_the_pool_is_given_the_pipelines_steps_with_each_page():
+    from twisted.internet import defer
+
+    from crawler.pages.parse import parse_page
+
+    class Recording:
+        unusable = None
+
+        def __init__(self):
+            self.calls = []
+
+        def parse(self, *args):
+            self.calls.append(args)
+            return defer.succeed(parse_page(*args))
+
+    sp = spider_with_pipelines()
+    sp._parser = pool = Recording()
+    page = Path(__file__).resolve().parents[1] / "fixtures" / "joongdo" / "art_20240312010003418.html"
+    url = "https://www.joongdo.co.kr/web/view.php?key=20240312010003418"
+    resp = HtmlResponse(url, body=page.read_bytes(), encoding="utf-8")
+    items = collect(sp.parse_article(resp, article_url=url))
+    assert len(pool.calls) == 1 and pool.calls[0][-1] == sp._prepare_in_worker
+    assert [step.name for step in pool.calls[0][-1]] == ["normalize", "signature"]
+    assert len(items) == 1 and sorted(items[0].preparation) == ["normalize", "signature"]
