@@ -1,24 +1,29 @@
-"""Retries with backoff: Scrapy's RetryMiddleware re-queues at once, which is exactly what a
-struggling regional site (5xx) or a rate limiter (429) does not want. This subclass keeps
-Scrapy's retry accounting (stats, max_retry_times, give-up logging) and, before handing the
-retry back, pauses the whole download slot (the host) for Retry-After when the server sent
+"""Downloader middlewares: retries with backoff, and counts of what broken sites serve.
+
+Retries with backoff: Scrapy's RetryMiddleware re-queues at once, which is exactly what a
+struggling regional site (5xx) or a rate limiter (429) does not want. BackoffRetryMiddleware
+keeps Scrapy's retry accounting (stats, max_retry_times, give-up logging) and, before handing
+the retry back, pauses the whole download slot (the host) for Retry-After when the server sent
 one, exponential backoff otherwise, both capped: every request to that host waits, not only
 the retried one, and nothing sleeps while holding a concurrency slot.
+
+FaultStatsMiddleware counts in the stats what Scrapy does not: slow answers, empty, truncated
+or malformed pages, and a charset the page contradicts.
 """
 
 from __future__ import annotations
 
 import codecs
-
-from email.utils import parsedate_to_datetime
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING
-
+from email.utils import parsedate_to_datetime
 from time import monotonic
+from typing import TYPE_CHECKING
 
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.settings import BaseSettings
 from scrapy.utils.response import response_status_message
+
+from crawler.text.encoding import header_charset, meta_charset, normalize_encoding
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -150,8 +155,6 @@ def page_faults(body: bytes, content_type: bytes | None) -> list[str]:
     closed = body.count(b"</div") + body.count(b"</DIV")
     if opened > 2 * closed + 10:
         faults.append("malformed_html")
-    from crawler.text.encoding import header_charset, meta_charset, normalize_encoding
-
     claimed = normalize_encoding(header_charset(content_type))
     if claimed and claimed not in ("latin_1", "iso8859_1", "cp1252", "ascii"):
         declared = normalize_encoding(meta_charset(body))

@@ -9,7 +9,6 @@ every crawl however it was started.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -17,7 +16,7 @@ from typing import Any, Mapping
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
-from scrapy.utils.project import get_project_settings
+from scrapy.utils.defer import deferred_from_coro
 
 from crawler.config import project_settings
 from crawler.crawl.extensions.progress import BOARD
@@ -143,9 +142,8 @@ def crawl_outlets(
 
 def _close_from_thread(crawler: Any, reason: str) -> None:
     """Close one crawler's spider from a non-reactor thread (its lease was lost)."""
+    # imported when first used: importing it installs a reactor, and CrawlerProcess installs its own first
     from twisted.internet import reactor
-
-    from scrapy.utils.defer import deferred_from_coro
 
     def close() -> None:
         if crawler.engine is not None and crawler.engine.spider is not None:

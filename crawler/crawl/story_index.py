@@ -1,9 +1,9 @@
 """One story index per process and database, shared by every crawler of the process.
 
 `newsdesk crawl a b c` runs one Scrapy crawler per outlet in one process, and each crawler
-has its own DedupPipeline. Each used to load and refresh its own index of the whole window:
-N outlets held N copies (1.7 GB at 13k articles), and two outlets crawled together learnt of
-each other's stories only at the next refresh. Here the first pipeline to open starts the
+has its own DedupPipeline. An index of the whole window per pipeline would hold N copies for
+N outlets, and two outlets crawled together would learn of each other's stories only at the
+next refresh. So the first pipeline to open starts the
 load (on a thread: a range scan of Mongo); the others opening meanwhile wait for the same
 load; all of them read and add to the one index (on the reactor thread, so no lock); the
 refresh that picks up other processes' articles runs once per process; the last pipeline to
@@ -25,10 +25,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from twisted.internet import defer, task
+from twisted.internet import defer, task, threads
 from twisted.python.failure import Failure
 
 from crawler.dedup.index import StoryIndex
+from crawler.store import ArticleStore, database_name, get_client, resolve_uri
+from crawler.store.embedded import data_dir
 
 logger = logging.getLogger(__name__)
 
@@ -42,12 +44,11 @@ class IndexConfig:
 
 
 def _defer_to_thread(fn: Callable[[], Any]) -> defer.Deferred:
-    from twisted.internet import threads
-
     return threads.deferToThread(fn)
 
 
 def _reactor() -> Any:
+    # imported when first used: importing it installs a reactor, and Scrapy installs its own first
     from twisted.internet import reactor
 
     return reactor
@@ -113,8 +114,6 @@ class SharedStoryIndex:
 
     def _rebuild(self) -> tuple[int, float, int]:
         """On a thread: connect, read the window's signatures, build the index."""
-        from crawler.store import ArticleStore, database_name, get_client, resolve_uri
-
         started = time.perf_counter()
         trace = not tracemalloc.is_tracing()  # never switch off tracing someone else started
         if trace:
@@ -138,13 +137,13 @@ class SharedStoryIndex:
         the index changes on the reactor thread). The URLs first seen since then are read
         first, and the signatures only of those the index lacks: most of what was stored
         meanwhile is this process's own, held already, and reading its signatures (several KB
-        an article, a minute's worth at a time) only to drop them left the heap tens of MB
-        higher after every refresh (the 10k-100k soak, bench/soak_bench.py).
+        an article, a refresh interval's worth at a time) only to drop them would raise the
+        heap after every refresh (bench/soak_bench.py follows the crawl's RSS).
 
         Nor are this process's articles that the index's bound evicted since the last refresh
-        read back (StoryIndex.evicted_lately): at ~360 pages/s a minute stores more than the
-        bound of 20,000, and the refresh read thousands of signatures (the crawl's RSS rose
-        16 MB in one step) to hold old articles again in the place of newer ones."""
+        read back (StoryIndex.evicted_lately): a fast crawl can store more in one refresh
+        interval than the bound holds, and reading those back would fetch thousands of
+        signatures to hold old articles again in the place of newer ones."""
         since = self.loaded_until
         if self.store is None or since is None:
             return None
@@ -203,9 +202,6 @@ _REGISTRY: dict[tuple[str, str], SharedStoryIndex] = {}
 
 
 def registry_key(env: dict[str, str]) -> tuple[str, str]:
-    from crawler.store import database_name
-    from crawler.store.embedded import data_dir
-
     uri = env.get("MONGO_URI", "").strip()
     return (uri or f"embedded:{data_dir(env)}", database_name(env))
 

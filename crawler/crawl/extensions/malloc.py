@@ -4,17 +4,17 @@ glibc's malloc serves a request of at least its mmap threshold (128 KB to start 
 mapping of its own, returned to the system by free(); smaller ones come from the heap, which
 only shrinks from its top. The threshold is dynamic: each time a mapped block is freed, it
 rises to that block's size (up to 32 MB). In a crawl the story index rebuilds its band arrays
-(~15 MB at its bound of 20,000 articles) every 2,500 articles and merges its young arrays
-(0.1-2 MB) every 128, a refresh reads rows in batches of megabytes: after the first large
-free, all of these land in the heap, between the small objects the crawl keeps, and the heap
-keeps what they used. In a 30k-article soak (bench/soak_bench.py, mallinfo2 sampled) the
-bytes in use stayed flat past the index's bound while the heap's free part grew from ~20 to
-~40 MB, the arrays having moved from mappings to the heap.
+(8 bytes per band key: megabytes at its bound) each time its young array fills
+(crawler.dedup.index: YOUNG_SHARE) and merges its young arrays every HOT_ARTICLES articles,
+and a refresh reads rows in batches of megabytes: after the first large free, all of these
+land in the heap, between the small objects the crawl keeps, and the heap keeps what they
+used, its free part growing while the bytes in use stay flat (`bench/soak_bench.py --heap N`
+samples glibc's heap and mapped blocks to show it).
 
 Setting the threshold explicitly (mallopt M_MMAP_THRESHOLD) keeps it where it is set: arrays
 of NEWSDESK_MALLOC_MMAP_THRESHOLD bytes and more are mapped and unmapped, whatever was freed
-before. A mapping costs a system call and its pages' first-touch faults, ~0.1 ms per
-megabyte, a few a second here. Only the crawl process is changed (its child processes start
+before. A mapping costs a system call and its pages' first-touch faults, and a crawl maps
+only a few such arrays a second. Only the crawl process is changed (its child processes start
 with glibc's defaults); on a libc other than glibc, or with the setting 0, nothing is done.
 """
 

@@ -16,6 +16,11 @@ from typing import Any
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
+from scrapy.utils.defer import deferred_from_coro
+from twisted.internet.task import LoopingCall
+
+from crawler.store import database_name, get_client, resolve_uri, store_env
+from crawler.store.runs import RunStore
 
 log = logging.getLogger(__name__)
 
@@ -36,9 +41,6 @@ class RunRecorder:
         return ext
 
     def engine_stopped(self) -> None:
-        from crawler.store import database_name, get_client, resolve_uri, store_env
-        from crawler.store.runs import RunStore
-
         stats = dict(self.crawler.stats.get_stats())
         env = store_env(self.crawler.settings)
         try:
@@ -72,8 +74,6 @@ class ParentWatchdog:
         return ext
 
     def spider_opened(self, spider: Any) -> None:
-        from twisted.internet.task import LoopingCall  # the reactor is installed by now
-
         self._loop = LoopingCall(self.check, spider)
         self._loop.start(self.every, now=True)
 
@@ -85,8 +85,6 @@ class ParentWatchdog:
         if self._loop is not None and self._loop.running:
             self._loop.stop()
         if self.crawler.engine is not None:
-            from scrapy.utils.defer import deferred_from_coro
-
             deferred_from_coro(self.crawler.engine.close_spider_async(reason="parent_gone"))
 
     def spider_closed(self, spider: Any) -> None:

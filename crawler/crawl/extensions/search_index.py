@@ -10,9 +10,9 @@ before its end leaves queued, the scheduler's periodic drain picks up.
 The drain runs in a child process (engine_stopped awaits it), after the stats' finish
 time, so the crawl's own figures do not include it, and what it builds (postings of a few
 thousand articles, merges of segments: hundreds of MB for a large backlog) is returned to the
-system when the child exits instead of staying in the crawl process's heap (a 100k-article
-crawl went from 387 to 1,082 MB RSS while it drained on a thread). When one process runs several crawls
-(`newsdesk crawl a b c`), only the last to stop drains: the others' reactor is not slowed.
+system when the child exits instead of staying in the crawl process's heap (bench/soak_bench.py
+samples the RSS of the crawl and of its child processes apart). When one process runs several
+crawls (`newsdesk crawl a b c`), only the last to stop drains: the others' reactor is not slowed.
 """
 
 from __future__ import annotations
@@ -24,6 +24,11 @@ from typing import ClassVar
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet import threads
+
+from crawler.processes import worker_pool
+from crawler.store import database_name, get_client, resolve_uri, store_env
 
 log = logging.getLogger(__name__)
 
@@ -64,15 +69,9 @@ class SearchIndexAtCrawlEnd:
         if SearchIndexAtCrawlEnd._running or not SearchIndexAtCrawlEnd._stored:
             return  # another crawl of this process drains when it ends; or nothing to index
         SearchIndexAtCrawlEnd._stored = False
-        from scrapy.utils.defer import maybe_deferred_to_future
-        from twisted.internet import threads
-
         await maybe_deferred_to_future(threads.deferToThread(self._drain))
 
     def _drain(self) -> None:
-        from crawler.processes import worker_pool
-        from crawler.store import store_env
-
         env = store_env(self.crawler.settings)
         started = time.monotonic()
         try:
@@ -88,8 +87,8 @@ class SearchIndexAtCrawlEnd:
 
 def _drain_in_child(env: dict[str, str]) -> tuple[int, float, int]:
     """The drain, in the child process: (articles indexed, CPU seconds, segments written)."""
+    # imported here, in the child: the crawl process itself never loads the search indexer
     from crawler.search.queue import drain
-    from crawler.store import database_name, get_client, resolve_uri
 
     client = get_client(resolve_uri(env, start_embedded=False), serverSelectionTimeoutMS=5000)
     try:
