@@ -68,7 +68,7 @@ def check_db(*, start: bool = True) -> str:
 
     Read-only commands pass start=False: looking at an empty folder must not create one.
     """
-    from crawler.store import EmbeddedServerError, data_dir, get_client, mask_uri, resolve_uri
+    from crawler.store import EmbeddedServerError, InvalidURI, check_uri, data_dir, get_client, mask_uri, resolve_uri
 
     try:
         uri = resolve_uri(start_embedded=start)
@@ -78,13 +78,10 @@ def check_db(*, start: bool = True) -> str:
         fail(f"cannot start the embedded database: {exc}")
     except Exception as exc:  # noqa: BLE001 - any failure here is reported in one line
         fail(f"cannot start or find the database: {exc}")
-    if not uri.startswith("mongodb+srv://"):  # an SRV URI is checked by looking it up, below
-        from pymongo.uri_parser import parse_uri
-
-        try:
-            parse_uri(uri)
-        except Exception as exc:  # noqa: BLE001 - InvalidURI, ConfigurationError, ValueError
-            fail(f"MONGO_URI {mask_uri(uri)!r} is not a usable MongoDB URI: {first_line(exc)}")
+    try:
+        check_uri(uri)  # an SRV URI is checked by looking it up, below
+    except InvalidURI as exc:
+        fail(f"MONGO_URI {mask_uri(uri)!r} is not a usable MongoDB URI: {first_line(exc)}")
     try:
         client = get_client(uri, serverSelectionTimeoutMS=5000)
         client.admin.command("ping")

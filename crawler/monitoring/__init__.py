@@ -21,6 +21,7 @@ from crawler.monitoring.alerts import Notifier, sync
 from crawler.monitoring.checks import run_summary
 from crawler.monitoring.conditions import outlet_health
 from crawler.outlets import registry
+from crawler.store.runs import RunStore
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ def after_run(db: Any, run: Mapping[str, Any] | None, settings: Any = None, *, n
             return None
         stats = run.get("stats")
         if stats:
-            db["runs"].update_one({"_id": run["_id"]}, {"$set": {"checks": run_summary(stats)}})
+            RunStore(db).set_checks(run["_id"], run_summary(stats))
         spec = registry().get(run.get("outlet", ""))
         if spec is None:
             return None

@@ -1,10 +1,8 @@
 """Alerts: one message when a condition starts, one when it ends, to the log and to webhooks.
 
-Open conditions are documents in the ``alerts`` collection, so "once" holds across processes
-and restarts: a condition is opened by inserting ``{_id: "<outlet>:<condition>"}`` (a second
-process trying the same gets a duplicate key and stays quiet) and closed by deleting that
-document (only the process whose delete removed it sends the recovery); the closed episode
-is kept as its own document for history.
+Open conditions are kept in the ``alerts`` collection (crawler.store.alerts.AlertStore), so
+"once" holds across processes and restarts: only the process whose insert opened a condition
+sends the alert, and only the one whose delete closed it sends the recovery.
 
 Webhooks come from NEWSDESK_ALERT_WEBHOOKS: ``[{"url": ..., "kind": "slack" | "json"}]``
 (Slack-compatible ``{"text": ...}``, or a generic JSON object). Delivery is retried with
@@ -24,21 +22,17 @@ import socket
 import time
 import urllib.error
 import urllib.request
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterable
 from urllib.parse import urlsplit, urlunsplit
 
-from pymongo.errors import DuplicateKeyError
-
-from crawler.monitoring.conditions import Condition, OutletHealth
+from crawler.monitoring.conditions import OutletHealth
+from crawler.store.alerts import AlertOutbox, AlertStore
 from crawler.text.dates import KST
 
 log = logging.getLogger(__name__)
 
-ALERTS = "alerts"
-OUTBOX = "alert_outbox"
 KINDS = ("slack", "json")
 TITLES = {
     "silent": "silent",
@@ -194,60 +188,6 @@ class Message:
         }
 
 
-# -- open conditions --------------------------------------------------------------------------------
-class AlertStore:
-    """Open conditions (``<outlet>:<condition>``) and closed episodes, in ``alerts``."""
-
-    def __init__(self, db: Any) -> None:
-        self.collection = db[ALERTS]
-
-    def ensure_indexes(self) -> None:
-        self.collection.create_index([("state", 1), ("outlet", 1)])
-
-    def open(self, outlet: str, condition: Condition, now: datetime) -> dict[str, Any] | None:
-        """Open `condition`; the new document if this call opened it, None if it was open."""
-        doc = {
-            "_id": f"{outlet}:{condition.name}",
-            "outlet": outlet,
-            "condition": condition.name,
-            "state": "open",
-            "opened": now,
-            "updated": now,
-            "cause": condition.cause,
-            "detail": condition.detail,
-            "run_id": condition.run_id,
-            "log_path": condition.log_path,
-        }
-        try:
-            self.collection.insert_one(doc)
-        except DuplicateKeyError:
-            self.collection.update_one(
-                {"_id": doc["_id"], "state": "open"},
-                {"$set": {"updated": now, "cause": condition.cause, "detail": condition.detail,
-                          "run_id": condition.run_id, "log_path": condition.log_path}},
-            )
-            return None
-        return doc
-
-    def close(self, outlet: str, name: str, now: datetime) -> dict[str, Any] | None:
-        """Close the open condition; its document if this call closed it, None otherwise."""
-        doc = self.collection.find_one_and_delete({"_id": f"{outlet}:{name}", "state": "open"})
-        if doc is None:
-            return None
-        episode = {**doc, "_id": f"{outlet}:{name}:{uuid.uuid4().hex[:12]}", "state": "closed", "closed": now}
-        try:
-            self.collection.insert_one(episode)
-        except Exception as exc:  # noqa: BLE001 - history is nice to have; the recovery still goes out
-            log.warning("alert history for %s:%s not kept: %s", outlet, name, exc)
-        return doc
-
-    def open_alerts(self, outlets: Iterable[str] | None = None) -> list[dict[str, Any]]:
-        query: dict[str, Any] = {"state": "open"}
-        if outlets is not None:
-            query["outlet"] = {"$in": list(outlets)}
-        return list(self.collection.find(query))
-
-
 # -- delivery -----------------------------------------------------------------------------------------
 class DeliveryError(Exception):
     def __init__(self, message: str, *, retry: bool) -> None:
@@ -295,7 +235,7 @@ class Notifier:
         post: Callable[[str, dict[str, Any], float], None] = post_json,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self.outbox = db[OUTBOX]
+        self.outbox = AlertOutbox(db)
         self.webhooks = webhooks
         self.timeout = timeout
         self.attempts = max(1, attempts)
@@ -353,10 +293,8 @@ class Notifier:
 
     def _park(self, hook: Webhook, body: dict[str, Any], what: str, now: datetime) -> None:
         try:
-            self.outbox.insert_one({
-                "_id": uuid.uuid4().hex, "webhook": hook.key, "masked": hook.masked, "what": what,
-                "body": body, "created": now, "tries": 1, "next_try": now + timedelta(minutes=5),
-            })
+            self.outbox.park(webhook=hook.key, masked=hook.masked, what=what, body=body, now=now,
+                             retry_in=timedelta(minutes=5))
         except Exception as exc:  # noqa: BLE001
             log.error("alert outbox unavailable (%s): the %s to %s is lost", exc, what, hook.masked)
 
@@ -366,11 +304,7 @@ class Notifier:
         hooks = {hook.key: hook for hook in self.webhooks}
         delivered = 0
         for _ in range(limit):
-            # claimed by pushing next_try forward: a second process flushing skips it
-            doc = self.outbox.find_one_and_update(
-                {"next_try": {"$lte": now}}, {"$set": {"next_try": now + timedelta(minutes=30)}},
-                sort=[("next_try", 1)],
-            )
+            doc = self.outbox.claim_due(now, hold=timedelta(minutes=30))  # a second flush skips it
             if doc is None:
                 break
             hook = hooks.get(doc.get("webhook"))
@@ -378,17 +312,17 @@ class Notifier:
             if hook is None or now - created > timedelta(hours=self.retry_hours):
                 why = "the webhook is no longer configured" if hook is None else f"undelivered for {self.retry_hours:g} h"
                 log.error("alert webhook %s: gave up on the %s (%s)", doc.get("masked"), doc.get("what"), why)
-                self.outbox.delete_one({"_id": doc["_id"]})
+                self.outbox.remove(doc["_id"])
                 continue
             error = self._try(hook, doc["body"], 1)
             if error is None:
                 delivered += 1
-                self.outbox.delete_one({"_id": doc["_id"]})
+                self.outbox.remove(doc["_id"])
                 log.info("alert webhook %s: the %s was delivered on retry", hook.masked, doc.get("what"))
                 continue
             tries = int(doc.get("tries", 1)) + 1
             wait = timedelta(minutes=min(60.0, 5.0 * 2 ** (tries - 1)))
-            self.outbox.update_one({"_id": doc["_id"]}, {"$set": {"tries": tries, "next_try": now + wait}})
+            self.outbox.retry_later(doc["_id"], tries=tries, next_try=now + wait)
         return delivered
 
 

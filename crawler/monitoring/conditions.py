@@ -27,6 +27,7 @@ from statistics import median
 from typing import Any, Callable, Iterable, Mapping
 
 from crawler.monitoring.checks import FIELDS
+from crawler.store.runs import RunStore
 from crawler.text.dates import KST
 
 CONDITIONS = ("silent", "drift", "failing", "blocked")
@@ -414,21 +415,16 @@ def history_since(now: datetime, t: Thresholds) -> datetime:
 
 
 def outlet_health(db: Any, spec: Any, settings: Any, *, now: datetime | None = None) -> OutletHealth:
-    """Read the outlet's recent runs (without their raw stats) and evaluate them."""
-    from pymongo import DESCENDING
-
-    from crawler.store.runs import RunStore
-
+    """Read the outlet's recent runs (without their raw stats) and evaluate them; when none of
+    them stored a new article, the newest older run that did tells since when it is quiet."""
     now = now or datetime.now(timezone.utc)
     t = Thresholds.from_settings(settings)
-    runs = list(RunStore(db).iter_since(history_since(now, t), outlet=spec.name))
+    store = RunStore(db)
+    since = history_since(now, t)
+    runs = list(store.iter_since(since, outlet=spec.name))
     last_new = None
     if not any(int((r.get("articles") or {}).get("new", 0) or 0) > 0 for r in runs):
-        older = db["runs"].find_one(
-            {"outlet": spec.name, "articles.new": {"$gt": 0}},
-            {"ended": 1, "started": 1},
-            sort=[("started", DESCENDING)],
-        )
+        older = store.last_with_new_articles(spec.name, before=since)
         if older is not None:
             last_new = older.get("ended") or older.get("started")
     return evaluate(spec.name, runs, now=now, thresholds=t, last_new_article=last_new, name=spec.name_ko)

@@ -14,6 +14,7 @@ from datetime import timezone
 from typing import Any
 
 from pymongo import MongoClient
+from pymongo.database import Database
 
 from crawler.store.embedded import EmbeddedServer, EmbeddedServerError, data_dir
 from crawler.store.uri import mask_uri, uri_database
@@ -83,6 +84,12 @@ def get_client(uri: str, **kwargs: Any) -> MongoClient[dict[str, Any]]:
     options.update(write_concern_options())
     options.update(kwargs)
     return MongoClient(uri, **options)
+
+
+def aware(db: Database[Any]) -> Database[Any]:
+    """`db` reading datetimes back aware in UTC, whatever client it came from (a test's plain
+    MongoClient, say), so times compare and convert to Korea time the same everywhere."""
+    return db.with_options(codec_options=db.codec_options.with_options(tz_aware=True, tzinfo=timezone.utc))
 
 
 def write_concern_options(env: Mapping[str, str] = os.environ) -> dict[str, Any]:

@@ -32,11 +32,13 @@ log = logging.getLogger(__name__)
 
 LEASES = "leases"
 DEFAULT_TTL = timedelta(seconds=90)
+CRAWL_LEASE_PREFIX = "crawl:"  # crawl:<outlet>, held while the outlet is crawled
+SCHEDULER_LEASE_PREFIX = "scheduler:"  # scheduler:<owner>, renewed by each live `newsdesk run`
 
 
 def lease_name(outlet: str) -> str:
     """The lease a crawl of `outlet` holds, whoever runs it (scheduler, `newsdesk crawl`, worker round)."""
-    return f"crawl:{outlet}"
+    return f"{CRAWL_LEASE_PREFIX}{outlet}"
 
 
 def make_owner(role: str = "scheduler") -> str:
@@ -109,9 +111,18 @@ class LeaseStore:
         return self.collection.find_one({"_id": name, "expires": {"$gte": utcnow()}})
 
     def live(self, prefix: str = "") -> list[dict[str, Any]]:
-        """All unexpired leases whose name starts with `prefix`, by name."""
+        """All unexpired leases whose name starts with `prefix`, by name (a range of the
+        indexed `expires`)."""
         docs = self.collection.find({"expires": {"$gte": utcnow()}})
         return sorted((d for d in docs if str(d["_id"]).startswith(prefix)), key=lambda d: str(d["_id"]))
+
+    def crawling(self) -> dict[str, dict[str, Any]]:
+        """The live crawl leases by outlet: who crawls what right now."""
+        return {str(d["_id"]).removeprefix(CRAWL_LEASE_PREFIX): d for d in self.live(CRAWL_LEASE_PREFIX)}
+
+    def schedulers(self) -> list[dict[str, Any]]:
+        """The presence leases of the `newsdesk run` schedulers alive on this database."""
+        return self.live(SCHEDULER_LEASE_PREFIX)
 
 
 class LeaseKeeper:

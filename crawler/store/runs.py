@@ -20,6 +20,8 @@ from pymongo import DESCENDING
 from pymongo.collection import Collection
 from pymongo.database import Database
 
+from crawler.store.keyset import Cursor, newest
+
 RUNS = "runs"
 
 # Statuses a run can end in; "running" is the only open one.
@@ -30,6 +32,12 @@ TIMEOUT = "timeout"        # stopped at the time limit
 ABANDONED = "abandoned"    # its scheduler died; found when the lease was taken over
 SKIPPED = "skipped"        # a manual run that found the outlet already crawling elsewhere
 LEASE_LOST = "lease_lost"  # stopped because its lease was lost (database away, clock skew)
+FAILED_STATUSES = (FAILED, TIMEOUT, ABANDONED, LEASE_LOST)  # ended without doing its work
+
+# What reads of whole runs leave out: the raw Scrapy stats, and each distributed worker's copy.
+WITHOUT_STATS = {"stats": 0, "workers": 0}
+FIRST_SLICE = timedelta(days=1)  # the newest slice of `started` read first when looking back
+FAR_BACK = timedelta(days=36600)  # "ever": where looking back stops when no floor is given
 
 
 def utcnow() -> datetime:
@@ -229,6 +237,10 @@ class RunStore:
         run.update(update)
         return run
 
+    def set_checks(self, run_id: str, checks: Mapping[str, Any]) -> bool:
+        """Store the summary of the run's per-run checks (crawler.monitoring) on it as `checks`."""
+        return self.collection.update_one({"_id": run_id}, {"$set": {"checks": dict(checks)}}).matched_count == 1
+
     def abandon_open_runs(self, outlet: str, owner: str) -> int:
         """Close the runs a dead owner left open for `outlet` (its lease was taken over)."""
         now = utcnow()
@@ -262,26 +274,82 @@ class RunStore:
         cursor = self.collection.find(query, projection).sort("started", DESCENDING).limit(limit)
         return list(cursor)
 
-    def last_per_outlet(self, outlets: Iterable[str]) -> dict[str, dict[str, Any]]:
-        """Each outlet's newest run.
+    def last_per_outlet(
+        self,
+        outlets: Iterable[str],
+        *,
+        floor: datetime | None = None,
+        ceiling: datetime | None = None,
+    ) -> dict[str, dict[str, Any]]:
+        """Each outlet's newest run started in [floor, ceiling), for outlets that have one,
+        without its raw stats. No floor looks back as far as runs go; no ceiling includes
+        runs started up to now and any a skewed clock dated later.
 
-        One (outlet, started) range per outlet, widened from a day back until a run is found:
-        SecantusDB answers a sort + limit by scanning, but a bounded range stays fast however
-        long the history grows.
+        Reads backwards in slices of `started` that double in width (a day first), one query
+        per slice for all the outlets still missing (outlet $in, started range), so a handful
+        of bounded queries cover months whatever the number of outlets, and each reads only
+        the runs of outlets not found yet. (SecantusDB answers a sort + limit without a range
+        by scanning the outlet's runs, which grow with every crawl.)
         """
-        latest: dict[str, dict[str, Any]] = {}
-        now = utcnow()
-        for outlet in outlets:
-            for days in (1, 7, 30, 366, 36600):
-                run = self.collection.find_one(
-                    {"outlet": outlet, "started": {"$gte": now - timedelta(days=days)}},
-                    {"stats": 0, "workers": 0},
-                    sort=[("started", DESCENDING)],
-                )
-                if run is not None:
-                    latest[outlet] = run
-                    break
-        return latest
+        missing = list(dict.fromkeys(outlets))
+        found: dict[str, dict[str, Any]] = {}
+        anchor = ceiling or utcnow()
+        floor = floor if floor is not None else anchor - FAR_BACK
+        high, window = ceiling, FIRST_SLICE
+        while missing and (high is None or high > floor):
+            low = max(floor, (high or anchor) - window)
+            started: dict[str, Any] = {"$gte": low} if high is None else {"$gte": low, "$lt": high}
+            for run in self.collection.find({"outlet": {"$in": missing}, "started": started}, WITHOUT_STATS):
+                best = found.get(run["outlet"])
+                if best is None or run["started"] > best["started"]:
+                    found[run["outlet"]] = run
+            missing = [o for o in missing if o not in found]
+            high, window = low, window * 2
+        return found
+
+    def last_with_new_articles(self, outlet: str, *, before: datetime) -> dict[str, Any] | None:
+        """The outlet's newest run started before `before` that stored a new article (its
+        `started` and `ended` only), or None. Looks back in slices of `started` that double
+        in width, each an (outlet, started) range, newest slice first."""
+        high, window = before, FIRST_SLICE
+        floor = before - FAR_BACK
+        while high > floor:
+            low = max(floor, high - window)
+            run = self.collection.find_one(
+                {"outlet": outlet, "started": {"$gte": low, "$lt": high}, "articles.new": {"$gt": 0}},
+                {"ended": 1, "started": 1},
+                sort=[("started", DESCENDING)],
+            )
+            if run is not None:
+                return run
+            high, window = low, window * 2
+        return None
+
+    def recent(self, since: datetime) -> list[dict[str, Any]]:
+        """Every run started since `since`, newest first, without raw stats (a short window:
+        the last day of all outlets for health)."""
+        runs = self.collection.find({"started": {"$gte": since}}, WITHOUT_STATS)
+        return sorted(runs, key=lambda d: d["started"], reverse=True)
+
+    def page(
+        self,
+        *,
+        since: datetime,
+        until: datetime,
+        outlet: str | None = None,
+        failed: bool = False,
+        limit: int,
+        cursor: Cursor | None = None,
+    ) -> tuple[list[dict[str, Any]], Cursor | None]:
+        """A page of the newest runs started in [since, until), without their raw Scrapy stats,
+        and the cursor of the next page (crawler.store.keyset); `failed` keeps FAILED_STATUSES."""
+        query: dict[str, Any] = {}
+        if outlet:
+            query["outlet"] = outlet
+        if failed:
+            query["status"] = {"$in": list(FAILED_STATUSES)}
+        return newest(self.collection, "started", floor=since, ceiling=until, limit=limit, query=query,
+                      projection={"stats": 0}, cursor=cursor)
 
     def iter_since(self, since: datetime, *, outlet: str | None = None) -> Iterator[dict[str, Any]]:
         """Runs started since `since`, oldest first, without the raw stats."""

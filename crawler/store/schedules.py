@@ -17,6 +17,10 @@ from pymongo.collection import Collection
 from pymongo.database import Database
 
 OVERRIDES = "schedule_overrides"
+# APScheduler's MongoDB job store (crawler.scheduling.scheduler writes it through APScheduler):
+# one job per outlet, `_id` "crawl:<outlet>", `next_run_time` a Unix timestamp (None: paused).
+JOBS_COLLECTION = "scheduler_jobs"
+JOB_PREFIX = "crawl:"
 
 
 def utcnow() -> datetime:
@@ -47,6 +51,7 @@ class Override:
 class ScheduleStore:
     def __init__(self, db: Database[Any]) -> None:
         self.collection: Collection[Any] = db[OVERRIDES]
+        self.jobs: Collection[Any] = db[JOBS_COLLECTION]
 
     def ensure_indexes(self) -> None:
         self.collection.create_index("run_now")
@@ -77,6 +82,14 @@ class ScheduleStore:
 
     def overrides(self) -> dict[str, Override]:
         return {doc["_id"]: Override.from_doc(doc) for doc in self.collection.find({})}
+
+    def next_run_times(self) -> dict[str, float | None]:
+        """Each scheduled outlet's next run (a Unix timestamp; None while paused), from the
+        scheduler's job store: one small document per outlet, read whole."""
+        return {
+            str(doc["_id"]).removeprefix(JOB_PREFIX): doc.get("next_run_time")
+            for doc in self.jobs.find({}, {"next_run_time": 1})
+        }
 
     def request_run(self, outlet: str, *, by: str) -> None:
         self.collection.update_one(

@@ -1,4 +1,4 @@
-"""MongoDB connection strings: masking secrets for logs, reading the database path.
+"""MongoDB connection strings: masking secrets for logs, reading the database path, checking them.
 
 A URI is printed in log lines, error messages and `newsdesk` status output, and a URI
 with a password in it must never reach any of them; so every such message goes through
@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 from urllib.parse import unquote
+
+from pymongo.uri_parser import parse_uri
 
 MASK = "***"
 
@@ -112,3 +114,21 @@ def uri_database(uri: str) -> str | None:
         return None
     name = unquote(parts.path.lstrip("/"))
     return name or None
+
+
+class InvalidURI(ValueError):
+    """A connection string the driver cannot use; the message is the driver's."""
+
+
+def check_uri(uri: str) -> None:
+    """Raise InvalidURI when the driver cannot parse `uri`, before anything tries to connect.
+
+    A ``mongodb+srv://`` URI is not checked here: parsing it looks its name up in DNS, and
+    connecting to it tells the same more plainly.
+    """
+    if uri.startswith("mongodb+srv://"):
+        return
+    try:
+        parse_uri(uri)
+    except Exception as exc:  # noqa: BLE001 - InvalidURI, ConfigurationError, ValueError, ...
+        raise InvalidURI(str(exc)) from None

@@ -15,7 +15,6 @@ from scrapy.settings import Settings
 
 from crawler.monitoring import after_run
 from crawler.monitoring.alerts import (
-    AlertStore,
     DeliveryError,
     Message,
     Notifier,
@@ -26,6 +25,7 @@ from crawler.monitoring.alerts import (
     webhooks_from_settings,
 )
 from crawler.monitoring.conditions import Thresholds, evaluate
+from crawler.store.alerts import AlertStore
 
 ROOT = Path(__file__).resolve().parents[2]
 SLACK = "https://hooks.slack.com/services/T0123ABCD/B0456EFGH/abcdEFGHijklMNOPqrstUVWX"

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.monitoring.alerts import AlertStore
 from crawler.monitoring.conditions import Condition
+from crawler.store.alerts import AlertStore
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -118,3 +118,61 @@ def test_abandoned_runs_and_purge(mongo_db):
     assert runs.purge(0) == 0
     assert runs.purge(30) == 1
     assert runs.get(old["_id"]) is None and runs.get(open_id) is not None
+
+
+def _run_at(runs, outlet, started, new=0, status=FINISHED):
+    run_id = runs.open(outlet, "schedule", owner="me")
+    runs.collection.update_one({"_id": run_id}, {"$set": {"started": started, "status": status,
+                                                         "articles": {"new": new}}})
+    return run_id
+
+
+def test_last_run_per_outlet_looks_back_in_bounded_slices(mongo_db):
+    runs = RunStore(mongo_db)
+    now = datetime.now(timezone.utc)
+    fresh = _run_at(runs, "joongdo", now - timedelta(hours=2))
+    _run_at(runs, "joongdo", now - timedelta(days=3))
+    old = _run_at(runs, "kwnews", now - timedelta(days=40))
+    ancient = _run_at(runs, "busan", now - timedelta(days=400))
+    last = runs.last_per_outlet(["joongdo", "kwnews", "busan", "imaeil"])
+    assert {name: run["_id"] for name, run in last.items()} == {"joongdo": fresh, "kwnews": old, "busan": ancient}
+    assert "stats" not in last["joongdo"]
+    bounded = runs.last_per_outlet(["joongdo", "kwnews", "busan"], floor=now - timedelta(days=90),
+                                   ceiling=now - timedelta(days=1))
+    assert set(bounded) == {"joongdo", "kwnews"} and bounded["joongdo"]["started"] < now - timedelta(days=1)
+
+
+def test_last_run_with_new_articles_and_recent_runs(mongo_db):
+    runs = RunStore(mongo_db)
+    now = datetime.now(timezone.utc)
+    found = _run_at(runs, "joongdo", now - timedelta(days=20), new=3)
+    _run_at(runs, "joongdo", now - timedelta(days=10), new=0)
+    later = _run_at(runs, "joongdo", now - timedelta(hours=1), new=5)
+    assert runs.last_with_new_articles("joongdo", before=now - timedelta(days=5))["_id"] == found
+    assert runs.last_with_new_articles("kwnews", before=now) is None
+    assert [r["_id"] for r in runs.recent(now - timedelta(days=11))][0] == later
+    assert len(runs.recent(now - timedelta(days=11))) == 2
+
+
+def test_checks_are_set_on_a_run_and_runs_page_newest_first(mongo_db):
+    runs = RunStore(mongo_db)
+    now = datetime.now(timezone.utc)
+    ids = [_run_at(runs, "joongdo", now - timedelta(hours=h), status=FAILED if h == 2 else FINISHED)
+           for h in (1, 2, 3)]
+    assert runs.set_checks(ids[0], {"failed": [], "items": 4})
+    assert runs.get(ids[0])["checks"] == {"failed": [], "items": 4}
+    assert not runs.set_checks("no-such-run", {})
+    page, more = runs.page(since=now - timedelta(days=1), until=now, limit=2)
+    assert [r["_id"] for r in page] == ids[:2] and more is not None
+    rest, done = runs.page(since=now - timedelta(days=1), until=now, limit=2, cursor=more)
+    assert [r["_id"] for r in rest] == ids[2:] and done is None
+    failed, _ = runs.page(since=now - timedelta(days=1), until=now, failed=True, limit=10)
+    assert [r["_id"] for r in failed] == [ids[1]]
+
+
+def test_live_crawl_and_scheduler_leases(mongo_db):
+    leases = LeaseStore(mongo_db, ttl=timedelta(seconds=30))
+    leases.acquire("crawl:joongdo", "scheduler@a")
+    leases.acquire("scheduler:scheduler@a", "scheduler@a")
+    assert {name: lease["owner"] for name, lease in leases.crawling().items()} == {"joongdo": "scheduler@a"}
+    assert [lease["owner"] for lease in leases.schedulers()] == ["scheduler@a"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.store import mask_uri
+from crawler.store import InvalidURI, check_uri, mask_uri
 from crawler.store.uri import uri_database
 
 CASES = [
@@ -96,3 +96,12 @@ def test_scheme_less_uri_with_a_password_is_masked() -> None:
     assert mask_uri("user:s3cr3t@127.0.0.1:1") == "***@127.0.0.1:1"
     assert "s3cr3t" not in mask_uri("mongo//user:s3cr3t@host/db")
     assert mask_uri("localhost:27017") == "localhost:27017"
+
+
+def test_check_uri_refuses_what_the_driver_cannot_use():
+    check_uri("mongodb://u:p@h1:27017,h2/db?replicaSet=rs0")
+    check_uri("mongodb+srv://no.such.example/db")  # looked up when connecting, not here
+    with pytest.raises(InvalidURI):
+        check_uri("mongodb://h:notaport/db")
+    with pytest.raises(InvalidURI):
+        check_uri("http://example.com")
