@@ -25,6 +25,8 @@ import sys
 import traceback
 from typing import Any, BinaryIO
 
+from crawler.processes import die_with_parent
+
 from crawler.pages.parse import parse_page
 
 HEADER = struct.Struct("!I")
@@ -75,8 +77,6 @@ def serve(requests: BinaryIO, results: BinaryIO) -> None:
 
 
 def main() -> None:
-    from crawler.processes import die_with_parent
-
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the crawl, which closes the pipe
     die_with_parent(int(sys.argv[1]))
     with os.fdopen(REQUESTS_FD, "rb") as requests, os.fdopen(RESULTS_FD, "wb") as results:

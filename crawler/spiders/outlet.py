@@ -26,6 +26,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import scrapy
 from scrapy.http import Response
+from scrapy.exceptions import IgnoreRequest
+from scrapy.spidermiddlewares.httperror import HttpError
 
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.sitemap import Sitemap
@@ -38,6 +40,7 @@ from crawler.digests import DigestSet, url_key
 from crawler.outlets import OutletSpec, get_outlet
 from crawler.pages.parse import PageCrash, parse_page, processes_setting
 from crawler.prepare import PrepareStep
+from crawler.store import ArticleStore, database_name, get_client, resolve_uri, store_env
 from crawler.text.dates import KST, parse_iso_datetime
 
 logger = logging.getLogger(__name__)
@@ -204,8 +207,6 @@ class OutletSpider(scrapy.Spider):
         return self._store.known_states(canonicals)
 
     def _open_store(self) -> Any:
-        from crawler.store import ArticleStore, database_name, get_client, resolve_uri, store_env
-
         env = store_env(self.settings)
         self._client = get_client(resolve_uri(env))
         return ArticleStore(self._client[database_name(env)])
@@ -422,9 +423,6 @@ class OutletSpider(scrapy.Spider):
 
 def failure_cause(failure: Failure) -> str:
     """A short stable name for why a request failed (the stats key newsdesk/failed/<cause>)."""
-    from scrapy.exceptions import IgnoreRequest
-    from scrapy.spidermiddlewares.httperror import HttpError
-
     exc = failure.value
     message = str(exc).lower()
     if isinstance(exc, HttpError):
