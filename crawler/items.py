@@ -11,8 +11,6 @@ from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import datetime
 from typing import Any
 
-from itemadapter import ItemAdapter
-
 
 @dataclass
 class Image:
@@ -82,6 +80,8 @@ def _plain(value: Any) -> Any:
         return {k: _plain(v) for k, v in value.items()}
     if is_dataclass(value) and not isinstance(value, type):
         return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+    from itemadapter import ItemAdapter  # late: importing itemadapter imports Scrapy, which page parsing never needs
+
     return ItemAdapter(value).asdict() if ItemAdapter.is_item(value) else value
 
 
@@ -92,6 +92,8 @@ def item_dict(item: Any) -> dict[str, Any]:
     item type it is, a cost paid on every article (bench/stages_bench.py times the stages)."""
     if isinstance(item, Article):
         return {f.name: _plain(getattr(item, f.name)) for f in _ARTICLE_FIELDS}
+    from itemadapter import ItemAdapter  # late: see _plain
+
     return ItemAdapter(item).asdict()
 
 
