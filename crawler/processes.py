@@ -3,16 +3,16 @@ search drain at its end)."""
 
 from __future__ import annotations
 
+import ctypes
+import multiprocessing
 import os
+import signal
 from concurrent.futures import ProcessPoolExecutor
 
 
 def die_with_parent(parent: int) -> None:
     """Make this process die with `parent` (Linux PR_SET_PDEATHSIG): a crawl killed with
     SIGKILL must not leave its workers running. Call first thing in the worker."""
-    import ctypes
-    import signal
-
     try:
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):  # not Linux: the worker ends when its queue closes
@@ -22,8 +22,6 @@ def die_with_parent(parent: int) -> None:
 
 
 def _start_worker(parent: int) -> None:
-    import signal
-
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the crawl, which stops its workers
     die_with_parent(parent)
 
@@ -31,7 +29,5 @@ def _start_worker(parent: int) -> None:
 def worker_pool(processes: int) -> ProcessPoolExecutor:
     """A pool of fresh (spawned: no copy of the reactor's threads) worker processes that
     leave Ctrl-C to the crawl and die with it."""
-    import multiprocessing
-
     return ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("spawn"),
                                initializer=_start_worker, initargs=(os.getpid(),))

@@ -19,6 +19,7 @@ from typing import Any
 
 from scrapy.settings import Settings
 from scrapy.spiderloader import SpiderLoader
+from scrapy_redis.connection import get_redis_from_settings
 
 from crawler.distributed.keys import keys_for
 from crawler.distributed.queue import ReliablePriorityQueue
@@ -34,8 +35,6 @@ class SeedResult:
 
 
 def redis_client(settings: Settings) -> Any:
-    from scrapy_redis.connection import get_redis_from_settings
-
     return get_redis_from_settings(settings)
 
 

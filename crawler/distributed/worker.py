@@ -24,9 +24,12 @@ from typing import Any, AsyncIterator
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider, NotConfigured
+from twisted.internet.task import LoopingCall
 
 from crawler.distributed.keys import heartbeat_prefix, keys_for, prefix_of
 from crawler.distributed.queue import ReliablePriorityQueue, worker_id
+from crawler.store import database_name, get_client, resolve_uri, store_env
+from crawler.store.runs import RunStore
 
 log = logging.getLogger(__name__)
 
@@ -85,8 +88,6 @@ class WorkerExtension:
 
     # -- the periodic check ----------------------------------------------------------------------
     def spider_opened(self, spider: Any) -> None:
-        from twisted.internet.task import LoopingCall  # the reactor is installed by now
-
         self.spider = spider
         self._heartbeat()
         self._loop = LoopingCall(self.check)
@@ -158,9 +159,6 @@ class WorkerExtension:
             log.error("worker close: %s", error)
 
     def _record(self, spider: Any, reason: str) -> None:
-        from crawler.store import database_name, get_client, resolve_uri, store_env
-        from crawler.store.runs import RunStore
-
         raw = self.queue.server.get(keys_for(self.crawler.settings, spider.name).round)
         if not raw:
             return

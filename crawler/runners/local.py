@@ -31,7 +31,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Mapping
 
+from crawler.crawl.jobdir import SETTINGS as JOBDIR_SETTINGS
 from crawler.runners.logs import logs_dir
+from crawler.store import data_dir
 
 logger = logging.getLogger(__name__)
 
@@ -94,8 +96,6 @@ class CrawlRunner:
 
     def jobdir(self, outlet: str) -> Path:
         """Where `outlet`'s crawl keeps its resumable state (Scrapy JOBDIR)."""
-        from crawler.store import data_dir
-
         return data_dir(os.environ if self.env is None else self.env) / "jobs" / outlet
 
     def _prepare_jobdir(self, outlet: str) -> Path:
@@ -141,8 +141,6 @@ class CrawlRunner:
             raise RuntimeError("runner is shutting down; not starting new crawls")
         log_path, stats_path = paths or self.paths(outlet)
         jobdir = self._prepare_jobdir(outlet)
-        from crawler.crawl.jobdir import SETTINGS as JOBDIR_SETTINGS
-
         settings = {"JOBDIR": str(jobdir), **JOBDIR_SETTINGS, **(settings or {})}
         env = dict(os.environ if self.env is None else self.env)
         env.setdefault("SCRAPY_SETTINGS_MODULE", "settings")
