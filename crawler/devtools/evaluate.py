@@ -25,7 +25,14 @@ from pathlib import Path
 from statistics import mean
 from typing import Any, Callable
 
+import trafilatura
+
+from crawler.outlets import OutletError, outlet_for_url
+from crawler.pages.generic import GenericArticlePage
+from crawler.text.bylines import parse_byline
 from crawler.text.dates import KST, parse_iso_datetime
+from crawler.text.encoding import decode_html
+from pipelines.normalize import NormalizePipeline
 
 FIELDS = ("title", "published", "published_day", "modified", "authors", "region")
 
@@ -132,10 +139,6 @@ def compare(expected: dict[str, Any], got: Extracted) -> tuple[dict[str, bool], 
 
 
 def newsdesk_extract(url: str, html: bytes) -> Extracted:
-    from crawler.outlets import OutletError, outlet_for_url
-    from crawler.pages.generic import GenericArticlePage
-    from pipelines.normalize import NormalizePipeline
-
     try:
         spec = outlet_for_url(url)
         page: Any = spec.page_class()(url=url, html=html, outlet=spec)
@@ -147,19 +150,11 @@ def newsdesk_extract(url: str, html: bytes) -> Extracted:
 
 def generic_extract(url: str, html: bytes) -> Extracted:
     """newsdesk's generic fallback alone, as for a domain no outlet spec knows."""
-    from crawler.pages.generic import GenericArticlePage
-    from pipelines.normalize import NormalizePipeline
-
     article = NormalizePipeline().process_item(GenericArticlePage(url, html).to_article())
     return Extracted(article.title, article.published, article.modified, article.authors, article.region, article.body)
 
 
 def trafilatura_extract(url: str, html: bytes) -> Extracted:
-    import trafilatura
-
-    from crawler.text.bylines import parse_byline
-    from crawler.text.encoding import decode_html
-
     text, _ = decode_html(html)
     with warnings.catch_warnings():  # trafilatura 2.x's own FutureWarning about lxml truth tests
         warnings.simplefilter("ignore", FutureWarning)
@@ -214,7 +209,8 @@ def evaluate(folder: Path) -> list[SystemScore]:
     cases = find_cases(folder)
     if not cases:
         raise ValueError(f"{folder}: no <name>.html + <name>.json pairs found")
-    # warm both up once so import time is not charged to the first page
+    # warm both up once so one-time costs (the outlet registry, page templates, the first
+    # parse) are not charged to the first page
     url, _ = load_expected(cases[0][1])
     newsdesk_extract(url, cases[0][0].read_bytes())
     trafilatura_extract(url, cases[0][0].read_bytes())

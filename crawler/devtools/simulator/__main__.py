@@ -13,6 +13,8 @@ import sys
 import threading
 from pathlib import Path
 
+from crawler.devtools.simulator import NewsConfig, Simulator, parse_faults
+from crawler.devtools.simulator.static import NginxSite
 from crawler.outlets import OutletError
 
 
@@ -31,9 +33,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write", type=Path, default=None, help="write static files and nginx.conf to DIR, then exit")
     args = parser.parse_args(argv)
     try:
-        from crawler.devtools.simulator import NewsConfig, Simulator, parse_faults
-        from crawler.devtools.simulator.static import NginxSite
-
         names: list[str] | int = [n.strip() for n in args.only.split(",") if n.strip()] or args.outlets
         config = NewsConfig(articles=args.articles, initial=args.initial, new_every=args.new_every)
         sim = Simulator(names, config, page_size=args.page_size, speed=args.speed, port=args.port)

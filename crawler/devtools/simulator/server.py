@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import socket
 import struct
+import sys
 import threading
 import time
 from collections import Counter
@@ -58,8 +59,6 @@ class _QuietServer(ThreadingHTTPServer):
     request_queue_size = 128
 
     def handle_error(self, request: object, client_address: object) -> None:
-        import sys
-
         if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
             return  # a crawler that hung up (timeouts, resets): nothing went wrong here
         super().handle_error(request, client_address)

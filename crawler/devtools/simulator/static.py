@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -119,8 +120,6 @@ class NginxSite:
             self.write()
         self.proc = subprocess.Popen([nginx, "-c", str(self.workdir / "nginx.conf"), "-p", str(self.workdir)],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        import socket
-
         deadline = time.monotonic() + 10
         for port in self.ports.values():
             while True:

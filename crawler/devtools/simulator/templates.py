@@ -22,8 +22,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser
 
-from crawler.devtools.fixturesite import DEFAULT_FIXTURES
-from crawler.outlets import OutletSpec
+from crawler.devtools.fixturesite import DEFAULT_FIXTURES, route_key
+from crawler.outlets import OutletSpec, families
 from crawler.text.encoding import decode_html
 
 # NDSoft skins and the saved outlet whose pages show each one.
@@ -220,8 +220,6 @@ def _cut_list(text: str, template: object, page_param: str) -> tuple[str, str]:
 @cache
 def family_pages(folder: Path, list_selectors_from: str, page_param: str) -> FamilyPages:
     """Templates cut from the saved site in `folder` (cached per folder and outlet family)."""
-    from crawler.outlets import families
-
     manifest = json.loads((folder / "site.json").read_text(encoding="utf-8"))
     charset = manifest.get("charset", "utf-8")
     template = families()[list_selectors_from]
@@ -232,8 +230,6 @@ def family_pages(folder: Path, list_selectors_from: str, page_param: str) -> Fam
     article_text, formats = _cut_article(text, template, saved)
     list_page = list_item = None
     start = (manifest.get("start_paths") or [None])[0]
-    from crawler.devtools.fixturesite import route_key
-
     routes = {route_key(k): v for k, v in manifest["routes"].items()}
     list_file = routes.get(route_key(start)) if start else None
     if list_file and list_file.endswith(".html"):
