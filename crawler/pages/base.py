@@ -1,7 +1,8 @@
 """Page-object basics: HTML + URL in, fields out, no Scrapy.
 
-Parsing is selectolax (lexbor): ~0.8 ms for a 77 KB page against ~2.7 ms for parsel
-(ecosystem-notes.md), and extraction runs once per article. Outlet page classes subclass
+Parsing is selectolax (lexbor), a fraction of what parsel (lxml) costs per page
+(bench/stages_bench.py times both on the same pages), and extraction runs once per article.
+Outlet page classes subclass
 ArticlePage and override only the fields their template prints differently; the helpers here
 (meta tags, JSON-LD, block text) are what every family needs.
 """
@@ -14,6 +15,7 @@ from typing import Any, Iterator
 from urllib.parse import urljoin
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
+
 from crawler.items import Article
 from crawler.text.encoding import decode_html
 

@@ -8,17 +8,17 @@ domains no outlet spec knows (`newsdesk extract` on an unknown site). Each gette
 
 from __future__ import annotations
 
+import warnings
 from datetime import datetime, timedelta
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from crawler.items import Article
+from crawler.pages.base import ArticlePage, block_lines
 from crawler.text.bylines import Byline, is_byline_line, parse_byline, strip_wire_lead
 from crawler.text.clean import is_copyright_line, join_body, normalize_text
 from crawler.text.dates import find_labelled_dates, parse_iso_datetime
-
-if TYPE_CHECKING:
-    from crawler.pages.base import ArticlePage
+from crawler.text.urls import canonicalize_url
 
 PUBLISHED_META = ("article:published_time", "og:article:published_time", "datePublished", "pubdate", "publish-date", "date")
 MODIFIED_META = ("article:modified_time", "og:article:modified_time", "og:updated_time", "dateModified")
@@ -32,7 +32,7 @@ BYLINE_CANDIDATES = "span, li, p, em, strong, div, dd, address, a"
 class GenericFields:
     """Field getters over a parsed page (an ArticlePage gives the tree and meta helpers)."""
 
-    def __init__(self, page: "ArticlePage") -> None:
+    def __init__(self, page: ArticlePage) -> None:
         self.page = page
         self.body_bylines: list[Byline] = []  # filled by body(): trailers and wire lead it removed
         self.credit_bylines: list[Byline] = []  # filled by authors(): the credit it read
@@ -67,8 +67,6 @@ class GenericFields:
         body = self.page.tree.body
         if body is None:
             return ""
-        from crawler.pages.base import block_lines
-
         return " ".join(line.strip() for line in block_lines(body) if line.strip())
 
     @cached_property
@@ -215,14 +213,12 @@ _DENSITY_CANDIDATES = "div, article, section, td, main"
 _NOT_TEXT = "script, style, noscript, table, figure, figcaption, iframe, form, nav, header, footer, aside, ul, ol, button"
 
 
-def densest_block_text(page: "ArticlePage", bylines: list[Byline] | None = None) -> str:
+def densest_block_text(page: ArticlePage, bylines: list[Byline] | None = None) -> str:
     """Body text of the element holding the most text of its own (text nodes and <p> children).
 
     Link-heavy blocks (menus, related-article lists) score low because text inside <a> is not
     counted. Cheap: one pass over candidate elements with selectolax.
     """
-    from crawler.pages.base import block_lines
-
     best, best_score = None, 0
     for node in page.tree.css(_DENSITY_CANDIDATES):
         score = 0
@@ -243,9 +239,8 @@ def densest_block_text(page: "ArticlePage", bylines: list[Byline] | None = None)
 
 
 def trafilatura_text(html: str) -> str:
-    """Main text by trafilatura (imported on first use: it is the slow path)."""
-    import warnings
-
+    """Main text by trafilatura (imported on first use: it is the slow path, and a process
+    whose pages all match their templates never loads it)."""
     import trafilatura
 
     with warnings.catch_warnings():  # trafilatura 2.x's own FutureWarning about lxml truth tests
@@ -270,14 +265,10 @@ class GenericArticlePage:
     """A page of a domain no outlet spec knows: every field from generic extraction."""
 
     def __init__(self, url: str, html: str | bytes, outlet: Any | None = None, *, content_type: str | None = None) -> None:
-        from crawler.pages.base import ArticlePage
-
         self.page = ArticlePage(url, html, outlet, content_type=content_type)
         self.fields = GenericFields(self.page)
 
     def to_article(self) -> Article:
-        from crawler.text.urls import canonicalize_url
-
         page = self.page
         title, title_src = self.fields.title()
         published, pub_src = self.fields.published()
