@@ -5,8 +5,13 @@ budgets, and a crawler that is blocked learns nothing. Overlays (dev/prod/test) 
 what differs.
 """
 
+import json as _json
 import os as _os
 from typing import Any
+
+# The story defaults come from crawler.dedup.params, a light module (no numpy) that
+# bench/dedup_bench.py checks.
+from crawler.dedup import params as _story
 
 BOT_NAME = "newsdesk"
 SPIDER_MODULES = ["crawler.spiders"]
@@ -71,7 +76,7 @@ DUPEFILTER_CLASS = "crawler.crawl.dupefilter.CompactDupeFilter"
 # Scrapy >= 2.19's remote-control extension (job files under ~/.local/state/scrapy).
 REMOTE_CONTROL_ENABLED = False
 
-# --- Pipelines: one job each, ordered (DESIGN.md data flow) --------------------------------
+# --- Pipelines: one job each, ordered (pipelines/__init__.py) ------------------------------
 # Article pages are parsed, normalized and story-signed by worker processes (crawler/crawl/parse_pool.py)
 # so the crawl's own core stays with Scrapy: "auto" = one on two cores, cores - 1 (at most 4) on
 # larger machines, none on one core; 0 = parse in the crawl process.
@@ -97,18 +102,15 @@ NEWSDESK_STORE_MAX_PENDING = 4  # batches waiting for the writer before items wa
 
 # Dedup: story clusters over articles first seen in the last N days, at most
 # NEWSDESK_STORY_INDEX_MAX_ARTICLES of them (one index per crawl process, shared by its crawlers).
-# The defaults are crawler.dedup.params' (light: no numpy), where bench/dedup_bench.py checks them.
-from crawler.dedup import params as _story  # noqa: E402
-
 NEWSDESK_STORY_WINDOW_DAYS = 7
-# 20,000: 2.9 MB per 1,000 indexed articles of ~2,000 letters (bench/dedup_bench.py; 7.5 with
-# the dict buckets before), ~3.3 for the soak's longer simulated articles: 60-70 MB (a 100k soak's
-# newsdesk/dedup/index_mb: 67), four days of 27 outlets at ~5,000 articles a day. The oldest first
-# seen are evicted first (reprints of a story appear within a day or two).
+# 20,000: a few days of what all the configured outlets publish, in tens of MB (the index's
+# memory per 1,000 articles: bench/dedup_bench.py; its size at the end of a long crawl,
+# newsdesk/dedup/index_mb: bench/soak_bench.py). The oldest first seen are evicted first
+# (reprints of a story appear within a day or two).
 NEWSDESK_STORY_INDEX_MAX_ARTICLES = _story.DEFAULT_MAX_ARTICLES
 NEWSDESK_STORY_REFRESH_SECONDS = 60  # pick up what concurrent crawls stored
 # score (containment + title and paraphrase evidence) at which two texts are one story:
-# 0.82, chosen on the labelled pairs (P 0.992 / R 0.992 there)
+# 0.82, chosen on the labelled pairs (bench/dedup_bench.py prints its precision and recall there)
 NEWSDESK_STORY_THRESHOLD = _story.DEFAULT_THRESHOLD
 
 # Incremental crawls: stored articles are not fetched again, except within this many hours
@@ -121,9 +123,10 @@ NEWSDESK_REVISIT_EVERY_HOURS = 6  # within the window, an article is refetched a
 # A list page's articles are fetched before the list page after the next one: a request's
 # priority is minus its depth (Scrapy's DepthMiddleware; list page N+1 and page N's articles
 # share a depth, so the next page is read while its predecessor's articles are fetched). With
-# one priority, Scrapy's last-in-first-out queue read list pages far ahead of the articles and
-# held their requests (~1 KB each): 10,000 waiting at 20k articles in the soak, ~37,000 by
-# 60k (bench/soak_bench.py); now at most about two pages' worth (tests/spiders/test_queue_bound.py).
+# one priority, Scrapy's last-in-first-out queue would read list pages far ahead of the
+# articles and hold their requests (~1 KB each) by the ten thousand in a long crawl
+# (bench/soak_bench.py); this way at most about two pages' worth wait
+# (tests/spiders/test_queue_bound.py).
 DEPTH_PRIORITY = 1
 NEWSDESK_MAX_LIST_PAGES = 3  # pages per list/section entry point, newest first
 NEWSDESK_MAX_SITEMAPS = 3  # child sitemaps followed from a sitemap index, newest first
@@ -190,8 +193,6 @@ NEWSDESK_HEALTH_BLOCKED_SHARE = 0.2  #   and this share of all answers
 # [{"url": "https://hooks.slack.com/services/...", "kind": "slack"}, {"url": ..., "kind": "json"}]
 # The environment variable of the same name (JSON) wins, so URLs with tokens stay out of files.
 def _json_env(name: str, default: Any) -> Any:
-    import json as _json
-
     raw = _os.environ.get(name)
     if raw is None or raw.strip() == "":
         return default
