@@ -5,7 +5,7 @@ against the outlet's own 14-day baseline, field coverage and fallback share of i
 informative run, and the open conditions (silent, drift, failing, blocked) with their likely
 cause below. `--check` follows the monitoring-plugin convention (Nagios, Icinga; fine for
 cron too): one status line first, exit 0 when every outlet is healthy, 2 when any is not,
-3 when health cannot be read (no database).
+3 when health cannot be read (no database). The report itself is crawler.status.health_report.
 """
 
 from __future__ import annotations
@@ -18,7 +18,11 @@ import typer
 from rich.table import Table
 
 from crawler.cli.common import check_db, check_outlets, kst_time, err, out
+from crawler.config import project_settings
 from crawler.jsonformat import dumps
+from crawler.outlets import registry
+from crawler.status import health_report
+from crawler.store import database_name, get_client
 
 app = typer.Typer()
 
@@ -37,35 +41,6 @@ def _since(value: Any, now: datetime) -> str:
     ago = f"{hours:.0f}h" if hours < 48 else f"{hours / 24:.0f}d"
     shown, today = kst_time(value), kst_time(now)
     return f"{shown[11:] if shown[:10] == today[:10] else shown[5:]} ({ago})"
-
-
-def health_report(db: Any, names: list[str], settings: Any, now: datetime) -> list[dict[str, Any]]:
-    """Each outlet's health as a dict; an alert still open for a condition the history cannot
-    judge now (e.g. no informative run since) keeps counting as open."""
-    from crawler.monitoring.alerts import AlertStore
-    from crawler.monitoring.conditions import outlet_health
-    from crawler.outlets import registry
-
-    specs = registry()
-    alerts: dict[str, dict[str, Any]] = {}
-    for doc in AlertStore(db).open_alerts(names):
-        alerts.setdefault(doc["outlet"], {})[doc["condition"]] = doc
-    report = []
-    for name in names:
-        health = outlet_health(db, specs[name], settings, now=now)
-        doc = health.to_dict()
-        opened = alerts.get(name, {})
-        for condition, alert in opened.items():
-            if condition in doc["conditions"] and doc["conditions"][condition]["present"] is None:
-                doc["conditions"][condition].update(present=True, cause=alert.get("cause", ""), stale=True)
-                doc["open"].append(condition)
-        for condition in doc["open"]:
-            doc["conditions"][condition]["alerted_since"] = (opened.get(condition) or {}).get("opened")
-        doc["healthy"] = not doc["open"]
-        if doc["open"]:
-            doc["state"] = "unhealthy"
-        report.append(doc)
-    return report
 
 
 def _coverage_cell(doc: dict[str, Any]) -> str:
@@ -120,10 +95,6 @@ def health(
     check: bool = typer.Option(False, "--check", help="Status line first; exit 2 if any outlet is unhealthy, 3 if unknown."),
 ) -> None:
     """Each outlet's health from its run history: state, last new article, today vs usual, open conditions."""
-    from crawler.config import project_settings
-    from crawler.outlets import registry
-    from crawler.store import database_name, get_client
-
     names = check_outlets(outlets) if outlets else list(registry())
     try:
         uri = check_db(start=False)

@@ -2,7 +2,8 @@
 
 These commands only read and write the database (operators' changes, run-now requests, run
 history); a `newsdesk run` scheduler on the same database picks changes up at its next sync
-(20 s by default), so they work the same on the scheduler's machine or another one.
+(20 s by default), so they work the same on the scheduler's machine or another one. What
+`schedule list` shows is crawler.status.outlet_status, the same facts the dashboard shows.
 """
 
 from __future__ import annotations
@@ -10,14 +11,16 @@ from __future__ import annotations
 import getpass
 import socket
 import sys
-from datetime import datetime, timezone
 from typing import Any, Optional
 
 import typer
 from rich.table import Table
 
+from crawler import status
 from crawler.cli.common import check_db, check_outlets, kst_time, err, fail, out
 from crawler.jsonformat import dumps, dumps_line
+from crawler.outlets.timing import ScheduleError, cron_trigger, format_every, parse_every
+from crawler.store import RunStore, ScheduleStore, database_name, get_client
 
 app = typer.Typer()
 
@@ -37,60 +40,33 @@ def _operator() -> str:
 
 
 def _db(*, start: bool) -> tuple[Any, Any]:
-    from crawler.store import database_name, get_client
-
     uri = check_db(start=start)
     client = get_client(uri)
     return client, client[database_name()]
 
 
-def _live_schedulers(db: Any) -> list[dict[str, Any]]:
-    from crawler.scheduling.scheduler import SCHEDULER_LEASE_PREFIX
-    from crawler.store.leases import LeaseStore
-
-    return LeaseStore(db).live(SCHEDULER_LEASE_PREFIX)
-
-
 def _warn_if_no_scheduler(db: Any) -> None:
-    if not _live_schedulers(db):
+    if not status.live_schedulers(db):
         err.print(
             "note: no `newsdesk run` scheduler is running on this database; the change applies when one starts",
             highlight=False,
         )
 
 
-def schedule_rows(db: Any) -> list[dict[str, Any]]:
-    """One row per outlet: its schedule and where it came from, next and last run, state."""
-    from crawler.outlets import registry
-    from crawler.scheduling.scheduler import JOB_PREFIX, JOBS_COLLECTION
-    from crawler.scheduling.schedule import desired_schedules, schedule_state
-    from crawler.store.leases import LeaseStore
-    from crawler.store.runs import RunStore
-    from crawler.store.schedules import ScheduleStore
-
-    specs = registry()
-    store = ScheduleStore(db)
-    desired = desired_schedules(specs.values(), store.overrides())
-    jobs = {
-        doc["_id"].removeprefix(JOB_PREFIX): doc.get("next_run_time")
-        for doc in db[JOBS_COLLECTION].find({}, {"next_run_time": 1})
-    }
-    pending = {doc["_id"] for doc in store.pending_runs()}
-    crawling = {lease["_id"].removeprefix("crawl:"): lease for lease in LeaseStore(db).live("crawl:")}
-    last = RunStore(db).last_per_outlet(specs)
+def schedule_rows(listing: status.Status) -> list[dict[str, Any]]:
+    """One row per outlet (crawler.status.outlet_status): its schedule and where it came from,
+    next and last run, state."""
     rows = []
-    for name, schedule in desired.items():
-        next_ts = jobs.get(name)
-        run = last.get(name)
-        state = schedule_state(name, schedule, jobs, crawling)
+    for row in listing.outlets:
+        run = row.last_run
         rows.append({
-            "outlet": name,
-            "schedule": schedule.describe(),
-            "source": schedule.source,
-            "state": state,
-            "next_run": datetime.fromtimestamp(next_ts, timezone.utc) if next_ts else None,
-            "run_now_requested": name in pending,
-            "crawling_under": crawling[name]["owner"] if name in crawling else None,
+            "outlet": row.outlet,
+            "schedule": row.schedule,
+            "source": row.schedule_source,
+            "state": row.state,
+            "next_run": row.next_run,
+            "run_now_requested": row.run_now_requested,
+            "crawling_under": row.crawling_under,
             "last_run": None if run is None else {
                 "id": run["_id"], "started": run["started"], "status": run.get("status"),
                 "new": (run.get("articles") or {}).get("new"), "trigger": run.get("trigger"),
@@ -106,14 +82,14 @@ def schedule_list(
     """Every outlet's schedule, state, next run and last run (times in Korea time)."""
     client, db = _db(start=False)
     try:
-        rows = schedule_rows(db)
-        schedulers = _live_schedulers(db)
+        listing = status.outlet_status(db)
     finally:
         client.close()
+    rows = schedule_rows(listing)
     if as_json:
-        sys.stdout.write(dumps({"schedulers": [s["owner"] for s in schedulers], "outlets": rows}, indent=2) + "\n")
+        sys.stdout.write(dumps({"schedulers": listing.schedulers, "outlets": rows}, indent=2) + "\n")
         return
-    running = ", ".join(s["owner"] for s in schedulers) or "none running"
+    running = ", ".join(listing.schedulers) or "none running"
     table = Table(title=f"schedule (scheduler: {running})")
     for column in ("outlet", "schedule", "set by", "state", "next run (KST)", "last run (KST)"):
         table.add_column(column, overflow="fold")
@@ -131,8 +107,6 @@ def _one_outlet(outlet: str) -> str:
 
 def _change(outlet: str, apply: Any) -> None:
     """Record an operator's change for `outlet` (apply(store, by)); say so if no scheduler runs."""
-    from crawler.store.schedules import ScheduleStore
-
     _one_outlet(outlet)
     client, db = _db(start=True)
     try:
@@ -164,8 +138,6 @@ def schedule_set(
     reset: bool = typer.Option(False, "--reset", help="Back to the schedule in outlets.toml."),
 ) -> None:
     """Change an outlet's schedule; it outlives restarts and is not overwritten by the specs."""
-    from crawler.outlets.timing import ScheduleError, cron_trigger, format_every, parse_every
-
     _one_outlet(outlet)
     if sum(x is not None and x is not False for x in (every, cron, reset or None)) != 1:
         fail("give exactly one of --every, --cron or --reset")
@@ -209,8 +181,6 @@ def runs(
     as_json: bool = typer.Option(False, "--json", help="JSON lines (with the full Scrapy stats)."),
 ) -> None:
     """Crawl run history, newest first: outcome, duration, articles, errors (and failed runs' logs)."""
-    from crawler.store.runs import RunStore
-
     if outlet:
         _one_outlet(outlet)
     client, db = _db(start=False)

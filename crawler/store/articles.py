@@ -1,10 +1,17 @@
 """The `articles` collection: one document per canonical URL, written in idempotent batches.
 
 Every query here filters on an indexed field. The embedded SecantusDB server scans the
-whole collection for any read not bounded by an indexed range (find().limit(20) takes
-about a second at 50k documents, against ~10 ms inside an indexed date range), and it
-has no $text index; so there is no "latest N overall" without a lower time bound, and
-nothing here depends on text search.
+whole collection for any read not bounded by an indexed range (so even find().limit(20)
+grows with the collection, while a read inside an indexed date range costs what it
+returns), and it has no $text index; so there is no "latest N overall" without a lower
+time bound, and nothing here depends on text search.
+
+Why one module: a batch write decides per document new, updated, unchanged, duplicate or
+alias from the stored versions, keeps the replaced version in `article_revisions`, and
+names the batch in the search queue before writing the articles (crawler.search.queue
+relies on that order); those steps share the indexes, the field lists and the retry of
+rounds that lose a race with a concurrent insert, and the reads of the same collection
+(by URL, story, time range) share its indexes and projections.
 """
 
 from __future__ import annotations

@@ -23,14 +23,14 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
-from pymongo.database import Database
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from crawler.store import Database, aware
 from crawler.web import api, html
 from crawler.web.params import ParamError
-from crawler.web.queries import VolumeCache, aware
 from crawler.web.render import Renderer
+from crawler.web.volume import VolumeCache
 
 log = logging.getLogger(__name__)
 

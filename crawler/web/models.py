@@ -308,7 +308,8 @@ class HealthResponse(BaseModel):
     counts: dict[str, int] = Field(description="Outlets per verdict")
     outlets: list[OutletHealthModel] = Field(description="Worst first")
     recent_failures: list[Run]
-    monitoring: bool = Field(description="Whether crawler.monitoring's alerts are available")
+    monitoring: bool = Field(description="Whether monitoring judges runs (NEWSDESK_HEALTH_ENABLED): "
+                                         "its open alerts then set the verdicts")
 
     @classmethod
     def of(cls, health: Any) -> "HealthResponse":

@@ -8,26 +8,36 @@ raises ParamError, answered as the same kind of 422.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from typing import Annotated, Any
 
 from fastapi import Query
 from pydantic import StringConstraints
 
-from crawler.web.queries import Cursor, CursorError, today_kst
+from crawler.store import Cursor, CursorError
+from crawler.text.dates import KST
 
 MAX_QUERY_CHARS = 200
 MAX_VALUES = 30  # repeated filter values (outlet=a&outlet=b...)
 MAX_PER_PAGE = 100
-MAX_SEARCH_PAGE = 100  # search verifies at most 2,000 candidates: pages past that are empty anyway
-LIST_MAX_DAYS = 366  # browsing reads only what it shows (queries.newest), so the window may be wide
-VOLUME_MAX_DAYS = 92  # volume counts every article of the window: ~0.1 ms each on SecantusDB
+MAX_SEARCH_PAGE = 100  # search verifies a bounded number of candidates: pages past that are empty anyway
+LIST_MAX_DAYS = 366  # browsing reads only what it shows (crawler.store.keyset.newest), so the window may be wide
+VOLUME_MAX_DAYS = 92  # volume counts every article of the window, so its cost grows with the window
 VOLUME_DEFAULT_DAYS = 14
 LIST_DEFAULT_DAYS = 7
 RUNS_MAX_DAYS = 90
 RUNS_DEFAULT_DAYS = 7
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
+
+
+def day_start(day: date) -> datetime:
+    """00:00 Korea time of `day`, the instant analysts mean by a calendar day."""
+    return datetime(day.year, day.month, day.day, tzinfo=KST)
+
+
+def today_kst(now: datetime | None = None) -> date:
+    return (now or datetime.now(timezone.utc)).astimezone(KST).date()
 
 
 class ParamError(ValueError):

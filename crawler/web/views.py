@@ -7,9 +7,12 @@ from functools import cache
 from typing import Any
 
 from fastapi import HTTPException
-from pymongo.database import Database
 
-from crawler.web import queries
+from crawler import status
+from crawler.outlets import canonical_url_of, registry
+from crawler.search import Filters, SearchError, day_range
+from crawler.search import search as run_search
+from crawler.store import Database, RunStore, reads
 from crawler.web.models import (
     ArticleDetail,
     ArticleList,
@@ -37,22 +40,21 @@ from crawler.web.params import (
     ParamError,
     check_outlets,
     cursor,
+    day_start,
     optional_range,
     window,
 )
+from crawler.web.volume import VolumeCache
+from crawler.web.volume import volume as count_volume
 
 
 @cache
 def outlet_names() -> dict[str, str]:
     """Outlet id -> Korean name, from the registry (outlets.toml)."""
-    from crawler.outlets import registry
-
     return {name: spec.name_ko for name, spec in registry().items()}
 
 
 def outlet_list() -> list[Outlet]:
-    from crawler.outlets import registry
-
     return [Outlet(name=s.name, name_ko=s.name_ko, region=s.region) for s in registry().values()]
 
 
@@ -60,9 +62,6 @@ def search(
     db: Database[Any], q: str, outlet: list[str], region: list[str], section: list[str],
     since: date | None, until: date | None, page: int, per_page: int,
 ) -> SearchResponse:
-    from crawler.search import Filters, SearchError, day_range
-    from crawler.search import search as run_search
-
     outlets = check_outlets(outlet, outlet_names())
     since, until = optional_range(since, until)
     start, end = day_range(since, until)
@@ -80,8 +79,8 @@ def browse(
 ) -> ArticleList:
     outlets = check_outlets(outlet, outlet_names())
     span = window(since, until, default_days=LIST_DEFAULT_DAYS, max_days=LIST_MAX_DAYS)
-    docs, next_page = queries.list_articles(
-        db, since=queries.day_start(span.since), until=queries.day_start(span.until + timedelta(days=1)),
+    docs, next_page = reads.list_articles(
+        db, since=day_start(span.since), until=day_start(span.until + timedelta(days=1)),
         outlets=outlets, regions=region, sections=section, limit=per_page,
         cursor=cursor(before, object_id=True),
     )
@@ -97,30 +96,28 @@ def _found(doc: dict[str, Any] | None, what: str) -> dict[str, Any]:
 
 
 def article(db: Database[Any], article_id: str) -> ArticleDetail:
-    return ArticleDetail.of(_found(queries.article_by_id(db, article_id), f"with id {article_id}"), outlet_names())
+    return ArticleDetail.of(_found(reads.article_by_id(db, article_id), f"with id {article_id}"), outlet_names())
 
 
 def article_by_url(db: Database[Any], url: str) -> ArticleDetail:
-    doc = queries.article_by_url(db, url)
+    doc = reads.article_by_url(db, url)
     if doc is None and url.startswith(("http://", "https://")):
-        from crawler.outlets import canonical_url_of
-
         try:
-            doc = queries.article_by_url(db, canonical_url_of(url))
+            doc = reads.article_by_url(db, canonical_url_of(url))
         except Exception:  # noqa: BLE001 - an unknown domain is simply not stored
             doc = None
     return ArticleDetail.of(_found(doc, f"at {url}"), outlet_names())
 
 
 def revisions(db: Database[Any], article_id: str) -> RevisionList:
-    doc = _found(queries.article_by_id(db, article_id), f"with id {article_id}")
-    earlier = queries.revisions_of(db, doc["canonical_url"])
+    doc = _found(reads.article_by_id(db, article_id), f"with id {article_id}")
+    earlier = reads.revisions_of(db, doc["canonical_url"])
     return RevisionList(id=article_id, canonical_url=doc["canonical_url"], current_revision=int(doc.get("revision") or 0),
                         revisions=[Revision.of(r) for r in earlier])
 
 
 def story(db: Database[Any], story_id: str) -> Story:
-    copies = queries.story_copies(db, story_id)
+    copies = reads.story_copies(db, story_id)
     if not copies:
         raise HTTPException(404, f"no story {story_id}")
     names = outlet_names()
@@ -129,12 +126,12 @@ def story(db: Database[Any], story_id: str) -> Story:
 
 
 def volume(
-    db: Database[Any], cache_: queries.VolumeCache, outlet: list[str], region: list[str],
+    db: Database[Any], cache_: VolumeCache, outlet: list[str], region: list[str],
     since: date | None, until: date | None,
 ) -> VolumeResponse:
     outlets = check_outlets(outlet, outlet_names())
     span = window(since, until, default_days=VOLUME_DEFAULT_DAYS, max_days=VOLUME_MAX_DAYS)
-    counts = queries.volume(db, span.since, span.until, outlets=outlets, regions=region, cache=cache_)
+    counts = count_volume(db, span.since, span.until, outlets=outlets, regions=region, cache=cache_)
     names = outlet_names()
     return VolumeResponse(
         since=span.since, until=span.until, total=counts.total,
@@ -151,8 +148,8 @@ def runs(
     if outlet:
         check_outlets([outlet], outlet_names())
     span = window(since, until, default_days=RUNS_DEFAULT_DAYS, max_days=RUNS_MAX_DAYS)
-    docs, next_page = queries.list_runs(
-        db, since=queries.day_start(span.since), until=queries.day_start(span.until + timedelta(days=1)),
+    docs, next_page = RunStore(db).page(
+        since=day_start(span.since), until=day_start(span.until + timedelta(days=1)),
         outlet=outlet or None, failed=failed, limit=per_page, cursor=cursor(before, object_id=False),
     )
     return RunList(since=span.since, until=span.until, runs=[Run.of(d) for d in docs],
@@ -160,7 +157,5 @@ def runs(
 
 
 def health(db: Database[Any]) -> HealthResponse:
-    from crawler.web.health import outlet_health
-
-    return HealthResponse.of(outlet_health(db))
+    return HealthResponse.of(status.health(db))
 

@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from crawler.monitoring.conditions import Condition
+from crawler.store.alerts import AlertStore
 from crawler.text.dates import KST
 from crawler.web import create_app
 from crawler.web.app import is_loopback, loopback_hosts
@@ -298,11 +300,8 @@ def test_dates_shown_in_korea_time(client: TestClient, seeded: Seeded) -> None:
 
 
 def test_health_shows_monitoring_alerts(mongo_db: Any) -> None:
-    alerts = pytest.importorskip("crawler.monitoring.alerts", reason="crawler.monitoring not installed")
-    from crawler.monitoring.conditions import Condition
-
     seeded = seed(mongo_db)
-    alerts.AlertStore(mongo_db).open(
+    AlertStore(mongo_db).open(
         "joongdo", Condition("drift", True, cause="likely selector drift: body found on 10% <b>of</b> articles",
                              log_path="/tmp/joongdo.log"), seeded.now)
     with TestClient(create_app(mongo_db)) as client:
