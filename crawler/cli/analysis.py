@@ -1,6 +1,6 @@
 """The analysts' commands: `newsdesk search`, `newsdesk stats`, `newsdesk export`.
 
-Registered on crawler.cli's app by importing this module. All three take the same filter
+crawler.cli.main adds this module's `app` to the application. All three take the same filter
 options (outlet, region, section, --since/--until as Korea-time days, story), built into
 one crawler.search.Filters, so the same options select the same articles everywhere.
 Read-only: they never start the embedded database (`check_db(start=False)`).
@@ -21,6 +21,10 @@ from rich.text import Text
 
 from crawler.cli.common import check_db, kst_time, err, fail, out
 from crawler.jsonformat import dumps
+
+# Each command imports its machinery when it runs (crawler.search with numpy, and pyarrow for
+# Parquet; the store, the outlet registry, crawler.text's date tables): `newsdesk --help` and
+# argument errors must not pay for it.
 
 app = typer.Typer()
 

@@ -12,6 +12,9 @@ from rich.table import Table
 from crawler.jsonformat import dumps, dumps_line
 from crawler.cli.common import check_db, check_outlets, kst_fields, kst_time, fail, ordered, out
 
+# Each command imports the store (pymongo) and the outlet registry when it runs: `newsdesk
+# --help` and argument errors must not pay for them.
+
 app = typer.Typer()
 
 

@@ -12,8 +12,14 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.panel import Panel
+from rich.text import Text
 
 from crawler.jsonformat import dumps
+
+# The helpers below import the store (pymongo), the spiders (Scrapy), the outlet registry and
+# crawler.text when called: every command imports this module, `newsdesk --help` included
+# (crawler.cli.main).
 
 out = Console()
 err = Console(stderr=True)
@@ -99,9 +105,6 @@ def first_line(exc: BaseException) -> str:
 
 def print_article(doc: dict[str, Any]) -> None:
     """A stored article as a person reads it: header facts, then the start of the body."""
-    from rich.panel import Panel
-    from rich.text import Text
-
     body = doc.get("body") or ""
     text = Text()
     text.append(f"{doc.get('title', '')}\n", style="bold")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from datetime import datetime, timedelta, timezone
@@ -12,6 +13,10 @@ import typer
 from rich.table import Table
 
 from crawler.cli.common import check_db, check_outlets, checked_base_url, kst_fields, print_article, fail, out
+
+# Each command imports its machinery when it runs (Scrapy and Twisted, the runners, the store,
+# the scheduler, the outlet registry, the saved sites' HTTP server): `newsdesk --help` and
+# argument errors must not pay for it.
 
 app = typer.Typer()
 
@@ -87,8 +92,6 @@ def run(
     scheduler on the same database never crawls an outlet that is already crawling.
     Ctrl-C or SIGTERM stops scheduling and stops running crawls cleanly.
     """
-    import logging
-
     from crawler.config import project_settings
     from crawler.outlets import registry
     from crawler.scheduling.scheduler import NewsdeskScheduler, run_forever

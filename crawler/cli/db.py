@@ -8,6 +8,9 @@ import typer
 
 from crawler.cli.common import check_db, fail, out
 
+# Each command imports the store (pymongo, the embedded server) when it runs: `newsdesk --help`
+# and argument errors must not pay for it.
+
 db_app = typer.Typer(help="The embedded database (SecantusDB) used when MONGO_URI is unset.", no_args_is_help=True)
 deadletter_app = typer.Typer(help="Articles the database refused, kept on disk until replayed.", no_args_is_help=True)
 
@@ -80,6 +83,3 @@ def deadletter_replay() -> None:
     )
     if result.failed_files:
         fail(f"{result.failed_files} files could not be replayed; they stay in {data_dir() / 'deadletter'}", code=1)
-
-
-# Command groups kept in their own modules register themselves on `app` when imported.

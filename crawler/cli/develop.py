@@ -6,12 +6,17 @@ import json
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import typer
 from rich.table import Table
 
 from crawler.jsonformat import dumps
 from crawler.cli.common import err, fail, ordered, out, to_json
+
+# Each command imports its machinery when it runs (the outlet registry and page objects, the
+# pipelines and Scrapy's itemadapter, the evaluation with trafilatura): `newsdesk --help` and
+# argument errors must not pay for it.
 
 app = typer.Typer()
 
@@ -36,8 +41,6 @@ def extract(
     if not url.startswith(("http://", "https://")):
         fail(f"--url {url!r}: expected the page's absolute http(s) URL")
     try:
-        from urllib.parse import urlsplit
-
         if not urlsplit(url).hostname or urlsplit(url).port == -1:
             raise ValueError("no host")
     except ValueError as exc:

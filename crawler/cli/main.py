@@ -3,6 +3,11 @@
 Command groups by the people who use them: crawl (operators and everyone: crawl, run, worker,
 demo), schedule (steering the scheduler, run history), health, articles and analysis (analysts),
 develop (outlet developers), serve (the dashboard), db (the embedded database, dead letters).
+
+Importing a group must stay cheap, because every `newsdesk` invocation imports all of them,
+`newsdesk --help` and a mistyped argument included: a group imports typer, rich and light
+helpers at its top, and each command imports its machinery (Scrapy, Twisted, pymongo, numpy,
+pyarrow, FastAPI, the outlet registry) when it runs.
 """
 
 from __future__ import annotations

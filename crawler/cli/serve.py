@@ -16,6 +16,9 @@ import typer
 
 from crawler.cli.common import check_db, err, out
 
+# `serve` imports uvicorn, the dashboard (FastAPI) and the store when it runs: `newsdesk --help`
+# and argument errors must not pay for them.
+
 app = typer.Typer()
 
 
