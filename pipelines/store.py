@@ -5,9 +5,9 @@ Items are buffered and written `NEWSDESK_STORE_BATCH_SIZE` at a time (and at lea
 ArticleStore, on one dedicated writer thread: writes keep their order, and the reactor's
 shared thread pool (DNS lookups use it) is never starved by a slow database. (The batches
 were once written by a child process per crawler, when building search postings per batch
-made the writer's Python work ~2 ms an article; with that work moved to the search queue's
-drain the child saved nothing: pages/s the same within noise, 226 vs 220 pages/s over four
-interleaved pairs of bench/throughput_bench.py, and it cost a process per outlet.) When
+made the writer's Python work heavy; with that work moved to the search queue's drain the
+child saved nothing: pages/s the same within noise in interleaved runs of
+bench/throughput_bench.py, and it cost a process per outlet.) When
 `NEWSDESK_STORE_MAX_PENDING` batches are waiting, process_item waits too (backpressure), so
 memory stays bounded. Whatever the database refuses (it is down, or one document is bad) is
 written to a dead-letter JSONL file under the data folder, counted and logged with the URI
@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any
 
 from itemadapter import ItemAdapter
-from pymongo.errors import PyMongoError
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import maybe_deferred_to_future
@@ -35,7 +34,18 @@ from twisted.python.threadpool import ThreadPool
 
 from crawler.items import item_dict
 from crawler.jsonformat import dumps_line
-from crawler.store import ArticleStore, UpsertResult, data_dir, database_name, get_client, mask_uri, resolve_uri, store_env
+from crawler.store import (
+    ArticleStore,
+    StoreError,
+    UpsertResult,
+    data_dir,
+    database_name,
+    get_client,
+    mask_uri,
+    resolve_uri,
+    store_env,
+)
+from pipelines.replay import replay_dead_letters
 
 logger = logging.getLogger(__name__)
 
@@ -106,8 +116,6 @@ class MongoStorePipeline:
         self.store.ensure_indexes()
         logger.info("storing articles in %s (database %s)", mask_uri(self.uri), database_name(self.env))
         if self.crawler.settings.getbool("NEWSDESK_DEADLETTER_REPLAY", True):
-            from pipelines.replay import replay_dead_letters
-
             replay_dead_letters(data_dir(self.env) / "deadletter", self.store, self.stats)
 
     async def close_spider(self) -> None:
@@ -174,7 +182,7 @@ class MongoStorePipeline:
                 self._dead_letter(outcome, refused)
             return outcome
         except Exception as exc:  # noqa: BLE001 - database down, unencodable document, ...: kept
-            outcome.problems.append(f"{'database error' if isinstance(exc, PyMongoError) else type(exc).__name__}: {exc}")
+            outcome.problems.append(f"{'database error' if isinstance(exc, StoreError) else type(exc).__name__}: {exc}")
             self._dead_letter(outcome, batch)
             return outcome
         failed = [batch[i] for i, o in enumerate(outcome.result.outcomes) if o == "error"]

@@ -13,11 +13,9 @@ import os
 import socket
 from typing import Any, Protocol
 
-from pymongo.database import Database
-from pymongo.errors import PyMongoError
-
 from crawler.monitoring import after_run
 from crawler.runners.local import CrawlResult
+from crawler.store import Database, StoreError
 from crawler.store.leases import LeaseKeeper, LeaseStore, lease_name
 from crawler.store.runs import SKIPPED, RunStore
 
@@ -100,6 +98,6 @@ class CrawlService:
                 stats=result.stats,
                 extra={"process_seconds": round(result.duration, 3)},
             )
-        except PyMongoError as error:
+        except StoreError as error:
             log.error("run %s: could not close it in the database: %s", run_id, error)
             return None

@@ -33,22 +33,17 @@ from apscheduler.jobstores.base import ConflictingIdError, JobLookupError
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.mongodb import MongoDBJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
-from pymongo.database import Database
-from pymongo.errors import PyMongoError
 
 from crawler.outlets import OutletSpec
-from crawler.scheduling.schedule import TIMEZONE, Schedule, desired_schedules
 from crawler.runners.crawl_job import CrawlService, Dispatcher
-from crawler.store import get_client
-from crawler.store.leases import LeaseStore, make_owner
+from crawler.scheduling.schedule import TIMEZONE, Schedule, desired_schedules
+from crawler.search.queue import drain
+from crawler.store import Database, StoreError, get_client
+from crawler.store.leases import SCHEDULER_LEASE_PREFIX, LeaseStore, make_owner
 from crawler.store.runs import RunStore
-from crawler.store.schedules import ScheduleStore
+from crawler.store.schedules import JOB_PREFIX, JOBS_COLLECTION, ScheduleStore
 
 logger = logging.getLogger(__name__)
-
-JOBS_COLLECTION = "scheduler_jobs"
-JOB_PREFIX = "crawl:"
-SCHEDULER_LEASE_PREFIX = "scheduler:"
 
 _active: "NewsdeskScheduler | None" = None
 _active_lock = threading.Lock()
@@ -158,7 +153,7 @@ class NewsdeskScheduler:
         finally:
             try:
                 self.presence.release(self._presence_name, self.owner)
-            except PyMongoError:
+            except StoreError:
                 pass
             self._release_active()
 
@@ -180,7 +175,7 @@ class NewsdeskScheduler:
             return self.service.crawl(outlet, trigger)
         except RuntimeError as exc:  # the runner is shutting down
             logger.info("crawl %s not started: %s", outlet, exc)
-        except PyMongoError as exc:
+        except StoreError as exc:
             logger.error("crawl %s not started: the database is unavailable (%s)", outlet, exc)
         finally:
             with self._crawling_changed:
@@ -192,11 +187,9 @@ class NewsdeskScheduler:
     def index_search(self) -> int:
         """Drain the search queue: what crawls killed before their end left unindexed (each
         crawl drains it when it ends). Articles indexed; errors are logged, the next run retries."""
-        from crawler.search.queue import drain
-
         try:
             result = drain(self.db)
-        except PyMongoError as exc:
+        except StoreError as exc:
             logger.error("search index: drain failed (database unavailable?): %s", exc)
             return 0
         if result.indexed:
@@ -218,7 +211,7 @@ class NewsdeskScheduler:
             changes = self._sync_jobs()
             changes += self._start_requested_runs()
             self._purge_runs()
-        except PyMongoError as exc:
+        except StoreError as exc:
             logger.error("schedule sync failed (database unavailable?): %s", exc)
             return []
         for change in changes:

@@ -16,7 +16,9 @@ articles collection until the page to show is known:
    is exact when every candidate was checked, else estimated from the share that passed.
 5. build highlighted snippets for the page.
 
-Nothing here uses $text (SecantusDB has none) or sorts in the database.
+Nothing here uses $text (SecantusDB has none) or sorts in the database. The postings are
+the search package's own storage format (crawler.search.index), so the engine reads them and
+the articles they point to itself; it takes the database and id types from crawler.store.
 """
 
 from __future__ import annotations
@@ -29,13 +31,12 @@ from datetime import datetime, timezone
 from typing import Any
 
 import numpy as np
-from bson import ObjectId
-from pymongo.database import Database
 
 from crawler.search.filters import Filters
 from crawler.search.index import ENTRY, SearchIndex
 from crawler.search.query import ParsedQuery, parse_query, squash
 from crawler.search.snippets import Segment, highlight, snippets
+from crawler.store import Database, ObjectId
 from crawler.store.articles import COLLECTION
 from crawler.text.terms import TITLE, filter_term
 

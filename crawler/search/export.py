@@ -4,6 +4,9 @@ Rows come from one cursor in batches and are written as they arrive (Parquet in 
 groups of ROW_GROUP rows). Datetimes are Asia/Seoul: ISO 8601 with +09:00 in JSONL and
 CSV, timezone-aware timestamps in Parquet. CSV can start with a UTF-8 byte-order mark,
 which is what makes Excel read Korean text as UTF-8 instead of the local code page.
+The cursor is opened here (the search filters' query, sorted by `published`) rather than in
+crawler.store because its batching is the export's streaming; the database type and sort
+order come from crawler.store, not the driver.
 """
 
 from __future__ import annotations
@@ -14,11 +17,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol
 
-from pymongo import ASCENDING
-from pymongo.database import Database
-
 from crawler.jsonformat import dumps_line
 from crawler.search.filters import Filters
+from crawler.store import ASCENDING, Database
 from crawler.text.dates import KST
 
 FORMATS = ("jsonl", "csv", "parquet")

@@ -1,10 +1,11 @@
 """The search index: character-bigram postings in a few large documents, merged like an LSM tree.
 
-Why not a multikey `search_terms` array with an index on it: measured on SecantusDB at 10k
-articles (~270 distinct terms each), inserts fell from ~1,000 to 27 articles/s (every term
-is an index entry) and a query on a common bigram fetched and decoded every matching
-article (9 s). So the terms live in posting lists instead, in `search_postings` documents
-read by `_id` (a point lookup on both SecantusDB and MongoDB, never a scan):
+Why not a multikey `search_terms` array with an index on it: measured on SecantusDB when
+this index was designed, every term of every article became an index entry, which slowed
+inserts by more than an order of magnitude, and a query on a common bigram fetched and
+decoded every matching article. So the terms live in posting lists instead, in
+`search_postings` documents read by `_id` (a point lookup on both SecantusDB and MongoDB,
+never a scan):
 
 - Each write batch becomes one *segment*: for every term, the articles containing it, as
   16-byte entries (12-byte ObjectId + 4-byte big-endian published time, Unix seconds) in
@@ -20,6 +21,11 @@ read by `_id` (a point lookup on both SecantusDB and MongoDB, never a scan):
 `search_segments` lists the segments (id, tier, article count, bucket count, state); it is
 small and read whole. Articles carry `search_indexed` (INDEX_VERSION) once their postings
 are written: `reindex` finds the ones without.
+
+This module writes its collections itself rather than through crawler.store: the segment and
+bucket layout is a storage format of its own, encoded here. It imports `bson.Binary` for that
+reason, since the packed posting entries are stored as BSON binary values; the database,
+collection and id types come from crawler.store.
 """
 
 from __future__ import annotations
@@ -33,10 +39,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from bson import Binary, ObjectId
-from pymongo.collection import Collection
-from pymongo.database import Database
+from bson import Binary  # postings are stored as BSON binary values (see the docstring)
 
+from crawler.store import Collection, Database, ObjectId
 from crawler.store.articles import COLLECTION, INDEX_VERSION
 from crawler.text.terms import TITLE, filter_term, text_terms
 

@@ -1,9 +1,9 @@
 """Indexing off the write path: the store queues new and changed articles, `drain` indexes them.
 
-Why: built per write batch (100 articles), the postings were ~85% of the store writer's CPU
-(a segment of ~27,000 terms per batch, a bson.Binary each, and tiered merges re-reading and
-re-writing the small segments). Analysts can wait a minute for a new article; the crawl
-should not wait for the index. So ArticleStore.upsert_many only names the _ids of new and
+Why: built per write batch, the postings were most of the store writer's CPU (a segment
+of tens of thousands of terms per small batch, a bson.Binary each, and tiered merges
+re-reading and re-writing the small segments). Analysts can wait a minute for a new
+article; the crawl should not wait for the index. So ArticleStore.upsert_many only names the _ids of new and
 changed articles in `search_queue` ({_id, ids, n, created}, written before the articles
 themselves), and `drain` turns many queue entries into one large segment.
 
@@ -21,6 +21,8 @@ Nothing is lost, whatever crashes where:
 
 Runs at the end of every crawl (crawler.crawl.extensions.search_index), periodically in the scheduler
 (`newsdesk run`, NEWSDESK_SEARCH_INDEX_SECONDS), and before `newsdesk search --reindex`.
+The queue's claim-and-delete protocol is the search package's own, so it works on
+`search_queue` directly; the database and collection types come from crawler.store.
 """
 
 from __future__ import annotations
@@ -33,19 +35,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from pymongo.collection import Collection
-from pymongo.database import Database
-
 from crawler.search.index import _ID_CHUNK, SOURCE_FIELDS, SearchIndex, _chunks
+from crawler.store import Collection, Database
 from crawler.store.articles import COLLECTION, QUEUE_WRITER, SEARCH_QUEUE
 
 log = logging.getLogger(__name__)
 
-# Articles per segment a drain writes. bench/search_bench.py --drain (9,000 simulator articles,
-# CPU ms per article, client + database): batches of 100 as before 3.14 + 2.65, segments of
-# 500 1.88 + 2.00, 1,000 1.74 + 2.12, 2,000 1.43 + 1.52, 4,000 1.41 + 1.42, 8,000 1.36 + 1.39.
-# A segment's postings are held in memory while it is built: +23 MB at 1,000, +66 MB at
-# 2,000, +153 MB at 4,000 (in the crawl process, at its end). 2,000 has nearly all the saving.
+# Articles per segment a drain writes. Larger segments cost less CPU per article (fewer,
+# larger postings and merges; bench/search_bench.py --drain measures it per segment size) but
+# hold more postings in memory while built (in the crawl process, at its end): past this size
+# the CPU saving levels off while the memory keeps growing.
 SEGMENT_ARTICLES = 2000
 CLAIM_TIMEOUT = timedelta(minutes=10)  # a drain that died releases its queue entries after this
 

@@ -1,7 +1,10 @@
 """Article counts per outlet, region and Korea-time day: one aggregation over a date range.
 
 The $match on `published` comes first so the range rides its index (SecantusDB lifts a
-leading $match into an index lookup; anything else would scan the collection).
+leading $match into an index lookup; anything else would scan the collection). The
+aggregation is written here rather than in crawler.store because its shape (the grouping
+dimensions, the Korea-time day) is what the search filters and `newsdesk stats` define; it
+takes the database's type from crawler.store and never the driver.
 """
 
 from __future__ import annotations
@@ -10,9 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pymongo.database import Database
-
 from crawler.search.filters import Filters
+from crawler.store import Database
 
 DIMENSIONS = ("outlet", "region", "day")
 NONE = "(none)"

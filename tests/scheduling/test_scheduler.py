@@ -16,10 +16,10 @@ import pytest
 
 from crawler.outlets import get_outlet
 from crawler.runners.local import CrawlResult, CrawlRunner
-from crawler.scheduling.scheduler import JOBS_COLLECTION, NewsdeskScheduler, job_id
+from crawler.scheduling.scheduler import NewsdeskScheduler, job_id
 from crawler.store.leases import LeaseStore
 from crawler.store.runs import FINISHED, SKIPPED, RunStore
-from crawler.store.schedules import ScheduleStore
+from crawler.store.schedules import JOBS_COLLECTION, ScheduleStore
 
 
 class RecordingDispatcher:
