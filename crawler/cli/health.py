@@ -18,11 +18,11 @@ import typer
 from rich.table import Table
 
 from crawler.cli.common import check_db, check_outlets, kst_time, err, out
-from crawler.config import project_settings
 from crawler.jsonformat import dumps
-from crawler.outlets import registry
-from crawler.status import health_report
-from crawler.store import database_name, get_client
+
+# `health` imports the project settings (Scrapy), crawler.status (monitoring), the store
+# (pymongo) and the outlet registry when it runs: `newsdesk --help` and argument errors must
+# not pay for them (crawler.cli.main).
 
 app = typer.Typer()
 
@@ -95,6 +95,11 @@ def health(
     check: bool = typer.Option(False, "--check", help="Status line first; exit 2 if any outlet is unhealthy, 3 if unknown."),
 ) -> None:
     """Each outlet's health from its run history: state, last new article, today vs usual, open conditions."""
+    from crawler.config import project_settings
+    from crawler.outlets import registry
+    from crawler.status import health_report
+    from crawler.store import database_name, get_client
+
     names = check_outlets(outlets) if outlets else list(registry())
     try:
         uri = check_db(start=False)

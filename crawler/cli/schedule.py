@@ -11,16 +11,20 @@ from __future__ import annotations
 import getpass
 import socket
 import sys
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 from rich.table import Table
 
-from crawler import status
 from crawler.cli.common import check_db, check_outlets, kst_time, err, fail, out
 from crawler.jsonformat import dumps, dumps_line
-from crawler.outlets.timing import ScheduleError, cron_trigger, format_every, parse_every
-from crawler.store import RunStore, ScheduleStore, database_name, get_client
+
+if TYPE_CHECKING:
+    from crawler.status import Status
+
+# Each command imports the store (pymongo), crawler.status (which brings the scheduling and
+# monitoring code) and the outlet registry when it runs: `newsdesk --help` and argument
+# errors must not pay for them (crawler.cli.main).
 
 app = typer.Typer()
 
@@ -40,20 +44,24 @@ def _operator() -> str:
 
 
 def _db(*, start: bool) -> tuple[Any, Any]:
+    from crawler.store import database_name, get_client
+
     uri = check_db(start=start)
     client = get_client(uri)
     return client, client[database_name()]
 
 
 def _warn_if_no_scheduler(db: Any) -> None:
-    if not status.live_schedulers(db):
+    from crawler.status import live_schedulers
+
+    if not live_schedulers(db):
         err.print(
             "note: no `newsdesk run` scheduler is running on this database; the change applies when one starts",
             highlight=False,
         )
 
 
-def schedule_rows(listing: status.Status) -> list[dict[str, Any]]:
+def schedule_rows(listing: Status) -> list[dict[str, Any]]:
     """One row per outlet (crawler.status.outlet_status): its schedule and where it came from,
     next and last run, state."""
     rows = []
@@ -80,9 +88,11 @@ def schedule_list(
     as_json: bool = typer.Option(False, "--json", help="JSON for machines instead of a table."),
 ) -> None:
     """Every outlet's schedule, state, next run and last run (times in Korea time)."""
+    from crawler.status import outlet_status
+
     client, db = _db(start=False)
     try:
-        listing = status.outlet_status(db)
+        listing = outlet_status(db)
     finally:
         client.close()
     rows = schedule_rows(listing)
@@ -107,6 +117,8 @@ def _one_outlet(outlet: str) -> str:
 
 def _change(outlet: str, apply: Any) -> None:
     """Record an operator's change for `outlet` (apply(store, by)); say so if no scheduler runs."""
+    from crawler.store import ScheduleStore
+
     _one_outlet(outlet)
     client, db = _db(start=True)
     try:
@@ -138,6 +150,8 @@ def schedule_set(
     reset: bool = typer.Option(False, "--reset", help="Back to the schedule in outlets.toml."),
 ) -> None:
     """Change an outlet's schedule; it outlives restarts and is not overwritten by the specs."""
+    from crawler.outlets.timing import ScheduleError, cron_trigger, format_every, parse_every
+
     _one_outlet(outlet)
     if sum(x is not None and x is not False for x in (every, cron, reset or None)) != 1:
         fail("give exactly one of --every, --cron or --reset")
@@ -181,6 +195,8 @@ def runs(
     as_json: bool = typer.Option(False, "--json", help="JSON lines (with the full Scrapy stats)."),
 ) -> None:
     """Crawl run history, newest first: outcome, duration, articles, errors (and failed runs' logs)."""
+    from crawler.store import RunStore
+
     if outlet:
         _one_outlet(outlet)
     client, db = _db(start=False)
