@@ -154,8 +154,8 @@ class SearchIndex:
         """Write the bucket documents, then the segment entry that makes them visible.
         Consumes `postings`: each blob is let go as its bucket is built, and the buckets are
         written _WRITE_BUCKETS at a time, so a merge holds its postings about once, not once
-        as blobs and again as the documents (a merge of 16k articles peaked at 214 MB traced
-        that way; the drain of a 100k backlog took its process past 700 MB).
+        as blobs and again as the documents (holding both made large merges and the drain of
+        a large backlog the process's peak memory).
 
         `first` and `last` bound the published times (Unix seconds) of its articles, so a
         search with a date range skips segments outside it.

@@ -55,8 +55,8 @@ STORE_MANAGED = frozenset({"_id", "first_seen", "last_seen", "search_indexed"})
 STICKY_WHEN_NONE = frozenset({"story_id", "story_similarity", "story_closest", "minhash", "story_shingles",
                               "story_numbers", "modified"})
 
-# $in values per query. SecantusDB's cost per value grows with the list (2,000 lookups:
-# 0.27 s in chunks of 100, 1.7 s in chunks of 1,000); for MongoDB 100 is merely fine.
+# $in values per query. SecantusDB's cost per value grows with the length of the list, so
+# many short lists beat a few long ones there; for MongoDB 100 is merely fine.
 _LOOKUP_CHUNK = 100
 _WRITE_ROUNDS = 3  # one normal round plus retries after concurrent inserts
 _DUPLICATE_KEY = 11000
@@ -161,7 +161,7 @@ class ArticleStore:
 
         With `search` (the default) every write round names its new and changed articles in
         `search_queue`, for crawler.search.queue.drain to index later in large segments
-        (building postings per batch of 100 was ~85% of the store writer's CPU). Without
+        (building postings per small batch was most of the store writer's CPU). Without
         it they are only left unmarked, for `newsdesk search --reindex`'s scan.
         """
         options = db.codec_options.with_options(tz_aware=True, tzinfo=timezone.utc)
@@ -468,7 +468,7 @@ class ArticleStore:
         """url -> {published, last_seen} for stored URLs, canonical or alias.
 
         Two $in queries, each on its own index: a $or of the two makes SecantusDB scan the
-        collection (2 s at 20k articles against 4 ms).
+        collection, whose cost grows with every crawl.
         """
         urls = list(dict.fromkeys(canonical_urls))
         found: dict[str, dict[str, Any]] = {}
@@ -490,9 +490,9 @@ class ArticleStore:
         """Number of stored articles, overall or for one outlet.
 
         Overall is estimated_document_count: metadata on MongoDB; SecantusDB walks the
-        collection but ~4x faster than count_documents({}) (0.2 s vs 0.8 s at 30k).
+        collection, but several times faster than count_documents({}).
         Per outlet filters on `outlet`, the prefix of the (outlet, published) index, so
-        its cost follows that outlet's size (80 ms for 3k matches on SecantusDB).
+        its cost follows that outlet's size.
         """
         if outlet is None:
             return self.collection.estimated_document_count()
@@ -509,9 +509,8 @@ class ArticleStore:
         """The newest articles (by `by`, descending) with `by` >= `since`.
 
         `since` is required because the range on an indexed date is what keeps this
-        fast on SecantusDB; a sort+limit without one takes ~0.7 s at 30k documents
-        there even with the index. Keep it tight: the cost follows the documents in
-        the range (4 ms for 100, 110 ms for 2,000).
+        fast on SecantusDB; a sort+limit without one reads the whole collection there
+        even with the index. Keep it tight: the cost follows the documents in the range.
         """
         if by not in ("published", "first_seen"):
             raise ValueError(f"by must be 'published' or 'first_seen', not {by!r}")
