@@ -28,6 +28,7 @@ run: install
 	$(BIN)/newsdesk run
 
 test: install
+	$(BIN)/lint-imports
 	NEWSDESK_ENV=test $(BIN)/python -m pytest
 
 clean-data:
