@@ -24,20 +24,23 @@ index's size: newsdesk/dedup/*.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any, ClassVar
 
 from itemadapter import ItemAdapter
+from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet import threads
 
 from crawler.crawl import story_index as shared_index
 from crawler.dedup.index import DEFAULT_MAX_ARTICLES, exact_key
 from crawler.dedup.params import DEFAULT_THRESHOLD
 from crawler.dedup.stories import signature, to_bytes
 from crawler.prepare import MISSING, PrepareStep, done, take
-from crawler.store import store_env
+from crawler.store import StoreError, database_name, get_client, resolve_uri, store_env
+from crawler.store.stories import StoryMergeStore
 from crawler.text.clean import normalize_body, normalize_text
 
 logger = logging.getLogger(__name__)
@@ -78,6 +81,8 @@ class DedupPipeline:
             refresh_seconds=settings.getfloat("NEWSDESK_STORY_REFRESH_SECONDS", 60),
         )
         self.shared: shared_index.SharedStoryIndex | None = None
+        self.opened_at: datetime | None = None
+        self.knew_merges = False  # the index knew of merged story ids when this crawler closed
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "DedupPipeline":
@@ -85,7 +90,9 @@ class DedupPipeline:
             raise NotConfigured("NEWSDESK_DEDUP_ENABLED is off")
         if not crawler.settings.getbool("NEWSDESK_STORE_ENABLED", True):
             raise NotConfigured("no store: nothing to compare stories with")
-        return cls(crawler, store_env(crawler.settings))
+        pipeline = cls(crawler, store_env(crawler.settings))
+        crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        return pipeline
 
     @property
     def index(self) -> Any:
@@ -94,6 +101,7 @@ class DedupPipeline:
         return self.shared.index
 
     async def open_spider(self) -> None:
+        self.opened_at = datetime.now(timezone.utc)
         shared, ready = shared_index.acquire(self.env, self.config, self.stats)
         self.shared = shared
         loader = shared.refs == 1  # this crawler created it; the others wait for its load
@@ -111,6 +119,26 @@ class DedupPipeline:
         if self.shared is not None:
             shared, self.shared = self.shared, None
             await maybe_deferred_to_future(shared_index.release(shared, self.stats))
+            self.knew_merges = bool(shared.index.renamed)
+
+    def spider_closed(self, spider: Any = None, reason: str | None = None) -> Any:
+        """Once every pipeline has closed, the store's last batch included: when story ids
+        were merged during this crawl, the merges recorded since it opened are carried out
+        once more, for copies this crawl wrote under an id after the id was merged."""
+        if not self.knew_merges or self.opened_at is None:
+            return None
+        return threads.deferToThread(self._apply_merges, self.opened_at - shared_index.REFRESH_OVERLAP)
+
+    def _apply_merges(self, since: datetime) -> None:
+        client = get_client(resolve_uri(self.env))
+        try:
+            moved = StoryMergeStore(client[database_name(self.env)]).apply_since(since)
+            if moved:
+                self.stats.inc_value("newsdesk/dedup/merged_late_copies", moved)
+        except StoreError as exc:  # the scheduler's upkeep applies them later
+            logger.warning("story merges not applied after the crawl: %s", exc)
+        finally:
+            client.close()
 
     def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)

@@ -29,8 +29,9 @@ from twisted.internet import defer, task, threads
 from twisted.python.failure import Failure
 
 from crawler.dedup.index import StoryIndex
-from crawler.store import ArticleStore, database_name, get_client, resolve_uri
+from crawler.store import ArticleStore, StoreError, database_name, get_client, resolve_uri
 from crawler.store.embedded import data_dir
+from crawler.store.stories import StoryMerge, StoryMergeStore
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +42,14 @@ class IndexConfig:
     threshold: float
     max_articles: int
     refresh_seconds: float
+    # Stored articles first seen this recently are compared with the index as it loads
+    # (StoryIndex.reconcile): what a crawl killed before its end left unreconciled.
+    reconcile_window: timedelta = timedelta(hours=1)
+
+
+# A refresh reads the URLs first seen since the last one, less this overlap: another process
+# stamps first_seen when it writes a batch, and the batch becomes visible a moment later.
+REFRESH_OVERLAP = timedelta(seconds=30)
 
 
 def _defer_to_thread(fn: Callable[[], Any]) -> defer.Deferred:
@@ -77,6 +86,10 @@ class SharedStoryIndex:
         self.client: Any = None
         self.store: Any = None
         self.loaded_until: datetime | None = None
+        self.merges: StoryMergeStore | None = None
+        self.merges_seen_until: datetime | None = None  # merges recorded by others, read up to here
+        self.opened_at = datetime.now(timezone.utc)
+        self.merged = 0  # merges this process recorded
         self._loop: task.LoopingCall | None = None
 
     # -- load -------------------------------------------------------------------------------
@@ -120,9 +133,29 @@ class SharedStoryIndex:
             tracemalloc.start()
         try:
             self.client = get_client(resolve_uri(self.env))
-            self.store = ArticleStore(self.client[database_name(self.env)])
+            db = self.client[database_name(self.env)]
+            self.store = ArticleStore(db)
+            self.merges = StoryMergeStore(db)
+            self.merges.ensure_indexes()
             until = datetime.now(timezone.utc)
-            loaded = self.index.load(self.store.signatures_since(until - self.config.window))
+            for merge in self.merges.since(until - self.config.window):
+                self.index.rename(merge["_id"], merge["into"])
+            self.merges_seen_until = until
+            recent: list[dict[str, Any]] = []
+            cutoff = until - self.config.reconcile_window
+
+            def older() -> Any:
+                for row in self.store.signatures_since(until - self.config.window):
+                    seen = row.get("first_seen")
+                    if isinstance(seen, datetime) and (seen if seen.tzinfo else seen.replace(tzinfo=timezone.utc)) >= cutoff:
+                        recent.append(row)
+                    else:
+                        yield row
+
+            loaded = self.index.load(older())
+            before = len(self.index)
+            self._record(self.index.reconcile(recent))
+            loaded += len(self.index) - before
             self.loaded_until = until
             peak = tracemalloc.get_traced_memory()[1] if trace else 0
         finally:
@@ -151,9 +184,11 @@ class SharedStoryIndex:
         self.index.mark_evictions()  # _read_missing skips what the last EVICTION_MARKS generations evicted
         until = datetime.now(timezone.utc)
         store = self.store
-        d = self.run_in_thread(lambda: store.urls_first_seen_since(since - timedelta(seconds=5)))
+        d = self.run_in_thread(lambda: store.urls_first_seen_since(since - REFRESH_OVERLAP))
         d.addCallback(self._read_missing, store)
         d.addCallback(self.merge_rows, until)
+        d.addCallback(lambda merges: self.run_in_thread(lambda: self._exchange_merges(merges, until)))
+        d.addCallback(self._rename_all)
         d.addErrback(lambda failure: logger.warning("story index refresh failed: %s", failure.getErrorMessage()))
         return d
 
@@ -165,14 +200,42 @@ class SharedStoryIndex:
             return []
         return self.run_in_thread(lambda: list(store.signatures_of(missing)))
 
-    def merge_rows(self, rows: list[dict[str, Any]], until: datetime) -> int:
-        added = self.index.load([row for row in rows if not self.index.holds(row.get("canonical_url", ""))])
+    def merge_rows(self, rows: list[dict[str, Any]], until: datetime) -> list[StoryMerge]:
+        """Add the rows other processes stored, each compared with the index first (on the
+        reactor thread); returns the merges found, for _exchange_merges to record."""
+        before = len(self.index)
+        merges = self.index.reconcile(rows)
+        added = len(self.index) - before
         self.loaded_until = until
         for stats in self.users:
             if added:
                 stats.inc_value("newsdesk/dedup/index_refreshed", added)
             self.report(stats)
-        return added
+        return merges
+
+    def _exchange_merges(self, merges: list[StoryMerge], until: datetime) -> list[dict[str, Any]]:
+        """On a thread: record this process's merges and read those other processes recorded
+        since the last time (so this process's next copies take the surviving id)."""
+        self._record(merges)
+        if self.merges is None or self.merges_seen_until is None:
+            return []
+        found = self.merges.since(self.merges_seen_until - REFRESH_OVERLAP)
+        self.merges_seen_until = until
+        return found
+
+    def _rename_all(self, recorded: list[dict[str, Any]]) -> None:
+        for merge in recorded:
+            self.index.rename(merge["_id"], merge["into"])
+
+    def _record(self, merges: list[StoryMerge]) -> None:
+        """Record merges and move the copies of the ids that go (on a thread)."""
+        if not merges or self.merges is None:
+            return
+        outcome = self.merges.record(merges)
+        self.merged += outcome.recorded
+        for merge in merges:
+            logger.info("story %s merged into %s: %s (%s matches %s, similarity %s)", merge.gone, merge.into,
+                        merge.reason, merge.url, merge.closest_url, merge.similarity)
 
     # -- users ------------------------------------------------------------------------------
 
@@ -187,15 +250,40 @@ class SharedStoryIndex:
             stats.set_value("newsdesk/dedup/index_unreadable", self.index.skipped)
         if self.index.stale:  # signatures stored before the last format change: not comparable
             stats.set_value("newsdesk/dedup/index_stale", self.index.stale)
+        if self.merged:
+            stats.set_value("newsdesk/dedup/story_merges", self.merged)
 
-    def _close(self) -> defer.Deferred:
+    def _close(self, stats: list[Any] = ()) -> defer.Deferred:
+        """The last user is gone: one last refresh compares what other processes stored
+        meanwhile, every merge recorded since this index opened is carried out again (copies
+        this process wrote under an id after its merge), then the connection closes."""
         if self._loop is not None and self._loop.running:
             self._loop.stop()
         self._loop = None
+        d = self.refresh() or defer.succeed(None)
+        d.addBoth(lambda _: self.run_in_thread(self._finish))
+        d.addErrback(lambda failure: logger.warning("story index close: %s", failure.getErrorMessage()))
+
+        def report(_: Any) -> None:
+            for each in stats:
+                self.report(each)
+
+        d.addCallback(report)
+        return d
+
+    def _finish(self) -> None:
         client, self.client, self.store = self.client, None, None
-        if client is None:
-            return defer.succeed(None)
-        return self.run_in_thread(client.close)
+        try:
+            if self.merges is not None:
+                moved = self.merges.apply_since(self.opened_at - REFRESH_OVERLAP)
+                if moved:
+                    logger.info("story merges: %d copies written under a merged id moved to the surviving one", moved)
+        except StoreError as exc:  # the scheduler's upkeep carries the merges out later
+            logger.warning("story merges not applied at the crawl's end: %s", exc)
+        finally:
+            self.merges = None
+            if client is not None:
+                client.close()
 
 
 _REGISTRY: dict[tuple[str, str], SharedStoryIndex] = {}
@@ -236,7 +324,7 @@ def release(shared: SharedStoryIndex, stats: Any = None) -> defer.Deferred:
         return defer.succeed(None)
     if _REGISTRY.get(shared.key) is shared:
         del _REGISTRY[shared.key]
-    return shared._close()
+    return shared._close([stats] if stats is not None else [])
 
 
 def open_indexes() -> dict[tuple[str, str], SharedStoryIndex]:

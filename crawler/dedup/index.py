@@ -79,6 +79,7 @@ from crawler.dedup.stories import (
     parse_signature,
     unpack_held,
 )
+from crawler.store.stories import StoryMerge, merge_direction
 
 # Generations of evicted URLs kept (StoryIndex.evicted_lately): a refresh marks one and reads
 # what was stored since 5 s before the previous refresh, so the evictions of two intervals
@@ -410,6 +411,27 @@ class _StoryIds(Mapping[str, str]):
         return sum(1 for _ in self)
 
 
+class _MinHashValues:
+    """A stored signature's MinHash values where a lookup expects a MinHash."""
+
+    __slots__ = ("hashvalues",)
+
+    def __init__(self, values: np.ndarray) -> None:
+        self.hashvalues = values
+
+
+class _Stored:
+    """A stored signature as a lookup takes it: the body's MinHash and the record (the lead's
+    MinHash is not stored, so a stored copy is found by its body's bands alone)."""
+
+    __slots__ = ("minhash", "lead", "record")
+
+    def __init__(self, values: np.ndarray, record: StoryRecord) -> None:
+        self.minhash = _MinHashValues(values)
+        self.lead = None
+        self.record = record
+
+
 class StoryIndex:
     """Records of recent articles, their LSH band keys, story ids and exact keys, at most
     `max_articles` of them (the oldest first seen are evicted first)."""
@@ -443,6 +465,7 @@ class StoryIndex:
         self.stale = 0  # stored signatures of an earlier SIGNATURE_VERSION (not comparable)
         self.compared = 0  # candidates looked at closely, over all lookups
         self.capped = 0  # lookups that had more than MAX_COMPARED candidates
+        self.renamed: dict[str, str] = {}  # story id -> the id it was merged into (reconcile, rename)
 
     def __len__(self) -> int:
         return self.next_slot - self.low
@@ -455,11 +478,85 @@ class StoryIndex:
         return segment, slot - segment.base
 
     def story_of(self, url: str) -> str | None:
+        """The story id of a held article, after every merge the index knows of."""
         slot = self.slots.get(url)
         if slot is None:
             return None
         segment, off = self._locate(slot)
-        return segment.story_id(off)
+        story = segment.story_id(off)
+        return None if story is None else self.resolve(story)
+
+    # -- merges -----------------------------------------------------------------------------
+
+    def resolve(self, story_id: str) -> str:
+        """The id `story_id` goes by now (merges only ever go to smaller ids, so this ends)."""
+        while story_id in self.renamed:
+            story_id = self.renamed[story_id]
+        return story_id
+
+    def rename(self, gone: str, into: str) -> tuple[str, str] | None:
+        """Two story ids are one story (a merge found here or recorded by another process):
+        the held copies of both go by one id from now on. Returns (gone, into) as applied,
+        in crawler.store.stories' fixed direction; None when they already were one."""
+        a, b = self.resolve(gone), self.resolve(into)
+        if a == b:
+            return None
+        gone, into = merge_direction(a, b)
+        self.renamed[gone] = into
+        return gone, into
+
+    def reconcile(self, rows: Iterable[dict[str, Any]]) -> list[StoryMerge]:
+        """Add stored articles that other processes assigned (rows as load() takes them),
+        each first compared with what the index holds, oldest first seen first. A copy
+        found under another story id means both ids are one story: the index renames one
+        into the other and the merge is returned, for the caller to record in the database.
+
+        This is how processes that crawl at the same time agree: each one reconciles the
+        articles it reads back from the others at its refresh and at its end, so of any two
+        copies stored by two processes, the one that ends later compares them."""
+        merges: list[StoryMerge] = []
+        entries = []
+        for row in rows:
+            url = row.get("canonical_url")
+            if not url or self.holds(url):
+                continue
+            seen = row.get("first_seen")
+            if isinstance(seen, datetime) and seen.tzinfo is None:
+                seen = seen.replace(tzinfo=timezone.utc)
+            entries.append((seen if isinstance(seen, datetime) else _OLDEST, len(entries), row))
+        for _, _, row in sorted(entries, key=lambda e: e[:2]):
+            url, story = row["canonical_url"], row.get("story_id")
+            parsed = self._parsed(row) if story else None
+            key = exact_key(row.get("outlet"), row.get("body_hash"), row.get("title"))
+            if parsed is None and key is None:
+                continue
+            if parsed is not None:
+                found = self.find(_Stored(parsed[0], parsed[1]))
+                if found is not None:
+                    closest, comparison = found
+                    other = self.story_of(closest)
+                    applied = self.rename(story, other) if other is not None else None
+                    if applied is not None:
+                        merges.append(StoryMerge(applied[0], applied[1], "copies stored by different crawls",
+                                                 round(comparison.containment, 4), url, closest))
+            self.add(url, parsed, story if parsed is not None else None, key)
+        return merges
+
+    def _parsed(self, row: dict[str, Any]) -> tuple[np.ndarray, StoryRecord] | None:
+        """A stored row's (MinHash values, record), None when it has none or it is unreadable."""
+        data = row.get("minhash")
+        if not isinstance(data, (bytes, bytearray)):
+            if data:
+                self.skipped += 1
+            return None
+        try:
+            return parse_signature(bytes(data), self.num_perm)
+        except ValueError:  # a damaged signature costs one article its story, not the crawl
+            if is_stale(data):
+                self.stale += 1
+            else:
+                self.skipped += 1
+            return None
 
     def holds(self, url: str) -> bool:
         return url in self.slots
@@ -599,7 +696,7 @@ class StoryIndex:
         found = Comparison(containment, title, probe.paraphrase(b, samples, hits), numbers, False)
         return found if found.score(self.title_weight, self.paraphrase_weight) >= self.threshold else None
 
-    def _candidates(self, sig: StorySignature) -> Iterator[tuple[int, _Segment, int]]:
+    def _candidates(self, sig: StorySignature | _Stored) -> Iterator[tuple[int, _Segment, int]]:
         """The held articles sharing a band with the body's or the lead's MinHash, oldest
         first; when there are more than MAX_COMPARED, the MAX_COMPARED sharing the most bands
         (the newest among equals). Copies of a story share many bands, chance neighbours one
@@ -615,7 +712,7 @@ class StoryIndex:
             if segment.records[off] is not None:  # held for its exact key only: no record
                 yield slot, segment, off
 
-    def _hits(self, sig: StorySignature) -> tuple[np.ndarray, np.ndarray]:
+    def _hits(self, sig: StorySignature | _Stored) -> tuple[np.ndarray, np.ndarray]:
         query = band_keys(sig.minhash.hashvalues)
         if sig.lead is not None:
             query = np.concatenate((query, band_keys(sig.lead.hashvalues)))
@@ -631,7 +728,7 @@ class StoryIndex:
                 found.add(slot)
         return found
 
-    def find(self, sig: StorySignature) -> tuple[str, Comparison] | None:
+    def find(self, sig: StorySignature | _Stored) -> tuple[str, Comparison] | None:
         """The closest held copy of this story (URL, comparison), if any."""
         best: tuple[str, Comparison] | None = None
         best_score = 0.0

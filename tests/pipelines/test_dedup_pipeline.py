@@ -269,8 +269,9 @@ def test_crawlers_of_one_process_share_one_index_one_load_and_one_refresh(pipeli
     assert shared.refreshes == 2
     finished(second.close_spider())
     assert shared_index.open_indexes() == {} and shared.client is None
+    assert shared.refreshes == 3  # the last crawler's close compares what other processes stored meanwhile
     threads.clock.advance(600)
-    assert shared.refreshes == 2  # the loop stopped with the last crawler
+    assert shared.refreshes == 3  # the loop stopped with the last crawler
     for pipe in (first, second):  # the stored one (held for its exact key: no signature) and the two new
         assert pipe.stats.get_value("newsdesk/dedup/index_articles") == 3
         assert pipe.stats.get_value("newsdesk/dedup/index_evicted") == 0
