@@ -57,11 +57,13 @@ def story(
 ) -> None:
     """Show a story's copies across outlets: outlet, time, URL and how close each is."""
     from crawler.store import ArticleStore, database_name, get_client
+    from crawler.store.stories import StoryMergeStore
 
     uri = check_db(start=False)
     client = get_client(uri)
     try:
         store = ArticleStore(client[database_name()])
+        merges = StoryMergeStore(client[database_name()])
         story_id = id_or_url
         if id_or_url.startswith(("http://", "https://")):
             from crawler.outlets import canonical_url_of
@@ -72,15 +74,21 @@ def story(
             if not doc.get("story_id"):
                 fail(f"{id_or_url} is stored but has no story (its body is too short to compare)")
             story_id = doc["story_id"]
+        requested, story_id = story_id, merges.resolve(story_id)
         copies = store.story(story_id)
+        merged_ids = merges.merged_ids(story_id) if copies else []
     finally:
         client.close()
     if not copies:
-        fail(f"no story {story_id!r}")
+        fail(f"no story {requested!r}")
     if as_json:
-        sys.stdout.write(dumps({"story_id": story_id, "copies": [kst_fields(c) for c in copies]}, indent=2) + "\n")
+        sys.stdout.write(dumps({"story_id": story_id, "requested_id": requested if requested != story_id else None,
+                                "merged_ids": merged_ids, "copies": [kst_fields(c) for c in copies]}, indent=2) + "\n")
         return
-    table = Table(title=f"story {story_id}: {len(copies)} copies")
+    if requested != story_id and not requested.startswith(("http://", "https://")):
+        out.print(f"story {requested} was merged into {story_id}: copies of it were first given two ids", highlight=False)
+    table = Table(title=f"story {story_id}: {len(copies)} copies"
+                  + (f" (merged from {', '.join(merged_ids)})" if merged_ids else ""))
     for column in ("published (KST)", "outlet", "similarity", "title", "url"):
         table.add_column(column, overflow="fold")
     for copy in copies:

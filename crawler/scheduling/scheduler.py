@@ -42,8 +42,12 @@ from crawler.store import Database, StoreError, get_client
 from crawler.store.leases import SCHEDULER_LEASE_PREFIX, LeaseStore, make_owner
 from crawler.store.runs import RunStore
 from crawler.store.schedules import JOB_PREFIX, JOBS_COLLECTION, ScheduleStore
+from crawler.store.stories import StoryMergeStore
 
 logger = logging.getLogger(__name__)
+
+# Story merges of this last stretch are carried out again at every upkeep (apply_story_merges).
+STORY_MERGES_REAPPLIED = timedelta(days=1)
 
 _active: "NewsdeskScheduler | None" = None
 _active_lock = threading.Lock()
@@ -121,7 +125,7 @@ class NewsdeskScheduler:
                 raise RuntimeError("a newsdesk scheduler is already running in this process")
             _active = self
         try:
-            for store in (self.runs, self.leases, self.schedules):
+            for store in (self.runs, self.leases, self.schedules, StoryMergeStore(self.db)):
                 store.ensure_indexes()
             self.aps.start(paused=True)
             self.sync()
@@ -132,6 +136,10 @@ class NewsdeskScheduler:
             if self.search_index_seconds > 0:
                 self.aps.add_job(
                     self.index_search, "interval", seconds=self.search_index_seconds, id="newsdesk:search-index",
+                    jobstore="local", executor="search", misfire_grace_time=None,
+                )
+                self.aps.add_job(
+                    self.apply_story_merges, "interval", seconds=self.search_index_seconds, id="newsdesk:story-merges",
                     jobstore="local", executor="search", misfire_grace_time=None,
                 )
             if not paused:
@@ -195,6 +203,20 @@ class NewsdeskScheduler:
         if result.indexed:
             logger.info("search index: %d articles indexed in %.1f s", result.indexed, result.seconds)
         return result.indexed
+
+    # -- stories --------------------------------------------------------------------------
+    def apply_story_merges(self) -> int:
+        """Carry out again the story merges of the last day (crawler.store.stories): copies a
+        crawl wrote under an id after it was merged, or a merge whose crawl was killed before
+        it moved the copies. Copies moved; errors are logged, the next run retries."""
+        try:
+            moved = StoryMergeStore(self.db).apply_since(datetime.now(timezone.utc) - STORY_MERGES_REAPPLIED)
+        except StoreError as exc:
+            logger.error("story merges: not applied (database unavailable?): %s", exc)
+            return 0
+        if moved:
+            logger.info("story merges: %d copies moved to the story they were merged into", moved)
+        return moved
 
     # -- sync -----------------------------------------------------------------------------
     def desired(self) -> dict[str, Schedule]:

@@ -129,7 +129,7 @@ def search(
     SearchError for a query without any searchable word or a page out of range.
     """
     started = time.perf_counter()
-    filters = filters or Filters()
+    filters = (filters or Filters()).resolved(db)
     if page < 1:
         raise SearchError(f"page must be 1 or more, not {page}")
     if not 1 <= per_page <= MAX_PER_PAGE:

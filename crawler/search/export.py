@@ -39,7 +39,7 @@ class _Writer(Protocol):
 def iter_articles(db: Database[Any], filters: Filters) -> Iterator[dict[str, Any]]:
     """Matching articles, oldest published first, with FIELDS only (datetimes in KST)."""
     projection = {"_id": 0, **{name: 1 for name in FIELDS}}
-    cursor = db.articles.find(filters.mongo(), projection, batch_size=BATCH).sort("published", ASCENDING)
+    cursor = db.articles.find(filters.resolved(db).mongo(), projection, batch_size=BATCH).sort("published", ASCENDING)
     for doc in cursor:
         yield {name: _kst(doc.get(name)) if name in DATE_FIELDS else doc.get(name) for name in FIELDS}
 
@@ -167,6 +167,6 @@ def export_articles(
 
 def count_articles(db: Database[Any], filters: Filters) -> int:
     """How many articles an export will write (for the progress bar's total)."""
-    query = filters.mongo()
+    query = filters.resolved(db).mongo()
     return db.articles.estimated_document_count() if not query else db.articles.count_documents(query)
 

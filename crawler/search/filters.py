@@ -7,10 +7,12 @@ answers a bounded range from the index and scans the collection for anything els
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from crawler.store import Database
+from crawler.store.stories import StoryMergeStore
 from crawler.text.dates import KST
 
 
@@ -36,6 +38,14 @@ class Filters:
                 raise ValueError(f"{name} must be an aware datetime, not {value!r}")
         if self.since and self.until and self.since >= self.until:
             raise ValueError(f"since ({self.since.isoformat()}) must be before until ({self.until.isoformat()})")
+
+    def resolved(self, db: Database[Any]) -> "Filters":
+        """These filters with each story id replaced by the id it was merged into, if it was
+        (crawler.store.stories): a story asked for by an id it had before a merge is found."""
+        if not self.stories:
+            return self
+        merges = StoryMergeStore(db)
+        return replace(self, stories=tuple(dict.fromkeys(merges.resolve(s) for s in self.stories)))
 
     def mongo(self) -> dict[str, Any]:
         """The MongoDB filter, most selective indexed clause first.

@@ -52,7 +52,7 @@ def article_stats(db: Database[Any], filters: Filters, by: Sequence[str] = ("out
         if dim not in DIMENSIONS:
             raise ValueError(f"cannot group by {dim!r}: expected one of {', '.join(DIMENSIONS)}")
     pipeline: list[dict[str, Any]] = [
-        {"$match": filters.mongo()},
+        {"$match": filters.resolved(db).mongo()},
         {"$group": {"_id": {dim: _key(dim) for dim in dims}, "articles": {"$sum": 1}}},
     ]
     rows = []

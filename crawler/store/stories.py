@@ -87,6 +87,16 @@ class StoryMergeStore:
         """The merges that went into `story_id` (directly), oldest first."""
         return sorted(self.merges.find({"into": story_id}), key=lambda d: (d.get("at") or datetime.min, d["_id"]))
 
+    def merged_ids(self, story_id: str) -> list[str]:
+        """Every id that went into `story_id`, directly or through other merges, oldest first."""
+        found: list[str] = []
+        queue = [story_id]
+        while queue and len(found) < 1000:
+            for doc in self.merged_into_it(queue.pop(0)):
+                found.append(doc["_id"])
+                queue.append(doc["_id"])
+        return found
+
     def merge_of(self, story_id: str) -> dict[str, Any] | None:
         """The merge that took `story_id` away, if any."""
         return self.merges.find_one({"_id": story_id})

@@ -193,6 +193,10 @@ class StoryCopy(BaseModel):
 
 class Story(BaseModel):
     story_id: str
+    requested_id: str | None = Field(None, description="The id asked for, when it was merged into story_id")
+    merged_ids: list[str] = Field(default_factory=list,
+                                  description="Ids merged into this story: copies first given another id by a crawl "
+                                              "running at the same time")
     outlets: int = Field(description="Distinct outlets among the copies")
     copies: list[StoryCopy] = Field(description="Earliest published first")
 

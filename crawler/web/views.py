@@ -13,6 +13,7 @@ from crawler.outlets import canonical_url_of, registry
 from crawler.search import Filters, SearchError, day_range
 from crawler.search import search as run_search
 from crawler.store import Database, RunStore, reads
+from crawler.store.stories import StoryMergeStore
 from crawler.web.models import (
     ArticleDetail,
     ArticleList,
@@ -117,11 +118,14 @@ def revisions(db: Database[Any], article_id: str) -> RevisionList:
 
 
 def story(db: Database[Any], story_id: str) -> Story:
-    copies = reads.story_copies(db, story_id)
+    merges = StoryMergeStore(db)
+    current = merges.resolve(story_id)
+    copies = reads.story_copies(db, current)
     if not copies:
         raise HTTPException(404, f"no story {story_id}")
     names = outlet_names()
-    return Story(story_id=story_id, outlets=len({c.get("outlet") for c in copies}),
+    return Story(story_id=current, requested_id=story_id if current != story_id else None,
+                 merged_ids=merges.merged_ids(current), outlets=len({c.get("outlet") for c in copies}),
                  copies=[StoryCopy.of(c, names) for c in copies])
 
 
