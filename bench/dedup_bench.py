@@ -52,15 +52,17 @@ sys.path.insert(0, str(ROOT))
 
 from bench.dedup_previous import PreviousStoryIndex  # noqa: E402
 from crawler.dedup.index import StoryIndex  # noqa: E402
-from crawler.dedup.params import DEFAULT_MAX_ARTICLES  # noqa: E402
-from crawler.dedup.stories import (  # noqa: E402
+from crawler.dedup.params import (  # noqa: E402
+    DEFAULT_MAX_ARTICLES,
     DEFAULT_THRESHOLD,
-    NUM_PERM,
     NUMBERS_THRESHOLD,
     PARAPHRASE_WEIGHT,
+    TITLE_WEIGHT,
+)
+from crawler.dedup.stories import (  # noqa: E402
+    NUM_PERM,
     SAMPLE_MOD,
     SCHEME,
-    TITLE_WEIGHT,
     StoryRecord,
     compare,
     signature,

@@ -39,6 +39,7 @@ TITLES = {
     "drift": "likely selector drift",
     "failing": "failing",
     "blocked": "blocked",
+    "unreachable": "unreachable",
 }
 MASK = "***"
 

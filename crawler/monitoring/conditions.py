@@ -10,7 +10,11 @@ against one number for 27 different sites:
            that needed the generic fallback jumped, a field's coverage fell, or the article
            links found on its list pages collapsed, compared with the outlet's usual runs;
 - failing  several crawls in a row failed (crashed, timed out, abandoned);
-- blocked  a burst of 403/429 answers in the newest crawl: the site is refusing us.
+- blocked  a burst of 403/429 answers in the newest crawl: the site is refusing us;
+- unreachable  the newest crawl never got a page from the site: its name did not resolve,
+           connections failed, TLS failed, or every answer was a refusal or a server error
+           (the run's `cause`, crawler.store.runs.reach_failure). Never drift: a crawl
+           that fetched nothing says nothing about the site's templates.
 
 Each condition is True (present), False (absent) or None (the history cannot tell, e.g. no
 run has parsed enough articles yet); alerts open on True and close only on False, so an
@@ -27,10 +31,10 @@ from statistics import median
 from typing import Any, Callable, Iterable, Mapping
 
 from crawler.monitoring.checks import FIELDS
-from crawler.store.runs import RunStore
+from crawler.store.runs import REACH_CAUSES, RunStore
 from crawler.text.dates import KST
 
-CONDITIONS = ("silent", "drift", "failing", "blocked")
+CONDITIONS = ("silent", "drift", "failing", "blocked", "unreachable")
 FAILED_STATUSES = ("failed", "timeout", "abandoned")
 # Not the outlet's doing, or not over: they neither count as failures nor break a failing streak.
 NEUTRAL_STATUSES = ("running", "skipped", "lease_lost")
@@ -130,6 +134,7 @@ class _Run:
     responses: int
     statuses: Mapping[str, int]
     checks: Mapping[str, Any]
+    cause: str | None = None  # why a crawl that ran to its end failed (crawler.store.runs.REACH_CAUSES)
 
     @classmethod
     def of(cls, doc: Mapping[str, Any]) -> "_Run":
@@ -146,6 +151,7 @@ class _Run:
             responses=int(doc.get("pages", 0) or checks.get("responses", 0) or 0),
             statuses={str(k): int(v) for k, v in (doc.get("http_status") or checks.get("statuses") or {}).items()},
             checks=checks,
+            cause=doc.get("cause"),
         )
 
     def blocked(self, t: Thresholds) -> int:
@@ -211,6 +217,26 @@ def _blocked(runs: list[_Run], t: Thresholds) -> Condition:
     )
 
 
+def _unreachable(runs: list[_Run]) -> Condition:
+    counted = [r for r in runs if r.status not in NEUTRAL_STATUSES]
+    if not counted:
+        return Condition("unreachable", None)
+    last = counted[-1]
+    if last.cause not in REACH_CAUSES:
+        return Condition("unreachable", False)
+    since = last
+    for run in reversed(counted):  # the first of the unreachable streak
+        if run.cause not in REACH_CAUSES:
+            break
+        since = run
+    return Condition(
+        "unreachable", True,
+        cause=f"the last crawl got no page from the site: {last.error or last.cause}",
+        detail={"cause": last.cause, "first_unreachable_run": since.id, "first_unreachable_at": since.started},
+        run_id=last.id, log_path=last.log_path,
+    )
+
+
 @dataclass
 class _Signal:
     """One measure the drift condition watches, e.g. the fallback share."""
@@ -271,7 +297,8 @@ def _drift_signals(t: Thresholds) -> list[_Signal]:
 def _drift(runs: list[_Run], t: Thresholds) -> tuple[Condition, dict[str, Any]]:
     # Only finished crawls that the site answered: a failed or blocked crawl finds few links
     # and parses little for reasons the other conditions name.
-    usable = [r for r in runs if r.status == "finished" and r.checks and not r.is_blocked(t)]
+    # A run that fetched nothing never counts: it says nothing about the site's templates.
+    usable = [r for r in runs if r.status == "finished" and r.checks and r.responses > 0 and not r.is_blocked(t)]
     causes: list[str] = []
     detail: dict[str, Any] = {}
     figures: dict[str, Any] = {"coverage": {}, "coverage_usual": {}}
@@ -384,6 +411,7 @@ def evaluate(
         "drift": drift,
         "failing": _failing(history, t),
         "blocked": _blocked(history, t),
+        "unreachable": _unreachable(history),
     }
     last = history[-1] if history else None
     successes = [r for r in history if r.status == "finished"]

@@ -98,6 +98,74 @@ def summarize(stats: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+# Why a crawl that ran to its end still failed: it never reached the site, or the site
+# answered nothing usable. A run with one of these causes is `failed`, never `finished`.
+UNREACHABLE = "unreachable"  # connections refused, reset or timed out, no answer at all
+DNS = "dns"                  # the site's name did not resolve
+TLS = "tls"                  # the TLS handshake failed
+BLOCKED = "blocked"          # every answer was 401/403/429
+SERVER_ERRORS = "server_errors"  # every answer was a 5xx
+ROBOTS = "robots"            # robots.txt forbade every page the crawl asked for
+REACH_CAUSES = (UNREACHABLE, DNS, TLS, BLOCKED, SERVER_ERRORS, ROBOTS)
+_CAUSE_TEXT = {
+    UNREACHABLE: "the site could not be reached (connections refused, reset or timed out)",
+    DNS: "the site's name did not resolve (DNS)",
+    TLS: "the TLS handshake with the site failed",
+    BLOCKED: "the site refused every request (401/403/429)",
+    SERVER_ERRORS: "the site answered every request with a server error (5xx)",
+    ROBOTS: "robots.txt forbade every page",
+}
+
+
+def reach_failure(stats: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(cause, message) when a crawl never got a usable page from the site, else None.
+
+    Pages are the site's answers other than robots.txt; a crawl with at least one answer that
+    is neither a refusal nor a server error reached the site, whatever it then found."""
+    def count(key: str) -> int:
+        value = stats.get(key, 0)
+        return int(value) if isinstance(value, (int, float)) else 0
+
+    robots = count("robotstxt/response_count")
+    pages = max(0, count("downloader/response_count") - robots)
+    statuses = {key.rsplit("/", 1)[1]: int(value) for key, value in stats.items()
+                if key.startswith("downloader/response_status_count/") and isinstance(value, (int, float))}
+    for key, value in stats.items():  # robots.txt's own answers are not the site's pages
+        if key.startswith("robotstxt/response_status_count/") and isinstance(value, (int, float)):
+            code = key.rsplit("/", 1)[1]
+            statuses[code] = max(0, statuses.get(code, 0) - int(value))
+    requested = count("downloader/request_count") - count("robotstxt/request_count")
+    if pages > 0:
+        refused = sum(n for code, n in statuses.items() if code in ("401", "403", "429"))
+        errors = sum(n for code, n in statuses.items() if code.startswith("5"))
+        if refused == pages:
+            return BLOCKED, f"{_CAUSE_TEXT[BLOCKED]}: {pages} answers"
+        if errors == pages:
+            return SERVER_ERRORS, f"{_CAUSE_TEXT[SERVER_ERRORS]}: {pages} answers"
+        if refused + errors == pages:
+            return BLOCKED if refused >= errors else SERVER_ERRORS, (
+                f"the site answered no request with a page: {refused} refused, {errors} server errors")
+        return None
+    if count("robotstxt/forbidden") > 0 and requested <= 0:
+        return ROBOTS, f"{_CAUSE_TEXT[ROBOTS]} ({count('robotstxt/forbidden')} requests)"
+    exceptions = {key.removeprefix("downloader/exception_type_count/"): int(value) for key, value in stats.items()
+                  if key.startswith("downloader/exception_type_count/") and isinstance(value, (int, float))}
+    failed = sum(exceptions.values())
+    if count("robotstxt/forbidden") > 0 and failed == 0:
+        return ROBOTS, f"{_CAUSE_TEXT[ROBOTS]} ({count('robotstxt/forbidden')} requests)"
+    if failed == 0 and requested <= 0:
+        return None  # nothing was asked of the site (an empty crawl): not the site's failure
+    names = " ".join(exceptions)
+    if "DNSLookupError" in names:
+        cause = DNS
+    elif any(word in names for word in ("SSL", "TLS", "OpenSSL", "Certificate")):
+        cause = TLS
+    else:
+        cause = UNREACHABLE
+    kinds = ", ".join(f"{name.rsplit('.', 1)[-1]} x{n}" for name, n in sorted(exceptions.items(), key=lambda kv: -kv[1])[:3])
+    return cause, f"{_CAUSE_TEXT[cause]}: no page fetched" + (f" ({kinds})" if kinds else "")
+
+
 def _faults(stats: Mapping[str, Any], statuses: Mapping[str, int]) -> dict[str, int]:
     """What the sites did wrong in this run, by kind (only the kinds seen): answers (5xx, 429),
     network failures by exception type, bad pages (newsdesk/faults/*, counted by
@@ -217,6 +285,9 @@ class RunStore:
             status = TIMEOUT
         elif lease_lost:
             status = LEASE_LOST
+        elif returncode == 0 and finish_reason == "finished" and (reach := self._reach_failure(run, stats)):
+            status = FAILED
+            update["cause"], error = reach[0], error or reach[1]
         elif returncode == 0 and finish_reason == "finished":
             status = FINISHED
         else:
@@ -236,6 +307,20 @@ class RunStore:
         self.collection.update_one({"_id": run_id}, {"$set": update})
         run.update(update)
         return run
+
+    @staticmethod
+    def _reach_failure(run: Mapping[str, Any], stats: Mapping[str, Any] | None) -> tuple[str, str] | None:
+        """reach_failure() of the crawl's own stats (given, or recorded on the run). A Redis
+        round's workers record only their sums: judged on the round's pages and faults."""
+        if run.get("dispatcher") == "redis":
+            total: dict[str, float] = {}
+            for worker in run.get("workers") or []:
+                for key, value in (worker.get("stats") or {}).items():
+                    if isinstance(value, (int, float)) and not isinstance(value, bool):
+                        total[key] = total.get(key, 0) + value
+            return reach_failure(total) if total else None
+        raw = stats or run.get("stats")
+        return reach_failure(raw) if raw else None
 
     def set_checks(self, run_id: str, checks: Mapping[str, Any]) -> bool:
         """Store the summary of the run's per-run checks (crawler.monitoring) on it as `checks`."""

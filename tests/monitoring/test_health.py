@@ -19,7 +19,7 @@ def test_a_steady_outlet_is_ok(history):
     health = judge(history)
     assert health.state == "ok" and health.healthy
     assert {c.name: c.present for c in health.conditions.values()} == {
-        "silent": False, "drift": False, "failing": False, "blocked": False}
+        "silent": False, "drift": False, "failing": False, "blocked": False, "unreachable": False}
     assert health.baseline_per_day == pytest.approx(48, abs=1)
     assert health.coverage["published"] == 1.0 and health.fallback_share == 0.0
     assert health.last_new_article == history.runs[-1]["ended"]
