@@ -20,6 +20,10 @@ operators' changes are small collections of one document per outlet or process.
 
 from __future__ import annotations
 
+import os
+import re
+import stat
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import cache
@@ -29,8 +33,9 @@ from crawler.config import project_settings
 from crawler.monitoring.conditions import outlet_health as judge_history
 from crawler.outlets import registry
 from crawler.scheduling.schedule import Schedule, desired_schedules, schedule_state
-from crawler.store import AlertStore, Database, LeaseStore, RunStore, ScheduleStore, aware
-from crawler.store.runs import FAILED_STATUSES, FINISHED, RUNNING as RUN_OPEN
+from crawler.search import pending as search_pending
+from crawler.store import AlertStore, Database, LeaseStore, RunStore, ScheduleStore, aware, mask_uri
+from crawler.store.runs import FAILED_STATUSES, FINISHED, RUNNING as RUN_OPEN, summarize
 
 RECENT = timedelta(days=1)  # health counts and lists the runs of this last stretch, all outlets at once
 DEFAULT_KEEP_DAYS = 90.0  # NEWSDESK_RUNS_KEEP_DAYS' default: the scheduler purges older runs
@@ -259,3 +264,132 @@ def health_report(db: Database[Any], names: list[str], settings: Any, now: datet
             doc["state"] = UNHEALTHY
         report.append(doc)
     return report
+
+
+# --- what operators look at besides verdicts: the database, one run, its log, the search queue
+
+
+def database_info(db: Database[Any], uri: str | None = None) -> dict[str, Any]:
+    """Which database a view read: its name and the URI with its password masked. Every
+    status view says so, so a run of another database is never shown unlabelled."""
+    return {"name": db.name, "uri": mask_uri(uri) if uri else None}
+
+
+def last_runs(db: Database[Any], names: Iterable[str], *, now: datetime | None = None,
+              settings: Any = None) -> dict[str, dict[str, Any]]:
+    """Each named outlet's newest run in the runs collection of `db` (every crawl: scheduled,
+    `newsdesk crawl`, the demo), looked for as far back as runs are kept; without raw stats."""
+    now = now or datetime.now(timezone.utc)
+    return RunStore(aware(db)).last_per_outlet(names, floor=_history_floor(now, _settings(settings)))
+
+
+def search_queue_pending(db: Database[Any]) -> int | None:
+    """Articles waiting in the search queue (crawler.search.queue.pending: the queue is one small
+    entry per store batch, drained at each crawl's end and by the scheduler), or None when it
+    cannot be read."""
+    try:
+        return int(search_pending(aware(db)))
+    except Exception:  # noqa: BLE001 - a figure on a status page, never a broken page
+        return None
+
+
+LOG_TAIL_LINES = 50
+LOG_TAIL_BYTES = 64 * 1024  # read at most this much of the end of a log file
+RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")  # RunStore.open: <outlet>-<time>-<hex>
+
+
+class RunIdError(ValueError):
+    """A run id that cannot be one (wrong characters, too long)."""
+
+
+@dataclass
+class LogTail:
+    path: str | None
+    lines: list[str]
+    problem: str | None = None  # why nothing was read, in plain words
+    truncated: bool = False  # more lines precede these
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "lines": self.lines, "problem": self.problem, "truncated": self.truncated}
+
+
+def _printable(line: str) -> str:
+    """A log line without control characters (a terminal escape in a crawled page's URL or
+    error must not reach a terminal or a page as one)."""
+    return "".join(c if c == "\t" or unicodedata.category(c) != "Cc" else "\ufffd" for c in line)
+
+
+def log_tail(path: str | None, *, lines: int = LOG_TAIL_LINES, max_bytes: int = LOG_TAIL_BYTES) -> LogTail:
+    """The last `lines` lines of a run's log file, read safely: only a regular `*.log` file
+    (a run document names it; nothing else is opened), at most `max_bytes` of its end, bytes
+    that are not UTF-8 replaced. A missing or unreadable file is said plainly in `problem`."""
+    if not path:
+        return LogTail(path, [], "the run recorded no log file")
+    if not str(path).endswith(".log"):
+        return LogTail(path, [], "not a .log file: not read")
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    except FileNotFoundError:
+        return LogTail(path, [], "the log file does not exist on this machine (removed, or written on another host)")
+    except OSError as exc:
+        return LogTail(path, [], f"the log file cannot be read: {exc.strerror or exc}")
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            return LogTail(path, [], "not a regular file: not read")
+        start = max(0, info.st_size - max_bytes)
+        os.lseek(fd, start, os.SEEK_SET)
+        chunks, left = [], info.st_size - start
+        while left > 0:
+            chunk = os.read(fd, min(left, 65536))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+    except OSError as exc:
+        return LogTail(path, [], f"the log file cannot be read: {exc.strerror or exc}")
+    finally:
+        os.close(fd)
+    text = b"".join(chunks).decode("utf-8", errors="replace")
+    found = text.splitlines()
+    if start > 0 and found:
+        found = found[1:]  # the first line read is cut
+    if not found:
+        return LogTail(path, [], "the log file is empty")
+    return LogTail(path, [_printable(line) for line in found[-lines:]], truncated=start > 0 or len(found) > lines)
+
+
+def run_detail(db: Database[Any], run_id: str, *, with_stats: bool = False,
+               now: datetime | None = None) -> dict[str, Any] | None:
+    """One run as operators read it, or None for an id no run has: the run document (the
+    figures summarize() pulled out of its stats: pages, articles, dropped by reason, errors,
+    HTTP statuses, faults; its checks), each distributed worker's share summed up, the time
+    window of the articles it stored, and the tail of its log file. RunIdError for an id that
+    cannot be one. The raw Scrapy stats only `with_stats`."""
+    if not isinstance(run_id, str) or not RUN_ID.match(run_id):
+        raise RunIdError(f"{run_id!r} is not a run id (like joongdo-20240531T090000-a1b2c3)")
+    doc = RunStore(aware(db)).get(run_id)
+    if doc is None:
+        return None
+    detail = {"id": doc["_id"], **{k: v for k, v in doc.items() if k not in ("_id", "stats", "workers")}}
+    workers = []
+    for share in doc.get("workers") or []:
+        if not isinstance(share, dict):
+            continue
+        figures = summarize(share.get("stats") or {}) if isinstance(share.get("stats"), dict) else {}
+        workers.append({
+            "worker": str(share.get("worker") or "?"), "at": share.get("at"),
+            "finish_reason": figures.get("finish_reason"), "pages": figures.get("pages", 0),
+            "items": figures.get("items", 0), "articles": figures.get("articles", {}),
+            "errors": sum((figures.get("errors") or {}).values()), "faults": figures.get("faults", {}),
+        })
+    detail["workers"] = workers
+    started, ended = doc.get("started"), doc.get("ended")
+    detail["articles_window"] = {
+        "outlet": doc.get("outlet"), "since": started,
+        "until": ended if isinstance(ended, datetime) else (now or datetime.now(timezone.utc)),
+    }
+    detail["log_tail"] = log_tail(doc.get("log_path")).to_dict()
+    if with_stats:
+        detail["stats"] = doc.get("stats")
+    return detail

@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 
 from crawler.jsonformat import dumps
-from crawler.cli.common import err, fail, ordered, out, to_json
+from crawler.cli.common import err, fail, kst_time, ordered, out, to_json
 
 # Each command imports its machinery when it runs (the outlet registry and page objects, the
 # pipelines and Scrapy's itemadapter, the evaluation with trafilatura): `newsdesk --help` and
@@ -73,33 +73,37 @@ def extract(
 def outlets(
     as_json: bool = typer.Option(False, "--json", help="JSON for machines instead of a table."),
 ) -> None:
-    """List the outlets newsdesk knows, with their entry points and last crawl status."""
+    """List the outlets newsdesk knows, with their entry points and last crawl (from the runs
+    of the database in use, which the output names)."""
     from crawler.outlets import OutletError, registry
-    from crawler.crawl.extensions.progress import summarize
-    from crawler.crawl.extensions.stats_file import latest_stats
-    from crawler.runners.logs import logs_dir
 
     try:
         specs = registry()
     except OutletError as exc:
         fail(str(exc))
+    database, last_runs, problem = _last_runs(list(specs))
     rows = []
     for spec in specs.values():
-        stats = latest_stats(spec.name, logs_dir())
+        run = last_runs.get(spec.name)
         last = None
-        if stats:
-            s = summarize(stats)
+        if run is not None:
+            articles = run.get("articles") or {}
             last = {
-                "finished": stats.get("finish_time"),
-                "finish_reason": s["finish_reason"],
-                "pages": s["pages_fetched"],
-                "new": s["new"],
-                "updated": s["updated"],
-                "dropped": sum(s["dropped"].values()),
-                "errors": sum(s["errors"].values()),
-                "fallback_articles": stats.get("newsdesk/fallback/articles", 0),
+                "run_id": run.get("_id"),
+                "started": run.get("started"),
+                "finished": run.get("ended"),
+                "status": run.get("status"),
+                "finish_reason": run.get("finish_reason"),
+                "trigger": run.get("trigger"),
+                "pages": run.get("pages", 0),
+                "new": articles.get("new", 0),
+                "updated": articles.get("updated", 0),
+                "dropped": sum(v for v in (run.get("dropped") or {}).values() if isinstance(v, (int, float))),
+                "errors": sum(v for v in (run.get("errors") or {}).values() if isinstance(v, (int, float))),
+                "fallback_articles": run.get("fallback_articles", 0),
             }
         rows.append({
+            "database": database,
             "name": spec.name,
             "name_ko": spec.name_ko,
             "region": spec.region,
@@ -115,7 +119,8 @@ def outlets(
     if as_json:
         sys.stdout.write(dumps(rows, indent=2) + "\n")
         return
-    table = Table(title=f"{len(rows)} outlets")
+    where = f"database {database['name']} at {database['uri']}" if database["name"] else "no database"
+    table = Table(title=f"{len(rows)} outlets (last crawl: runs of {where}; times KST)")
     for column in ("outlet", "이름", "region", "family", "entry", "every", "last crawl"):
         table.add_column(column, overflow="fold")
     for row in rows:
@@ -123,11 +128,40 @@ def outlets(
         if row["sitemap_urls"]:
             entry += "+sitemap"
         last = row["last_crawl"]
-        status = "never" if last is None else (
-            f"{str(last['finished'])[:16]} {last['finish_reason']}: {last['new']} new, {last['errors']} errors"
+        status = (f"unknown ({problem})" if problem else "never") if last is None else (
+            f"{kst_time(last['started'])} {last['status']}: {last['new']} new, {last['errors']} errors"
         )
         table.add_row(row["name"], row["name_ko"], row["region"], row["family"], entry, f"{row['every_minutes']}m", status)
     out.print(table)
+    if problem:
+        err.print(f"note: last crawls unknown: {problem}", highlight=False, soft_wrap=True)
+
+
+def _last_runs(names: list[str]) -> tuple[dict[str, Any], dict[str, dict[str, Any]], str | None]:
+    """The database in use ({"name", "uri"}, the URI masked), each outlet's newest run in its
+    runs collection (crawler.status.last_runs), and why they could not be read (None if they
+    were). Outlets are listed even without a database: a developer's checkout may have none."""
+    from crawler.cli.common import first_line
+    from crawler.status import database_info, last_runs
+    from crawler.store import database_name, get_client, resolve_uri
+
+    try:
+        uri = resolve_uri(start_embedded=False)
+    except Exception:  # noqa: BLE001 - no embedded server running and no MONGO_URI
+        return {"name": None, "uri": None}, {}, "no database running (newsdesk db start, or set MONGO_URI)"
+    client = None
+    try:
+        client = get_client(uri, serverSelectionTimeoutMS=5000)
+        db = client[database_name()]
+        database = database_info(db, uri)
+        return database, last_runs(db, names), None
+    except Exception as exc:  # noqa: BLE001 - the listing stands without its last crawls
+        from crawler.store import mask_uri
+
+        return {"name": database_name(), "uri": mask_uri(uri)}, {}, f"cannot read runs: {first_line(exc)}"
+    finally:
+        if client is not None:
+            client.close()
 
 @app.command()
 def evaluate(

@@ -97,7 +97,7 @@ def health(
     """Each outlet's health from its run history: state, last new article, today vs usual, open conditions."""
     from crawler.config import project_settings
     from crawler.outlets import registry
-    from crawler.status import health_report
+    from crawler.status import database_info, health_report, search_queue_pending
     from crawler.store import database_name, get_client
 
     names = check_outlets(outlets) if outlets else list(registry())
@@ -112,6 +112,8 @@ def health(
     client = get_client(uri)
     try:
         report = health_report(client[database_name()], names, project_settings(), now)
+        queue = search_queue_pending(client[database_name()])
+        database = database_info(client[database_name()], uri)
     except Exception as exc:  # noqa: BLE001 - one line, and UNKNOWN for a monitoring system
         if check:
             out.print(f"UNKNOWN: crawl health cannot be read: {str(exc).splitlines()[0]}", highlight=False)
@@ -121,10 +123,14 @@ def health(
     finally:
         client.close()
     if as_json:
-        sys.stdout.write(dumps({"status": _status_line(report), "outlets": report}, indent=2) + "\n")
+        sys.stdout.write(dumps({"status": _status_line(report), "database": database, "search_queue": queue,
+                                "outlets": report}, indent=2) + "\n")
     else:
         if check:
             out.print(_status_line(report), highlight=False, soft_wrap=True)
         _print_table(report, now)
+        waiting = "unknown (cannot be read)" if queue is None else f"{queue:,} articles waiting to be indexed"
+        out.print(f"search queue: {waiting} · database {database['name']} at {database['uri']}",
+                  highlight=False, soft_wrap=True)
     if check and any(not d["healthy"] for d in report):
         raise typer.Exit(CRITICAL)

@@ -1,5 +1,5 @@
-"""The read-only JSON API: /api/search, /api/articles, /api/stories, /api/volume, /api/runs,
-/api/health, /api/outlets. The pages call the same functions (crawler.web.views)."""
+"""The read-only JSON API: /api/search, /api/articles, /api/stories, /api/volume, /api/runs
+(and /api/runs/{run_id}), /api/health, /api/outlets. The pages call the same functions (crawler.web.views)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from crawler.web.models import (
     HealthResponse,
     Outlet,
     RevisionList,
+    RunDetail,
     RunList,
     SearchResponse,
     Story,
@@ -34,6 +35,8 @@ router = APIRouter(prefix="/api")
 
 ArticleId = Annotated[str, Path(pattern=r"^[0-9a-f]{24}$", description="Article id (24 hex digits)")]
 StoryId = Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+RunId = Annotated[str, Path(max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$",
+                            description="Run id, as /api/runs gives it (joongdo-20240531T090000-a1b2c3)")]
 
 
 @router.get("/outlets", response_model=list[Outlet], tags=["articles"], summary="Configured outlets")
@@ -127,6 +130,14 @@ def runs(
     """Runs started in the window (default: the last 7 days, at most 90), newest first,
     without their raw Scrapy stats (`newsdesk runs --json` has them)."""
     return views.runs(request.app.state.db, outlet, failed, since, until, per_page, before)
+
+
+@router.get("/runs/{run_id}", response_model=RunDetail, tags=["crawling"], summary="One crawl run in full")
+def run(request: Request, run_id: RunId) -> RunDetail:
+    """The run's figures (pages, articles, dropped by reason, errors, HTTP statuses, faults),
+    its checks, each distributed worker's share, a link to the articles of its outlet and days,
+    and the last lines of its log file (when this machine can read it)."""
+    return views.run_detail(request.app.state.db, run_id)
 
 
 @router.get("/health", response_model=HealthResponse, tags=["crawling"], summary="Crawl health per outlet")

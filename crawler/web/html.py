@@ -180,6 +180,13 @@ def runs_page(
     return _renderer(request).page(request, "runs.html", **context)
 
 
+@router.get("/runs/{run_id}", response_class=HTMLResponse)
+def run_page(request: Request, run_id: Annotated[str, Path(max_length=128)]) -> HTMLResponse:
+    """One run in full: figures, faults, checks, workers, its articles, its log's last lines."""
+    run = views.run_detail(request.app.state.db, run_id)
+    return _renderer(request).page(request, "run.html", nav="runs", run=run, title=f"Run {run.id}")
+
+
 @router.get("/api/docs", response_class=HTMLResponse)
 def api_docs(request: Request) -> HTMLResponse:
     """The API reference, rendered here from the OpenAPI document (no CDN-hosted Swagger UI)."""
@@ -226,6 +233,8 @@ def _schema_name(schema: dict[str, Any]) -> str:
 
 
 def _type(schema: dict[str, Any]) -> str:
+    if not isinstance(schema, dict):  # `additionalProperties: true`: a map of anything
+        return "any"
     if "$ref" in schema:
         return schema["$ref"].rsplit("/", 1)[-1]
     if "anyOf" in schema:

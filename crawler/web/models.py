@@ -244,23 +244,97 @@ class Run(BaseModel):
     note: str | None = None
     dispatcher: str | None = None
     log_path: str | None = None
+    faults: dict[str, int] = Field({}, description="What the sites did wrong, by name (http_5xx, timeouts, ...)")
 
     @classmethod
     def of(cls, doc: dict[str, Any]) -> "Run":
-        def ints(value: Any) -> dict[str, int]:
-            return {str(k): int(v) for k, v in (value or {}).items() if isinstance(v, (int, float))}
-
         articles = doc.get("articles") or {}
         duration = doc.get("duration_s")
         return cls(
-            id=str(doc["_id"]), outlet=str(doc.get("outlet") or ""), trigger=_str(doc.get("trigger")),
+            id=str(doc.get("_id", doc.get("id"))), outlet=str(doc.get("outlet") or ""), trigger=_str(doc.get("trigger")),
             status=str(doc.get("status") or "?"), started=kst(doc.get("started")), ended=kst(doc.get("ended")),
             duration_s=float(duration) if isinstance(duration, (int, float)) else None,
             pages=doc.get("pages") if isinstance(doc.get("pages"), int) else None,
             items=doc.get("items") if isinstance(doc.get("items"), int) else None,
             articles=RunArticles(**{k: int(articles.get(k) or 0) for k in ("new", "updated", "unchanged")}),
-            dropped=ints(doc.get("dropped")), errors=ints(doc.get("errors")), error=_str(doc.get("error")),
+            dropped=_ints(doc.get("dropped")), errors=_ints(doc.get("errors")), error=_str(doc.get("error")),
             note=_str(doc.get("note")), dispatcher=_str(doc.get("dispatcher")), log_path=_str(doc.get("log_path")),
+            faults=_ints(doc.get("faults")),
+        )
+
+
+def _ints(value: Any) -> dict[str, int]:
+    return {str(k): int(v) for k, v in (value or {}).items() if isinstance(v, (int, float))} if isinstance(value, dict) else {}
+
+
+def _kst_deep(value: Any) -> Any:
+    """Datetimes anywhere inside in Korea time (for free-form fields such as `checks`)."""
+    if isinstance(value, datetime):
+        return kst(value)
+    if isinstance(value, dict):
+        return {str(k): _kst_deep(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_kst_deep(v) for v in value]
+    return value
+
+
+class WorkerShare(BaseModel):
+    worker: str
+    at: datetime | None = Field(None, description="When the worker reported its share")
+    finish_reason: str | None = None
+    pages: int = 0
+    items: int = 0
+    articles: RunArticles = RunArticles()
+    errors: int = 0
+    faults: dict[str, int] = {}
+
+
+class LogTail(BaseModel):
+    path: str | None = None
+    lines: list[str] = Field(description="The last lines of the log file (at most 50), oldest first")
+    problem: str | None = Field(None, description="Why no line was read: no log recorded, missing, unreadable, empty")
+    truncated: bool = Field(False, description="Earlier lines exist")
+
+
+class RunDetail(Run):
+    database: str = Field(description="The database the run was read from")
+    owner: str | None = None
+    finish_reason: str | None = None
+    retries: int | None = None
+    fallback_articles: int | None = None
+    http_status: dict[str, int] = Field({}, description="Answers by HTTP status")
+    checks: dict[str, Any] | None = Field(None, description="The per-run checks' verdicts and figures (monitoring)")
+    workers: list[WorkerShare] = Field([], description="Each distributed worker's share of the round")
+    articles_since: datetime | None = Field(None, description="The run's time window: its start")
+    articles_until: datetime | None = Field(None, description="The run's end (now while it runs)")
+    articles_link: str | None = Field(None, description="The dashboard's article list of the outlet for the run's days")
+    log_tail: LogTail
+
+    @classmethod
+    def detail(cls, doc: dict[str, Any], database: str, articles_link: str | None) -> "RunDetail":
+        window = doc.get("articles_window") or {}
+        workers = []
+        for share in doc.get("workers") or []:
+            counts = share.get("articles") or {}
+            workers.append(WorkerShare(
+                worker=str(share.get("worker") or "?"), at=kst(share.get("at")), finish_reason=_str(share.get("finish_reason")),
+                pages=int(share.get("pages") or 0), items=int(share.get("items") or 0),
+                articles=RunArticles(**{k: int(counts.get(k) or 0) for k in ("new", "updated", "unchanged")}),
+                errors=int(share.get("errors") or 0), faults=_ints(share.get("faults")),
+            ))
+        tail = doc.get("log_tail") or {}
+        checks = doc.get("checks")
+        return cls(
+            **Run.of(doc).model_dump(), database=database, owner=_str(doc.get("owner")),
+            finish_reason=_str(doc.get("finish_reason")),
+            retries=doc.get("retries") if isinstance(doc.get("retries"), int) else None,
+            fallback_articles=doc.get("fallback_articles") if isinstance(doc.get("fallback_articles"), int) else None,
+            http_status=_ints(doc.get("http_status")),
+            checks=_kst_deep(checks) if isinstance(checks, dict) else None, workers=workers,
+            articles_since=kst(window.get("since")), articles_until=kst(window.get("until")),
+            articles_link=articles_link,
+            log_tail=LogTail(path=_str(tail.get("path")), lines=[str(x) for x in tail.get("lines") or []],
+                             problem=_str(tail.get("problem")), truncated=bool(tail.get("truncated"))),
         )
 
 
@@ -314,6 +388,9 @@ class HealthResponse(BaseModel):
     recent_failures: list[Run]
     monitoring: bool = Field(description="Whether monitoring judges runs (NEWSDESK_HEALTH_ENABLED): "
                                          "its open alerts then set the verdicts")
+    search_queue: int | None = Field(None, description="Articles waiting in the search queue to be indexed "
+                                                       "(null: it could not be read)")
+    database: str | None = Field(None, description="The database this health was read from")
 
     @classmethod
     def of(cls, health: Any) -> "HealthResponse":

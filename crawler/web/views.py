@@ -25,11 +25,13 @@ from crawler.web.models import (
     Revision,
     RevisionList,
     Run,
+    RunDetail,
     RunList,
     SearchResponse,
     Story,
     StoryCopy,
     VolumeResponse,
+    kst,
 )
 from crawler.web.params import (
     LIST_DEFAULT_DAYS,
@@ -45,6 +47,7 @@ from crawler.web.params import (
     optional_range,
     window,
 )
+from crawler.web.render import query
 from crawler.web.volume import VolumeCache
 from crawler.web.volume import volume as count_volume
 
@@ -161,5 +164,25 @@ def runs(
 
 
 def health(db: Database[Any]) -> HealthResponse:
-    return HealthResponse.of(status.health(db))
+    response = HealthResponse.of(status.health(db))
+    response.search_queue = status.search_queue_pending(db)
+    response.database = db.name
+    return response
+
+
+def run_detail(db: Database[Any], run_id: str) -> RunDetail:
+    """One run in full (crawler.status.run_detail): 422 for an id that cannot be one, 404 for
+    one no run has."""
+    try:
+        doc = status.run_detail(db, run_id)
+    except status.RunIdError as exc:
+        raise ParamError("run_id", str(exc)) from None
+    if doc is None:
+        raise HTTPException(404, f"no run {run_id} in database {db.name}")
+    window = doc.get("articles_window") or {}
+    link = None
+    if window.get("outlet") and window.get("since") is not None:
+        days = [kst(window["since"]), kst(window.get("until") or window["since"])]
+        link = "/" + query({"outlet": window["outlet"], "since": days[0].date(), "until": days[1].date()})
+    return RunDetail.detail(doc, db.name, link)
 
