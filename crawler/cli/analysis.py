@@ -19,7 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from crawler.cli.common import check_db, kst_time, err, fail, out
+from crawler.cli.common import check_db, check_writable, kst_time, err, fail, out
 from crawler.jsonformat import dumps
 
 # Each command imports its machinery when it runs (crawler.search with numpy, and pyarrow for
@@ -263,8 +263,7 @@ def export_command(
              ("" if fmt else f" (or name the file .{'/.'.join(FORMATS)})"))
     if bom and chosen != "csv":
         fail("--bom applies to CSV only")
-    if not output.parent.is_dir():
-        fail(f"cannot write {output}: folder {output.parent} does not exist")
+    check_writable(output, "--output")
     filters = _filters(outlet, region, section, since, until, story)
     with _database() as db, _progress() as progress:
         total = count_articles(db, filters)

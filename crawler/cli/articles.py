@@ -21,14 +21,14 @@ app = typer.Typer()
 @app.command()
 def articles(
     outlet: Optional[str] = typer.Option(None, "--outlet", help="Only this outlet."),
-    days: int = typer.Option(7, "--days", min=1, help="Articles first seen in the last N days."),
+    days: int = typer.Option(7, "--days", min=1, max=36500, help="Articles first seen in the last N days."),
     limit: int = typer.Option(20, "--limit", min=1, max=1000),
     as_json: bool = typer.Option(False, "--json", help="JSON lines instead of a table."),
 ) -> None:
     """List recently stored articles, newest first."""
     from crawler.store import ArticleStore, database_name, get_client
 
-    if outlet:
+    if outlet is not None:
         check_outlets([outlet])
     uri = check_db(start=False)
     client = get_client(uri)
@@ -59,6 +59,13 @@ def story(
     from crawler.store import ArticleStore, database_name, get_client
     from crawler.store.stories import StoryMergeStore
 
+    if id_or_url.startswith(("http://", "https://")):
+        from crawler.outlets import canonical_url_of
+
+        try:
+            canonical_url_of(id_or_url)  # checked before connecting: no host, a broken IPv6 address, a bad port
+        except ValueError as exc:
+            fail(f"ID_OR_URL {id_or_url!r} is not a usable URL: {exc}")
     uri = check_db(start=False)
     client = get_client(uri)
     try:

@@ -7,8 +7,11 @@ developers, and the message must say what was wrong and what was expected.
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import typer
 from rich.console import Console
@@ -64,10 +67,23 @@ def checked_base_url(base_url: str) -> str:
     from crawler.spiders.outlet import OutletSpider
 
     try:
-        return OutletSpider.check_base_url(base_url)
+        checked = OutletSpider.check_base_url(base_url)
+        urlsplit(checked).port  # ValueError for a port past 65535 or not a number
     except ValueError as exc:
-        fail(f"--base-url: {exc}")
-    raise AssertionError("unreachable")
+        fail(f"--base-url {base_url!r}: {exc}")
+        raise AssertionError("unreachable") from exc
+    return checked
+
+def check_writable(path: Path, option: str) -> Path:
+    """`path` if it can be written as a file (it may exist and is then replaced), else a
+    one-line error: checked before work that takes seconds, not found out after it."""
+    if path.is_dir():
+        fail(f"{option} {path}: is a folder; expected a file name")
+    if not path.parent.is_dir():
+        fail(f"{option} {path}: folder {path.parent} does not exist")
+    if not os.access(path.parent, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        fail(f"{option} {path}: not writable")
+    return path
 
 def check_db(*, start: bool = True) -> str:
     """Resolve (and if needed start) the database before crawling, so errors come early.
@@ -76,6 +92,7 @@ def check_db(*, start: bool = True) -> str:
     """
     from crawler.store import EmbeddedServerError, InvalidURI, check_uri, data_dir, get_client, mask_uri, resolve_uri
 
+    checked_db_name()  # before starting anything: a name MongoDB refuses fails every command alike
     try:
         uri = resolve_uri(start_embedded=start)
     except EmbeddedServerError as exc:
@@ -95,6 +112,17 @@ def check_db(*, start: bool = True) -> str:
     except Exception as exc:  # noqa: BLE001
         fail(f"database at {mask_uri(uri)} does not answer: {first_line(exc)}")
     return uri
+
+def checked_db_name(name: str | None = None, option: str = "--db") -> str:
+    """The database name the command will use (`name` from an option, else NEWSDESK_DB, the
+    database in MONGO_URI's path, or newsdesk), or a one-line error saying what is allowed."""
+    from crawler.store.connection import InvalidDatabaseName, check_database_name, database_name
+
+    try:
+        return database_name() if name is None else check_database_name(name.strip(), option)
+    except InvalidDatabaseName as exc:
+        fail(str(exc))
+        raise AssertionError("unreachable") from exc
 
 def first_line(exc: BaseException) -> str:
     """An exception's message without pymongo's topology dump and timeout settings."""

@@ -12,7 +12,7 @@ from typing import Any, Optional
 import typer
 from rich.table import Table
 
-from crawler.cli.common import check_db, check_outlets, checked_base_url, kst_fields, print_article, fail, out
+from crawler.cli.common import check_db, check_outlets, checked_base_url, checked_db_name, kst_fields, print_article, fail, out
 
 # Each command imports its machinery when it runs (Scrapy and Twisted, the runners, the store,
 # the scheduler, the outlet registry, the saved sites' HTTP server): `newsdesk --help` and
@@ -221,7 +221,7 @@ def demo(
     from crawler.outlets import registry
     from crawler.store import ArticleStore, database_name, get_client, mask_uri
 
-    os.environ["NEWSDESK_DB"] = db_name
+    os.environ["NEWSDESK_DB"] = checked_db_name(db_name, "--db")
     sites = [s for s in find_sites() if s.outlet in registry()]
     if not sites:
         fail("no bundled sites found under tests/fixtures/*/site.json")

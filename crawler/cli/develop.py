@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ import typer
 from rich.table import Table
 
 from crawler.jsonformat import dumps
-from crawler.cli.common import err, fail, kst_time, ordered, out, to_json
+from crawler.cli.common import check_writable, err, fail, kst_time, ordered, out, to_json
 
 # Each command imports its machinery when it runs (the outlet registry and page objects, the
 # pipelines and Scrapy's itemadapter, the evaluation with trafilatura): `newsdesk --help` and
@@ -49,6 +50,9 @@ def extract(
         data = file.read_bytes()
     except OSError as exc:
         fail(f"cannot read {file}: {exc.strerror or exc}")
+    not_html = _not_html(data)
+    if not_html:
+        fail(f"{file} is not an article page: {not_html}")
     try:
         spec = outlet_for_url(url)
         page: Any = spec.page_class()(url=url, html=data, outlet=spec)
@@ -63,11 +67,30 @@ def extract(
         fail(f"cannot extract {file}: {exc}", code=1)
     except Exception as exc:  # noqa: BLE001 - a page that breaks the parser: one line, not a traceback
         fail(f"cannot extract {file}: {type(exc).__name__}: {exc}", code=1)
+    if not (article.title or "").strip() and not (article.body or "").strip():
+        fail(f"{file} is not an article page: no title and no body found in it")
     out.print(to_json(ordered(ItemAdapter(article).asdict())), highlight=False, soft_wrap=True)
     try:
         ValidatePipeline().process_item(article)
     except ArticleDropped as exc:
         err.print(f"warning: a crawl would drop this page ({exc})", highlight=False, soft_wrap=True)
+
+_HTML_TAG = re.compile(rb"<(?:!doctype|html|head|body|meta|title|article|div|p|h[1-6]|script|span|table)[\s>/]",
+                       re.IGNORECASE)
+
+
+def _not_html(data: bytes) -> str | None:
+    """Why `data` cannot be a saved HTML page (empty, binary, no HTML tag), or None."""
+    if not data.strip():
+        return "the file is empty"
+    head = data[:65536]
+    # UTF-16 pages carry NUL bytes between ASCII letters; they start with a byte-order mark
+    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "it is binary (NUL bytes), not HTML"
+    if not _HTML_TAG.search(head) and not _HTML_TAG.search(head.decode("utf-16", "ignore").encode()):
+        return "no HTML tags in it (a saved page starts with <!doctype html> or <html>)"
+    return None
+
 
 @app.command()
 def outlets(
@@ -173,6 +196,7 @@ def evaluate(
 
     if not folder.is_dir():
         fail(f"{folder} is not a folder")
+    check_writable(output, "--output")  # before scoring, which takes seconds per hundred pages
     try:
         scores = run_evaluation(folder)
     except ValueError as exc:
@@ -192,5 +216,8 @@ def evaluate(
     misses = [(r.name, r.wrong) for r in scores[0].results if r.wrong]
     for name, wrong in misses:
         out.print(f"[yellow]newsdesk miss[/] {name}: {json.dumps(wrong, ensure_ascii=False)}", highlight=False)
-    output.write_text(scores_json(scores), encoding="utf-8")
+    try:
+        output.write_text(scores_json(scores), encoding="utf-8")
+    except OSError as exc:
+        fail(f"--output {output}: cannot write it ({exc.strerror or exc})")
     out.print(f"results: {output}")

@@ -14,7 +14,7 @@ from typing import Any, Optional
 
 import typer
 
-from crawler.cli.common import check_db, err, out
+from crawler.cli.common import check_db, checked_db_name, err, out
 
 # `serve` imports uvicorn, the dashboard (FastAPI) and the store when it runs: `newsdesk --help`
 # and argument errors must not pay for them.
@@ -31,7 +31,7 @@ def serve(
     """Serve the dashboard (search, articles, volume, crawl health, runs) and the JSON API (/api/docs)."""
     import uvicorn
 
-    from crawler.store import database_name, get_client, mask_uri
+    from crawler.store import get_client, mask_uri
     from crawler.web import create_app
     from crawler.web.app import is_loopback, loopback_hosts
 
@@ -43,9 +43,9 @@ def serve(
             "Prefer the default 127.0.0.1 behind a reverse proxy or an SSH tunnel.".replace("{port}", str(port)),
             highlight=False, soft_wrap=True,
         )
+    name = checked_db_name(db_name, "--db") if db_name is not None else checked_db_name()
     uri = check_db(start=False)
     client = get_client(uri)
-    name = db_name or database_name()
     application = create_app(client[name], allowed_hosts=loopback_hosts(host) if loopback else None)
     _keep_volume_warm(application)
     shown = f"[{host}]" if ":" in host else host

@@ -89,7 +89,21 @@ def load_expected(path: Path) -> tuple[str, dict[str, Any]]:
         raise ValueError(f"{path}: not readable JSON ({exc})") from exc
     if not isinstance(data, dict) or "url" not in data:
         raise ValueError(f"{path}: expected an object with the page's \"url\"")
-    return data["url"], data.get("expected", data)
+    url = data["url"]
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        raise ValueError(f"{path}: \"url\" {url!r} is not an absolute http(s) URL")
+    expected = data.get("expected", data)
+    if not isinstance(expected, dict):
+        raise ValueError(f"{path}: \"expected\" must be an object of field values")
+    return url, expected
+
+
+def read_page(path: Path) -> bytes:
+    """A case's saved HTML, or ValueError naming the file."""
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot read it ({exc.strerror or exc})") from exc
 
 
 def _norm(text: str | None) -> str:
@@ -176,7 +190,7 @@ def score(system: str, cases: list[tuple[Path, Path]], extractor: Callable[[str,
     results: list[PageResult] = []
     for html_path, json_path in cases:
         url, expected = load_expected(json_path)
-        html = html_path.read_bytes()
+        html = read_page(html_path)
         started = time.perf_counter()
         got = extractor(url, html)
         ms = (time.perf_counter() - started) * 1000
@@ -211,9 +225,11 @@ def evaluate(folder: Path) -> list[SystemScore]:
         raise ValueError(f"{folder}: no <name>.html + <name>.json pairs found")
     # warm both up once so one-time costs (the outlet registry, page templates, the first
     # parse) are not charged to the first page
+    for _html, json_path in cases:  # every case's JSON checked before seconds of scoring
+        load_expected(json_path)
     url, _ = load_expected(cases[0][1])
-    newsdesk_extract(url, cases[0][0].read_bytes())
-    trafilatura_extract(url, cases[0][0].read_bytes())
+    newsdesk_extract(url, read_page(cases[0][0]))
+    trafilatura_extract(url, read_page(cases[0][0]))
     return [
         score("newsdesk", cases, newsdesk_extract),
         score("generic only", cases, generic_extract),

@@ -9,12 +9,14 @@ at start; crawler.scheduling builds its jobs' triggers from the same functions.
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta, timezone
 
 from apscheduler.triggers.cron import CronTrigger
 
 TIMEZONE = "Asia/Seoul"
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _EVERY = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$", re.IGNORECASE)
+MAX_YEARS_TO_FIRST_RUN = 5
 _DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"]
 
 
@@ -81,7 +83,7 @@ def cron_trigger(expr: str, *, jitter: int | None = None) -> CronTrigger:
     minute, hour, day, month, dow = fields
     day_of_week = "*" if dow == "*" else ",".join(_DAYS_APS[d] for d in sorted(_dow_numbers(dow)))
     try:
-        return CronTrigger(
+        trigger = CronTrigger(
             minute=minute, hour=hour, day=day, month=month, day_of_week=day_of_week,
             timezone=TIMEZONE, jitter=jitter,
         )
@@ -93,6 +95,22 @@ def cron_trigger(expr: str, *, jitter: int | None = None) -> CronTrigger:
             except ValueError as field_error:
                 raise ScheduleError(f"--cron {expr!r}: {name} field {value!r}: {field_error}") from None
         raise ScheduleError(f"--cron {expr!r}: {exc}") from None
+    _check_fires(expr, trigger)
+    return trigger
+
+
+def _check_fires(expr: str, trigger: CronTrigger, now: datetime | None = None) -> None:
+    """ScheduleError unless `trigger` fires within MAX_YEARS_TO_FIRST_RUN years: every field
+    can be valid and their combination name no day (31 February), and an outlet scheduled so
+    is silently never crawled."""
+    now = now or datetime.now(timezone.utc)
+    first = trigger.get_next_fire_time(None, now)  # None: no matching day up to year 9999
+    if first is None:
+        raise ScheduleError(f"--cron {expr!r} never fires: its day, month and day of week match no date "
+                            "(like 31 in February)")
+    if first - now > timedelta(days=366 * MAX_YEARS_TO_FIRST_RUN):
+        raise ScheduleError(f"--cron {expr!r} first fires on {first:%Y-%m-%d}, more than "
+                            f"{MAX_YEARS_TO_FIRST_RUN} years away: practically never")
 
 
 _DAYS_APS = {0: "sun", 1: "mon", 2: "tue", 3: "wed", 4: "thu", 5: "fri", 6: "sat"}

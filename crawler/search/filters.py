@@ -105,13 +105,30 @@ def day_range(since: date | None, until: date | None) -> tuple[datetime | None, 
     return start, end
 
 
+# The days a filter may name. Far wider than any news archive, and narrow enough that the
+# date arithmetic around them (the day after `until`, a default window before it, Korea
+# time as UTC) never leaves what datetime can hold: 0001-01-01 00:00 KST is before year 1
+# in UTC, and the day after 9999-12-31 does not exist.
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(2999, 12, 31)
+
+
+def check_day(day: date, option: str) -> date:
+    """`day` if within FIRST_DAY..LAST_DAY, else ValueError naming the option."""
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(f"{option} {day.isoformat()}: expected a day from {FIRST_DAY} to {LAST_DAY}")
+    return day
+
+
 def parse_day(text: str, option: str) -> date:
-    """YYYY-MM-DD (also YYYY.MM.DD or YYYYMMDD), or ValueError naming the option."""
+    """YYYY-MM-DD (also YYYY.MM.DD or YYYYMMDD) within FIRST_DAY..LAST_DAY, or ValueError
+    naming the option."""
     cleaned = text.strip().replace(".", "-").replace("/", "-")
     if len(cleaned) == 8 and cleaned.isdigit():
         cleaned = f"{cleaned[:4]}-{cleaned[4:6]}-{cleaned[6:]}"
     try:
-        return date.fromisoformat(cleaned)
+        day = date.fromisoformat(cleaned)
     except ValueError:
         raise ValueError(f"{option} {text!r}: expected a date as YYYY-MM-DD") from None
+    return check_day(day, option)
 

@@ -53,17 +53,47 @@ def resolve_uri(env: Mapping[str, str] = os.environ, *, start_embedded: bool = T
     return str(state["uri"])
 
 
+# What MongoDB (and pymongo, before sending anything) refuses in a database name, and a name
+# of 64 bytes or more.
+_FORBIDDEN_IN_NAME = '/\\. "$\0'
+MAX_DATABASE_NAME_BYTES = 63
+
+
+class InvalidDatabaseName(ValueError):
+    """NEWSDESK_DB (or the database in MONGO_URI, or a --db option) is not a name MongoDB takes;
+    the message names where it came from and what is allowed."""
+
+
+def check_database_name(name: str, source: str = "NEWSDESK_DB") -> str:
+    """`name` if MongoDB takes it as a database name; InvalidDatabaseName naming `source` otherwise."""
+    allowed = (f"a non-empty name of at most {MAX_DATABASE_NAME_BYTES} bytes without spaces or any of "
+               "/ \\ . \" $ or NUL, like newsdesk or newsdesk_test")
+    if not name:
+        raise InvalidDatabaseName(f"{source} is empty: expected {allowed}")
+    bad = sorted({c for c in name if c in _FORBIDDEN_IN_NAME or not c.isprintable()})
+    if bad:
+        shown = ", ".join(repr(c) for c in bad)
+        raise InvalidDatabaseName(f"{source} {name!r} contains {shown}: expected {allowed}")
+    if len(name.encode("utf-8")) > MAX_DATABASE_NAME_BYTES:
+        raise InvalidDatabaseName(f"{source} is {len(name.encode('utf-8'))} bytes long: expected {allowed}")
+    return name
+
+
 def database_name(env: Mapping[str, str] = os.environ) -> str:
     """The database name: NEWSDESK_DB, else the database in MONGO_URI's path, else newsdesk.
 
     NEWSDESK_DB wins so one MongoDB URI (with an auth database in its path, say) can
-    serve several newsdesk installations or a test run.
+    serve several newsdesk installations or a test run. NEWSDESK_DB set but blank is an
+    error, not the default: a script passing an unset variable must not write into the
+    production database. InvalidDatabaseName for a name MongoDB would refuse.
     """
-    explicit = env.get("NEWSDESK_DB", "").strip()
-    if explicit:
-        return explicit
+    explicit = env.get("NEWSDESK_DB")
+    if explicit is not None:
+        return check_database_name(explicit.strip())
     from_uri = uri_database(env.get("MONGO_URI", "").strip())
-    return from_uri or DEFAULT_DATABASE
+    if from_uri:
+        return check_database_name(from_uri, "the database in MONGO_URI's path")
+    return DEFAULT_DATABASE
 
 
 def get_client(uri: str, **kwargs: Any) -> MongoClient[dict[str, Any]]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import logging
+import re
 from collections.abc import Iterable
 from importlib import resources
 from typing import Any
@@ -66,11 +67,27 @@ def loopback_hosts(bound: str) -> list[str]:
     return sorted({"localhost", "127.0.0.1", "::1", bound.strip().strip("[]").lower()})
 
 
-def _host_of(header: str) -> str:
-    header = header.strip().lower()
-    if header.startswith("["):
-        return header[1:].split("]", 1)[0]
-    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
+# A Host header as RFC 9110 has it: a DNS name or IPv4 address, or an IPv6 address in
+# brackets, then an optional port of digits. Anything else (userinfo like
+# 127.0.0.1:80@evil.com, a path, spaces, an unbracketed IPv6 address) is refused, not guessed at.
+_HOST_HEADER = re.compile(r"(?:\[(?P<ipv6>[0-9a-f:.]+)\]|(?P<name>[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?))(?::(?P<port>[0-9]{1,5}))?")
+
+
+def _host_of(header: str) -> str | None:
+    """The host of a Host header value, lower case and without brackets, or None if the value
+    is not strictly host[:port]."""
+    match = _HOST_HEADER.fullmatch(header.strip().lower())
+    if match is None:
+        return None
+    if match["port"] is not None and int(match["port"]) > 65535:
+        return None
+    if match["ipv6"] is not None:
+        try:
+            ipaddress.IPv6Address(match["ipv6"])
+        except ValueError:
+            return None
+        return match["ipv6"]
+    return match["name"]
 
 
 class ReadOnlyGuard:
@@ -92,16 +109,33 @@ class ReadOnlyGuard:
                 message = {**message, "headers": headers + SECURITY_HEADERS}
             await send(message)
 
+        head = scope["method"] == "HEAD"
+
+        async def send_head(message: Message) -> None:
+            """HEAD: the GET response's status and headers (Content-Length included), no body."""
+            if message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send_with_headers(message)
+
         refusal = self._refusal(scope)
         if refusal is not None:
             status, text, extra = refusal
             response = JSONResponse({"detail": text}, status_code=status, headers=extra)
-            await response(scope, receive, send_with_headers)
+            await response(scope, receive, send_head if head else send_with_headers)
+            return
+        if head:
+            # Routes are declared for GET only; HEAD runs the GET route and drops its body, so
+            # every page and API route answers HEAD exactly as it answers GET.
+            await self.app({**scope, "method": "GET"}, receive, send_head)
             return
         await self.app(scope, receive, send_with_headers)
 
     def _refusal(self, scope: Scope) -> tuple[int, str, dict[str, str]] | None:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        if "host" in headers and _host_of(headers["host"]) is None:
+            return 400, "malformed Host header: expected host[:port] (an IPv6 address in brackets)", {}
         if self.allowed_hosts is not None and _host_of(headers.get("host", "")) not in self.allowed_hosts:
             return 400, "unexpected Host header: this dashboard answers on its loopback address only", {}
         if scope["method"] not in ("GET", "HEAD"):

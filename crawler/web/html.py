@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from crawler.web import views
 from crawler.web.charts import column_chart, row_chart
-from crawler.web.params import MAX_QUERY_CHARS, MAX_VALUES, ParamError
+from crawler.web.params import MAX_QUERY_CHARS, MAX_VALUES, ParamError, in_day_range
 from crawler.web.render import query as build_query
 
 router = APIRouter(include_in_schema=False)
@@ -30,9 +30,13 @@ def _day(name: str, text: str) -> date | None:
     if not text:
         return None
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise ParamError(name, f"{text!r} is not a date: expected YYYY-MM-DD, e.g. 2024-05-31") from None
+    try:
+        return in_day_range(day)
+    except ValueError as exc:
+        raise ParamError(name, str(exc)) from None
 
 
 def _texts(values: list[str], name: str) -> list[str]:

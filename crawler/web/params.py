@@ -12,8 +12,9 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Annotated, Any
 
 from fastapi import Query
-from pydantic import StringConstraints
+from pydantic import AfterValidator, StringConstraints
 
+from crawler.search.filters import FIRST_DAY, LAST_DAY
 from crawler.store import Cursor, CursorError
 from crawler.text.dates import KST
 
@@ -56,8 +57,19 @@ class ParamError(ValueError):
 Outlets = Annotated[list[Text], Query(max_length=MAX_VALUES, description="Outlet ids (repeat for any of several)")]
 Regions = Annotated[list[Text], Query(max_length=MAX_VALUES, description="Dateline regions, e.g. 세종 (repeat for several)")]
 Sections = Annotated[list[Text], Query(max_length=MAX_VALUES, description="Sections (repeat for several)")]
-Since = Annotated[date | None, Query(description="First Korea-time day, YYYY-MM-DD")]
-Until = Annotated[date | None, Query(description="Last Korea-time day (included), YYYY-MM-DD")]
+
+
+def in_day_range(day: date | None) -> date | None:
+    """A day the date arithmetic can take (crawler.search.filters.FIRST_DAY..LAST_DAY)."""
+    if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(f"{day.isoformat()} is out of range: expected a day from {FIRST_DAY} to {LAST_DAY}")
+    return day
+
+
+Since = Annotated[date | None, AfterValidator(in_day_range),
+                  Query(description=f"First Korea-time day, YYYY-MM-DD ({FIRST_DAY} to {LAST_DAY})")]
+Until = Annotated[date | None, AfterValidator(in_day_range),
+                  Query(description=f"Last Korea-time day (included), YYYY-MM-DD ({FIRST_DAY} to {LAST_DAY})")]
 PerPage = Annotated[int, Query(ge=1, le=MAX_PER_PAGE, description=f"At most {MAX_PER_PAGE}")]
 SearchPage = Annotated[int, Query(ge=1, le=MAX_SEARCH_PAGE, description=f"1 to {MAX_SEARCH_PAGE}")]
 Before = Annotated[str | None, Query(max_length=80, description="The `next` value of the previous page")]
