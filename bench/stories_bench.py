@@ -12,7 +12,9 @@ embedded SecantusDB:
   --base-url URL` per outlet, all started at once, as the scheduler's local subprocesses run;
 - `--workers N`: distributed mode, each outlet's round seeded into Redis (127.0.0.1:6379,
   database 14, a fresh key prefix) and N `newsdesk worker` processes taking requests of
-  every outlet. `newsdesk worker --base-url` takes one host for all outlets and the simulator
+  every outlet (`--worker-delay` seconds between two requests of a worker to one outlet: a
+  worker with nothing to do looks at the queue only every 5 s, Scrapy's idle heartbeat, so
+  without it the first worker drains a small site alone). `newsdesk worker --base-url` takes one host for all outlets and the simulator
   serves each outlet on a port of its own, so each worker runs the CLI's worker command with
   crawler.crawl.process.crawl_outlets given each outlet's own base URL (WORKER below); the
   command is otherwise the real one.
@@ -24,7 +26,8 @@ stories, split stories (wire stories under more than one id, and the extra ids),
 merges recorded in `story_merges` against the ids that had to go (each copy that started a
 story under its own id, new_story_id(url), other than the one its story ended under), copies
 whose `story_similarity`/`story_closest` were lost, and the wall time from the start of the
-processes to the exit of the last. Writes bench/results/stories.json.
+processes to the exit of the last. Writes bench/results/stories.json (an entry per shape:
+`separate_processes`, `workers_N`).
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from crawler.devtools.simulator import NewsConfig, Simulator, pick_outlets  # noqa: E402
+from crawler.devtools.simulator import NewsConfig, Simulator, pick_outlets
 
 REDIS_URL = "redis://127.0.0.1:6379/14"
 
@@ -80,7 +83,7 @@ def crawl_separately(sim: Simulator, env: dict[str, str], logs: Path, timeout: f
 
 
 def crawl_with_workers(sim: Simulator, env: dict[str, str], logs: Path, workers: int, timeout: float,
-                       server: Any, db: Any) -> dict[str, Any]:
+                       server: Any, db: Any, delay: float = 0.1) -> dict[str, Any]:
     """Each outlet's round seeded into Redis (env's NEWSDESK_REDIS_PREFIX), then `workers`
     worker processes until they exit idle (env's NEWSDESK_WORKER_MAX_IDLE_SECONDS)."""
     import importlib
@@ -104,7 +107,8 @@ def crawl_with_workers(sim: Simulator, env: dict[str, str], logs: Path, workers:
         seed_outlet(name, settings, run_id=run_id, server=server, spider_args={"base_url": url})
     started = time.monotonic()
     procs = {
-        f"worker{i}": subprocess.Popen([sys.executable, "-c", WORKER, json.dumps(sim.base_urls)], env=env, cwd=ROOT,
+        f"worker{i}": subprocess.Popen([sys.executable, "-c", WORKER, json.dumps(sim.base_urls), "--set",
+                                        f"DOWNLOAD_DELAY={delay}"], env=env, cwd=ROOT,
                                        stdout=(logs / f"worker{i}.out").open("wb"), stderr=subprocess.STDOUT)
         for i in range(workers)
     }
@@ -246,6 +250,7 @@ def main() -> None:
     parser.add_argument("--syndicated", type=float, default=0.25, help="share of articles that copy a wire story")
     parser.add_argument("--workers", type=int, default=0,
                         help="0: one `newsdesk crawl` process per outlet; N: N Redis workers taking every outlet")
+    parser.add_argument("--worker-delay", type=float, default=0.1, help="DOWNLOAD_DELAY of the workers (seconds)")
     parser.add_argument("--env", default="test", help="NEWSDESK_ENV of the crawls (test: no delays, batches of 4)")
     parser.add_argument("--timeout", type=float, default=900)
     parser.add_argument("--keep", action="store_true", help="keep the data folder and logs (printed)")
@@ -279,7 +284,8 @@ def main() -> None:
                            NEWSDESK_WORKER_MAX_IDLE_SECONDS="5", NEWSDESK_WORKER_HEARTBEAT_SECONDS="2")
                 server = redis.Redis.from_url(REDIS_URL)
                 server.ping()
-                run = crawl_with_workers(sim, env, tmp / "logs", args.workers, args.timeout, server, db)
+                run = crawl_with_workers(sim, env, tmp / "logs", args.workers, args.timeout, server, db,
+                                         args.worker_delay)
             else:
                 run = crawl_separately(sim, env, tmp / "logs", args.timeout)
         figures = truth(sim, db)
@@ -312,11 +318,17 @@ def main() -> None:
     if figures["split_stories"] or figures["false_merges"]:
         print(f"  detail: {json.dumps(figures['detail'], ensure_ascii=False)[:3000]}")
     result = {"outlets": outlets, "articles": args.articles, "syndicated": args.syndicated, "workers": args.workers,
+              "worker_delay": args.worker_delay if args.workers else None,
               "env": args.env, "wire_stories_made": sim.news.stories, "run": run, "logs": logs,
               **{k: v for k, v in figures.items() if k != "detail"}, "detail": figures["detail"]}
     out = ROOT / "bench" / "results" / "stories.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=1, ensure_ascii=False, default=str))
+    try:  # one entry per shape, so the separate processes' figures and the workers' stay side by side
+        results = json.loads(out.read_text())
+    except (OSError, ValueError):
+        results = {}
+    results[f"workers_{args.workers}" if args.workers else "separate_processes"] = result
+    out.write_text(json.dumps(results, indent=1, ensure_ascii=False, default=str))
     print(f"wrote {out}")
     if args.keep:
         print(f"kept {tmp}")
