@@ -28,6 +28,8 @@ from crawler.jsonformat import dumps
 
 app = typer.Typer()
 
+MAX_QUERY_CHARS = 200  # the dashboard's limit too (crawler.web.params)
+
 OUTLET = typer.Option(None, "--outlet", help="Only this outlet (repeat for several).")
 REGION = typer.Option(None, "--region", help="Only this dateline region, e.g. 대전 (repeat for several).")
 SECTION = typer.Option(None, "--section", help="Only articles in this section, e.g. 경제 (repeat for several).")
@@ -147,6 +149,8 @@ def search_command(
         fail("--full goes with --reindex")
     if not query or not query.strip():
         fail("give a query, e.g. newsdesk search '대전 아파트' or '\"전통시장 활성화\"'")
+    if len(query.strip()) > MAX_QUERY_CHARS:
+        fail(f"QUERY is {len(query.strip())} characters long: at most {MAX_QUERY_CHARS} (as the dashboard's q)")
     filters = _filters(outlet, region, section, since, until, story)
     with _database() as db:
         try:

@@ -101,13 +101,17 @@ def run(
     if base_url is not None:
         base_url = checked_base_url(base_url)
     settings = project_settings()
-    uri = check_db()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     limit = float(time_limit or settings.getint("NEWSDESK_CRAWL_TIME_LIMIT"))
     extra = ["-a", f"base_url={base_url}"] if base_url else None
     scrapyd_url = settings.get("NEWSDESK_SCRAPYD_URL", "") if scrapyd is None else scrapyd
-    dispatcher = _dispatcher(scrapyd_url, settings, limit, extra, base_url)
+    try:  # before the database: a bad URL is found in a moment
+        dispatcher = _dispatcher(scrapyd_url, settings, limit, extra, base_url)
+    except ValueError as exc:  # a scrapyd URL that is not http(s)://host:port/
+        fail(f"{'--scrapyd' if scrapyd is not None else 'NEWSDESK_SCRAPYD_URL'}: {exc}")
+        raise AssertionError("unreachable") from exc
+    uri = check_db()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     client = get_client(uri)
     scheduler = NewsdeskScheduler(
         [registry()[n] for n in names],

@@ -59,7 +59,12 @@ def deadletter_list() -> None:
         out.print("no dead letters")
         return
     for path in files:
-        lines = sum(1 for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+        try:
+            lines = sum(1 for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+        except (OSError, UnicodeDecodeError) as exc:  # a folder, no permission, not UTF-8 text
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not UTF-8 text"
+            out.print(f"{path}  (unreadable: {why}; replay leaves it where it is)", highlight=False)
+            continue
         out.print(f"{path}  ({lines} articles)")
 
 @deadletter_app.command("replay")
@@ -74,6 +79,9 @@ def deadletter_replay() -> None:
         store = ArticleStore(client[database_name()])
         store.ensure_indexes()
         result = replay(data_dir() / "deadletter", store)
+    except OSError as exc:  # a folder named *.jsonl, a file without permission: the rest waits too
+        fail(f"cannot replay {exc.filename or data_dir() / 'deadletter'}: {exc.strerror or exc}; "
+             "nothing after it was replayed", code=1)
     finally:
         client.close()
     out.print(

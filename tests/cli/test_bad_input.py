@@ -7,6 +7,9 @@ command must fail before needing one.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -195,3 +198,39 @@ def test_cron_that_never_fires_in_outlets_toml(tmp_path):
     (tmp_path / "outlets.toml").write_text(text, encoding="utf-8")
     with pytest.raises(OutletError, match=r"outlet 'joongdo': cron: .*never fires"):
         load_registry(tmp_path / "outlets.toml")
+
+
+# --- found beyond the known cases -------------------------------------------------------------
+@pytest.mark.parametrize(("args", "extra_env", "words"), [
+    (["run", "joongdo", "--scrapyd", "notaurl"], {}, ["--scrapyd", "'notaurl'", "expected http(s)://"]),
+    (["search", "x" * 201], {}, ["QUERY is 201 characters long", "at most 200"]),
+])
+def test_more_bad_values(env, args, extra_env, words):
+    assert_one_line(runner.invoke(app, args, env={**env, **extra_env}), *words)
+
+
+def test_scrapyd_url_from_the_environment(env):
+    """Settings read the environment when first imported: a process of its own."""
+    proc = subprocess.run([sys.executable, "-m", "crawler.cli", "run", "joongdo"], capture_output=True, text=True,
+                          cwd=ROOT, env={**os.environ, **env, "NEWSDESK_SCRAPYD_URL": "ftp://x"}, timeout=60)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip().splitlines() == ["error: NEWSDESK_SCRAPYD_URL: scrapyd URL 'ftp://x': expected "
+                                                "http(s)://host:port/"]
+
+
+def test_deadletter_list_names_unreadable_files(env, tmp_path):
+    folder = tmp_path / "data" / "deadletter"
+    (folder / "folder.jsonl").mkdir(parents=True)
+    (folder / "binary.jsonl").write_bytes(b"\xbc\xff\x00" * 10)
+    result = runner.invoke(app, ["deadletter", "list"], env=env)
+    assert result.exit_code == 0 and "Traceback" not in result.output
+    assert "binary.jsonl  (unreadable: not UTF-8 text" in result.stdout
+    assert "folder.jsonl  (unreadable: Is a directory" in result.stdout
+
+
+def test_deadletter_replay_of_a_folder_is_one_line(env, tmp_path, mongo_uri):
+    (tmp_path / "data" / "deadletter" / "folder.jsonl").mkdir(parents=True)
+    result = runner.invoke(app, ["deadletter", "replay"], env={**env, "MONGO_URI": mongo_uri})
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.stderr.strip().startswith("error: cannot replay") and "folder.jsonl" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
