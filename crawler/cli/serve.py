@@ -7,14 +7,16 @@ is allowed, with a loud warning, for a deliberate choice (behind a proxy with it
 
 from __future__ import annotations
 
+import errno
 import logging
+import socket
 import threading
 import time
 from typing import Any, Optional
 
 import typer
 
-from crawler.cli.common import check_db, checked_db_name, err, out
+from crawler.cli.common import check_db, checked_db_name, err, fail, out
 
 # `serve` imports uvicorn, the dashboard (FastAPI) and the store when it runs: `newsdesk --help`
 # and argument errors must not pay for them.
@@ -35,6 +37,8 @@ def serve(
     from crawler.web import create_app
     from crawler.web.app import is_loopback, loopback_hosts
 
+    name = checked_db_name(db_name, "--db") if db_name is not None else checked_db_name()
+    _check_listen(host, port)  # before the warning and the database: uvicorn says it in many lines
     loopback = is_loopback(host)
     if not loopback:
         err.print(
@@ -43,7 +47,6 @@ def serve(
             "Prefer the default 127.0.0.1 behind a reverse proxy or an SSH tunnel.".replace("{port}", str(port)),
             highlight=False, soft_wrap=True,
         )
-    name = checked_db_name(db_name, "--db") if db_name is not None else checked_db_name()
     uri = check_db(start=False)
     client = get_client(uri)
     application = create_app(client[name], allowed_hosts=loopback_hosts(host) if loopback else None)
@@ -57,6 +60,25 @@ def serve(
                     proxy_headers=False, access_log=True)
     finally:
         client.close()
+
+
+def _check_listen(host: str, port: int) -> None:
+    """A one-line error unless `host` resolves and `port` can be listened on there now."""
+    try:
+        family, kind, proto, _name, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+    except (socket.gaierror, UnicodeError) as exc:
+        fail(f"--host {host!r}: not an address or a name this machine resolves "
+             f"({getattr(exc, 'strerror', None) or exc})")
+        raise AssertionError("unreachable") from exc
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRNOTAVAIL:
+                fail(f"--host {host!r}: not an address of this machine ({exc.strerror})")
+            fail(f"--port {port}: cannot listen on {host}:{port} ({exc.strerror or exc})")
 
 
 def _keep_volume_warm(application: Any, every: float = 50 * 60) -> None:

@@ -8,6 +8,7 @@ command must fail before needing one.
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -234,3 +235,15 @@ def test_deadletter_replay_of_a_folder_is_one_line(env, tmp_path, mongo_uri):
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert result.stderr.strip().startswith("error: cannot replay") and "folder.jsonl" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_serve_host_and_port_checked_before_anything(env):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert_one_line(runner.invoke(app, ["serve", "--port", str(port)], env=env),
+                        f"--port {port}", "cannot listen", "in use")
+    assert_one_line(runner.invoke(app, ["serve", "--host", "no such host!"], env=env), "--host 'no such host!'")
+    assert_one_line(runner.invoke(app, ["serve", "--host", "192.0.2.1"], env=env),
+                    "--host '192.0.2.1'", "not an address of this machine")
