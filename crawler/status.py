@@ -393,3 +393,52 @@ def run_detail(db: Database[Any], run_id: str, *, with_stats: bool = False,
     if with_stats:
         detail["stats"] = doc.get("stats")
     return detail
+
+
+# -- the monitoring-plugin verdict ---------------------------------------------------------------
+# Nagios / Icinga exit codes: `newsdesk health --check`, its --json and the dashboard say the same.
+CHECK_OK, CHECK_WARNING, CHECK_CRITICAL, CHECK_UNKNOWN = 0, 1, 2, 3
+CHECK_NAMES = {CHECK_OK: "OK", CHECK_WARNING: "WARNING", CHECK_CRITICAL: "CRITICAL", CHECK_UNKNOWN: "UNKNOWN"}
+
+
+def has_crawl_history(db: Database[Any]) -> bool:
+    """Whether `db` holds any run at all: a misspelt NEWSDESK_DB, or a database no crawl has
+    written to yet, must not read as "every outlet healthy"."""
+    return RunStore(db).collection.find_one({}, {"_id": 1}) is not None
+
+
+def check_verdict(report: list[dict[str, Any]], *, database: str, history: bool) -> tuple[int, str]:
+    """(exit code, status line) for a health report (status.health_report's documents).
+
+    CRITICAL when an outlet has an open condition (an alert still open counts, even without
+    runs); else UNKNOWN when the database holds no run at all (wrong NEWSDESK_DB, or nothing
+    crawled yet); else WARNING when some outlets were never crawled, or have runs the history
+    cannot judge yet; else OK."""
+    unhealthy = [d for d in report if d.get("open")]
+    if not history and not unhealthy:
+        return CHECK_UNKNOWN, (f"UNKNOWN: database {database} holds no crawl runs "
+                               "(is NEWSDESK_DB or MONGO_URI right? has anything been crawled?)")
+    never = [d for d in report if d.get("state") == "no runs"]
+    unjudged = [d for d in report if d.get("state") != "no runs" and not d.get("open")
+                and all((c or {}).get("present") is None for c in (d.get("conditions") or {}).values())]
+    notes = []
+    if never:
+        notes.append(f"{len(never)} never crawled: {', '.join(d['outlet'] for d in never)}")
+    if unjudged:
+        notes.append(f"{len(unjudged)} not judged yet (too few runs): {', '.join(d['outlet'] for d in unjudged)}")
+    if unhealthy:
+        which = ", ".join(f"{d['outlet']} ({'/'.join(d['open'])})" for d in unhealthy)
+        line = f"CRITICAL: {len(unhealthy)} of {len(report)} outlets unhealthy: {which}"
+        return CHECK_CRITICAL, line + ("; " + "; ".join(notes) if notes else "")
+    if notes:
+        healthy = len(report) - len(never) - len(unjudged)
+        return CHECK_WARNING, f"WARNING: {healthy} of {len(report)} outlets healthy; " + "; ".join(notes)
+    return CHECK_OK, f"OK: {len(report)} outlets healthy"
+
+
+def check(db: Database[Any], *, now: datetime | None = None, settings: Any = None) -> tuple[int, str]:
+    """check_verdict of every configured outlet's health report: what `newsdesk health --check`
+    says, for the dashboard and /api/health."""
+    now = now or datetime.now(timezone.utc)
+    report = health_report(db, list(registry()), _settings(settings), now)
+    return check_verdict(report, database=db.name, history=has_crawl_history(db))

@@ -23,6 +23,7 @@ app = typer.Typer()
 
 def _print_summary(outcomes: list[Any], log_file: Path | None) -> int:
     from crawler.crawl.extensions.progress import summarize
+    from crawler.store.runs import reach_failure
 
     table = Table(title="crawl summary")
     for column in ("outlet", "pages", "new", "updated", "unchanged", "dropped (reason: n)", "errors", "finish"):
@@ -32,11 +33,15 @@ def _print_summary(outcomes: list[Any], log_file: Path | None) -> int:
         s = summarize(outcome.stats)
         dropped = ", ".join(f"{k}: {v}" for k, v in sorted(s["dropped"].items())) or "0"
         errors = ", ".join(f"{k}: {v}" for k, v in sorted(s["errors"].items())) or "0"
-        if s["finish_reason"] != "finished":
+        finish = str(s["finish_reason"])
+        unreached = reach_failure(outcome.stats) if finish == "finished" else None
+        if unreached is not None:  # ran to its end without a page from the site: the run is failed too
+            finish = f"[bold red]failed: {unreached[0]}[/]"
+        if s["finish_reason"] != "finished" or unreached is not None:
             failed += 1
         table.add_row(
             outcome.outlet, str(s["pages_fetched"]), str(s["new"]), str(s["updated"]),
-            str(s["unchanged"]), dropped, errors, str(s["finish_reason"]),
+            str(s["unchanged"]), dropped, errors, finish,
         )
     out.print()
     out.print(table)
@@ -44,6 +49,8 @@ def _print_summary(outcomes: list[Any], log_file: Path | None) -> int:
         reason = str(outcome.stats.get("finish_reason", ""))
         if reason.startswith("skipped"):
             out.print(f"{outcome.outlet}: {reason}", highlight=False, soft_wrap=True)
+        elif reason == "finished" and (unreached := reach_failure(outcome.stats)) is not None:
+            out.print(f"{outcome.outlet}: {unreached[1]}", highlight=False, soft_wrap=True)
     if log_file is not None:
         out.print(f"log: {log_file}")
     return failed

@@ -4,8 +4,9 @@ The table answers "is any outlet broken, and how": last new article, today's new
 against the outlet's own 14-day baseline, field coverage and fallback share of its newest
 informative run, and the open conditions (silent, drift, failing, blocked) with their likely
 cause below. `--check` follows the monitoring-plugin convention (Nagios, Icinga; fine for
-cron too): one status line first, exit 0 when every outlet is healthy, 2 when any is not,
-3 when health cannot be read (no database). The report itself is crawler.status.health_report.
+cron too): one status line first, exit 0 OK, 1 WARNING (outlets never crawled or not judged
+yet), 2 CRITICAL (an outlet has an open condition), 3 UNKNOWN (no database, or one holding no
+crawl run). The report and the verdict are crawler.status's (health_report, check_verdict).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from crawler.jsonformat import dumps
 
 app = typer.Typer()
 
-OK, CRITICAL, UNKNOWN = 0, 2, 3
+UNKNOWN = 3  # crawler.status.CHECK_UNKNOWN, without importing crawler.status before the command runs
 SHORT = {"title": "t", "body": "b", "published": "p", "authors": "a"}
 
 
@@ -80,24 +81,17 @@ def _print_table(report: list[dict[str, Any]], now: datetime) -> None:
                 out.print(f"  log: {condition['log_path']}", highlight=False, soft_wrap=True)
 
 
-def _status_line(report: list[dict[str, Any]]) -> str:
-    unhealthy = [d for d in report if not d["healthy"]]
-    if not unhealthy:
-        return f"OK: {len(report)} outlets healthy"
-    which = ", ".join(f"{d['outlet']} ({'/'.join(d['open'])})" for d in unhealthy)
-    return f"CRITICAL: {len(unhealthy)} of {len(report)} outlets unhealthy: {which}"
-
-
 @app.command()
 def health(
     outlets: Optional[list[str]] = typer.Argument(None, help="Only these outlets (default: all)."),
     as_json: bool = typer.Option(False, "--json", help="JSON for machines instead of a table."),
-    check: bool = typer.Option(False, "--check", help="Status line first; exit 2 if any outlet is unhealthy, 3 if unknown."),
+    check: bool = typer.Option(False, "--check", help="Status line first; exit 0 OK, 1 WARNING (never crawled or not judged "
+                                                   "yet), 2 CRITICAL (unhealthy), 3 UNKNOWN (no crawl history)."),
 ) -> None:
     """Each outlet's health from its run history: state, last new article, today vs usual, open conditions."""
     from crawler.config import project_settings
     from crawler.outlets import registry
-    from crawler.status import database_info, health_report, search_queue_pending
+    from crawler.status import CHECK_NAMES, check_verdict, database_info, has_crawl_history, health_report, search_queue_pending
     from crawler.store import database_name, get_client
 
     names = check_outlets(outlets) if outlets else list(registry())
@@ -114,6 +108,7 @@ def health(
         report = health_report(client[database_name()], names, project_settings(), now)
         queue = search_queue_pending(client[database_name()])
         database = database_info(client[database_name()], uri)
+        code, line = check_verdict(report, database=database["name"], history=has_crawl_history(client[database_name()]))
     except Exception as exc:  # noqa: BLE001 - one line, and UNKNOWN for a monitoring system
         if check:
             out.print(f"UNKNOWN: crawl health cannot be read: {str(exc).splitlines()[0]}", highlight=False)
@@ -123,14 +118,14 @@ def health(
     finally:
         client.close()
     if as_json:
-        sys.stdout.write(dumps({"status": _status_line(report), "database": database, "search_queue": queue,
-                                "outlets": report}, indent=2) + "\n")
+        sys.stdout.write(dumps({"status": line, "verdict": {"code": code, "name": CHECK_NAMES[code]},
+                                "database": database, "search_queue": queue, "outlets": report}, indent=2) + "\n")
     else:
         if check:
-            out.print(_status_line(report), highlight=False, soft_wrap=True)
+            out.print(line, highlight=False, soft_wrap=True)
         _print_table(report, now)
         waiting = "unknown (cannot be read)" if queue is None else f"{queue:,} articles waiting to be indexed"
         out.print(f"search queue: {waiting} · database {database['name']} at {database['uri']}",
                   highlight=False, soft_wrap=True)
-    if check and any(not d["healthy"] for d in report):
-        raise typer.Exit(CRITICAL)
+    if check and code:
+        raise typer.Exit(code)

@@ -380,6 +380,12 @@ class OutletHealthModel(BaseModel):
     alerts: list[Alert] = Field(description="Open conditions found by crawler.monitoring")
 
 
+class CheckVerdict(BaseModel):
+    code: int = Field(description="0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (the monitoring-plugin convention)")
+    name: str
+    status: str = Field(description="The one-line status, as `newsdesk health --check` prints it")
+
+
 class HealthResponse(BaseModel):
     generated: datetime
     schedulers: list[str] = Field(description="`newsdesk run` schedulers alive on this database")
@@ -391,6 +397,7 @@ class HealthResponse(BaseModel):
     search_queue: int | None = Field(None, description="Articles waiting in the search queue to be indexed "
                                                        "(null: it could not be read)")
     database: str | None = Field(None, description="The database this health was read from")
+    check: CheckVerdict | None = Field(None, description="What `newsdesk health --check` says of the same database")
 
     @classmethod
     def of(cls, health: Any) -> "HealthResponse":

@@ -18,6 +18,7 @@ from crawler.web.models import (
     ArticleDetail,
     ArticleList,
     ArticleSummary,
+    CheckVerdict,
     DayCount,
     HealthResponse,
     NamedCount,
@@ -167,6 +168,8 @@ def health(db: Database[Any]) -> HealthResponse:
     response = HealthResponse.of(status.health(db))
     response.search_queue = status.search_queue_pending(db)
     response.database = db.name
+    code, line = status.check(db)
+    response.check = CheckVerdict(code=code, name=status.CHECK_NAMES[code], status=line)
     return response
 
 
