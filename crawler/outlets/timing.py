@@ -73,8 +73,10 @@ def _day(text: str, field: str) -> int:
     raise ScheduleError(f"day of week {field!r}: {text!r} is not 0-7 or a day name (sun, mon, ...)")
 
 
-def cron_trigger(expr: str, *, jitter: int | None = None) -> CronTrigger:
-    """A CronTrigger in Korea time from a 5-field crontab expression; ScheduleError if invalid."""
+def cron_trigger(expr: str, *, jitter: int | None = None, check_fires: bool = True) -> CronTrigger:
+    """A CronTrigger in Korea time from a 5-field crontab expression; ScheduleError if invalid,
+    or (with `check_fires`) if it never fires or first fires more than MAX_YEARS_TO_FIRST_RUN
+    years away. `check_fires=False` is for a schedule already stored, written before the check."""
     fields = (expr or "").split()
     if len(fields) != 5:
         raise ScheduleError(
@@ -95,7 +97,8 @@ def cron_trigger(expr: str, *, jitter: int | None = None) -> CronTrigger:
             except ValueError as field_error:
                 raise ScheduleError(f"--cron {expr!r}: {name} field {value!r}: {field_error}") from None
         raise ScheduleError(f"--cron {expr!r}: {exc}") from None
-    _check_fires(expr, trigger)
+    if check_fires:
+        _check_fires(expr, trigger)
     return trigger
 
 
