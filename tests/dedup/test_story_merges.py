@@ -166,3 +166,30 @@ def test_newsdesk_story_with_an_old_id_shows_the_story_it_went_into(stored, mong
     table = subprocess.run([sys.executable, "-m", "crawler.cli", "story", "s2"], capture_output=True, text=True,
                            cwd=ROOT, env=env, timeout=120)
     assert table.returncode == 0 and "merged into s1" in table.stdout
+
+
+def test_the_next_crawls_load_finishes_a_merge_a_killed_crawl_left(mongo_uri, mongo_db):
+    """Two copies stored under two ids by crawls that died before reconciling: the next crawl
+    of any outlet reconciles the last hour's articles as its index loads, and records the merge."""
+    from crawler.crawl.story_index import IndexConfig, SharedStoryIndex
+
+    store = ArticleStore(mongo_db)
+    store.ensure_indexes()
+    now = datetime.now(timezone.utc)
+    docs = []
+    for n, story in ((1, "sb"), (2, "sa")):
+        url = f"https://o{n}.kr/{n}"
+        docs.append({"outlet": f"o{n}", "url": url, "canonical_url": url, "title": TITLE, "body": WIRE,
+                     "published": now, "story_id": story, "minhash": to_bytes(signature(WIRE, TITLE)),
+                     "content_hash": f"h{n}", "body_hash": f"b{n}"})
+    store.upsert_many(docs, now=now - timedelta(minutes=5))
+    shared = SharedStoryIndex(("test", mongo_db.name), {"MONGO_URI": mongo_uri, "NEWSDESK_DB": mongo_db.name},
+                              IndexConfig(window=timedelta(days=7), threshold=0.82, max_articles=1000,
+                                          refresh_seconds=0))
+    try:
+        loaded, _, _ = shared._rebuild()
+    finally:
+        shared.client.close()
+    assert loaded == 2 and shared.merged == 1
+    assert {d["story_id"] for d in mongo_db.articles.find()} == {"sa"}
+    assert mongo_db.story_merges.find_one({"_id": "sb"})["into"] == "sa"
