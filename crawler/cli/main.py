@@ -15,6 +15,7 @@ from __future__ import annotations
 import typer
 
 from crawler.cli import analysis, articles, crawl, db, develop, health, schedule, serve
+from crawler.cli.common import err, out
 
 app = typer.Typer(
     help="newsdesk: scheduled crawling of Korean regional news into MongoDB.",
@@ -29,4 +30,20 @@ app.add_typer(db.deadletter_app, name="deadletter")
 
 
 def main() -> None:
-    app()
+    """Run the command. A mistyped option or value is one line and exit 2, like every other bad
+    input (crawler.cli.common.fail), instead of typer's framed usage block."""
+    try:
+        code = app(standalone_mode=False)
+    except typer.Abort:
+        err.print("aborted", highlight=False)
+        raise SystemExit(1) from None
+    except typer.TyperException as exc:  # typer's usage errors: bad values, unknown options, missing arguments
+        context = getattr(exc, "ctx", None)
+        if type(exc).__name__ == "NoArgsIsHelpError" and context is not None:
+            out.print(context.get_help(), highlight=False)  # `newsdesk` alone, or a group without a command
+            raise SystemExit(2) from None
+        command = context.command_path if context is not None else "newsdesk"
+        message = " ".join(exc.format_message().split()) if hasattr(exc, "format_message") else str(exc)
+        err.print(f"[bold red]error:[/] {command}: {message} (see {command} --help)", highlight=False, soft_wrap=True)
+        raise SystemExit(getattr(exc, "exit_code", 2) or 2) from None
+    raise SystemExit(code if isinstance(code, int) else 0)

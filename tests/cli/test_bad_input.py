@@ -183,6 +183,24 @@ def test_numbers_out_of_range(env, args, option):
     assert result.exit_code == 2 and option in result.output and "Traceback" not in result.output
 
 
+@pytest.mark.parametrize(("args", "words"), [
+    (["articles", "--limit", "-1"], ("articles", "--limit", "greater than or equal to 1")),
+    (["articles", "--bogus"], ("articles", "No such option: --bogus")),
+    (["story"], ("story", "Missing argument")),
+    (["runs", "show"], ("runs show", "Missing argument")),
+    (["serve", "--port", "70000"], ("serve", "--port")),
+])
+def test_the_command_itself_says_typers_usage_errors_in_one_line(env, args, words):
+    """What `newsdesk` prints (crawler.cli.main.main), not typer's framed usage block."""
+    proc = subprocess.run([sys.executable, "-m", "crawler.cli", *args], capture_output=True, text=True, cwd=ROOT,
+                          env={**os.environ, **env}, timeout=60)
+    assert proc.returncode == 2 and proc.stdout == "", (proc.returncode, proc.stdout, proc.stderr)
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "Traceback" not in proc.stderr, proc.stderr
+    for word in words:
+        assert word in lines[0], lines[0]
+
+
 # --- schedules ------------------------------------------------------------------------------
 @pytest.mark.parametrize("cron", ["0 9 31 2 *", "0 0 30 2 *", "0 0 31 4 *"])
 def test_cron_that_never_fires(env, cron):
