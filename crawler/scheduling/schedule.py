@@ -38,7 +38,7 @@ class Schedule:
 
     def trigger(self, max_jitter: int = 120) -> BaseTrigger:
         if self.cron:
-            return cron_trigger(self.cron, jitter=self.jitter(max_jitter) or None)
+            return cron_trigger(self.cron, jitter=self.jitter(max_jitter) or None, check_fires=False)
         return IntervalTrigger(
             seconds=self.every_seconds or 0, timezone=TIMEZONE, jitter=self.jitter(max_jitter) or None
         )
@@ -47,7 +47,7 @@ class Schedule:
         """The interval, or for cron the gap between its next two firings."""
         if not self.cron:
             return int(self.every_seconds or 0)
-        trigger = cron_trigger(self.cron)
+        trigger = cron_trigger(self.cron, check_fires=False)
         first = trigger.get_next_fire_time(None, datetime.now(trigger.timezone))
         if first is None:
             return 86400

@@ -31,7 +31,7 @@ class ReplayResult:
 
 
 def pending_files(folder: Path) -> list[Path]:
-    return sorted(folder.glob("*.jsonl")) if folder.is_dir() else []
+    return sorted(path for path in folder.glob("*.jsonl") if path.is_file()) if folder.is_dir() else []
 
 
 def load(path: Path) -> list[dict[str, Any]]:

@@ -114,3 +114,14 @@ def test_a_bad_cron_in_a_spec_names_the_outlet(tmp_path):
     path.write_text(SPEC_WITH_CRON.format(cron="*/20 6-23 * *"), encoding="utf-8")
     with pytest.raises(OutletError, match="outlet 'demo': cron"):
         load_registry(path)
+
+
+def test_a_stored_cron_that_never_fires_does_not_break_the_scheduler():
+    """An operator's schedule stored before never-firing crons were refused still builds a
+    trigger (it simply never fires) instead of stopping every outlet's sync."""
+    schedule = Schedule("joongdo", cron="0 9 31 2 *", source="operator")
+    trigger = schedule.trigger()
+    assert trigger.get_next_fire_time(None, datetime.now(trigger.timezone)) is None
+    assert schedule.period_seconds() == 86400 and schedule.misfire_grace() == 86400
+    with pytest.raises(ScheduleError, match="never fires"):
+        cron_trigger("0 9 31 2 *")  # what `newsdesk schedule set` and outlets.toml are told

@@ -50,3 +50,11 @@ def test_replay_never_overwrites_an_article_fetched_again_since(tmp_path, mongo_
     result = replay(folder, store)
     assert (result.superseded, result.new) == (1, 1)
     assert store.get(doc(1)["canonical_url"])["body"] == "새 본문"
+
+
+def test_a_folder_named_like_a_dead_letter_file_is_not_one(tmp_path):
+    from crawler.store.deadletter import pending_files
+
+    (tmp_path / "a.jsonl").write_text("", encoding="utf-8")
+    (tmp_path / "b.jsonl").mkdir()
+    assert pending_files(tmp_path) == [tmp_path / "a.jsonl"]
