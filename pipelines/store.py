@@ -152,6 +152,7 @@ class MongoStorePipeline:
 
     def _made_durable(self, result: Any, upto: int) -> Any:
         self.durable = max(self.durable, upto)
+        logger.debug("store: the first %d item(s) are durable", self.durable)
         return result
 
     def _forget(self, result: Any, d: defer.Deferred) -> Any:

@@ -9,5 +9,8 @@ scrapy-redis pops a request and forgets it, so a worker killed mid-crawl would l
 was fetching. Here every popped request is also parked under a token in a processing hash,
 with the worker that took it, until the engine is done with it, items stored included
 (crawler.distributed.queue, crawler.distributed.worker); a worker that stops heartbeating has
-its parked requests put back in the queue by any other worker.
+its parked requests put back in the queue by any other worker. A page parsed again that way
+must find its requests again: scrapy-redis records a request in the round's dupefilter and
+queues it in two steps, so a worker killed between them left a "seen" request that was never
+queued; crawler.distributed.scheduler.RoundScheduler does both in one Lua script.
 """

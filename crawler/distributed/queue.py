@@ -11,6 +11,7 @@ the store's upserts make harmless.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import uuid
@@ -21,6 +22,8 @@ from scrapy_redis.queue import PriorityQueue
 
 from crawler.distributed.keys import heartbeat_prefix
 
+log = logging.getLogger(__name__)
+
 _WORKER_ID = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 _POP = """
@@ -30,6 +33,16 @@ redis.call('ZREM', KEYS[1], item[1])
 redis.call('HSET', KEYS[2], ARGV[1], item[1])
 redis.call('HSET', KEYS[3], ARGV[1], ARGV[2] .. '|' .. item[2])
 return item[1]
+"""
+
+# The round's dupefilter and the queue in one step: a fingerprint is recorded only with its request
+# queued. (scrapy-redis records the fingerprint, then pushes: a worker killed between the two left
+# a fingerprint whose request was never queued, and the rescued page that had found it was then
+# re-parsed by another worker into a "duplicate", dropped.)
+_PUSH_UNSEEN = """
+if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
+return 1
 """
 
 _ACK = """
@@ -78,8 +91,15 @@ class ReliablePriorityQueue(PriorityQueue):
         self.heartbeat_prefix = heartbeat_prefix(prefix)
         self.inflight: dict[str, Request] = {}  # token -> the Request object the engine holds
         self._pop = server.register_script(_POP)
+        self._push_unseen = server.register_script(_PUSH_UNSEEN)
         self._ack = server.register_script(_ACK)
         self._requeue = server.register_script(_REQUEUE)
+
+    def push_unseen(self, request: Request, fingerprint: str, dupefilter_key: str) -> bool:
+        """Queue `request` unless `fingerprint` is in the round's dupefilter, and record it
+        there, atomically; whether it was queued."""
+        data = self._encode_request(request)
+        return bool(self._push_unseen(keys=[dupefilter_key, self.key], args=[fingerprint, -request.priority, data]))
 
     def pop(self, timeout: int = 0) -> Request | None:
         token = uuid.uuid4().hex
@@ -88,6 +108,7 @@ class ReliablePriorityQueue(PriorityQueue):
             return None
         request = self._decode_request(data)
         self.inflight[token] = request
+        log.debug("took %s %s", token, request.url)
         return request
 
     def ack(self, token: str) -> None:

@@ -126,9 +126,11 @@ class WorkerExtension:
             if request not in inprogress:
                 del queue.inflight[token]
                 self._leaving.append((store.buffered if store else 0, token))
+                log.debug("left the engine: %s %s (store buffered %d)", token, request.url, store.buffered if store else 0)
         durable = store.durable if store else 0
         while self._leaving and self._leaving[0][0] <= durable:
             queue.ack(self._leaving[0][1])  # if Redis fails here, the token stays for the next check
+            log.debug("acked %s (needed store durable %d, is %d)", self._leaving[0][1], self._leaving[0][0], durable)
             self._leaving.pop(0)
             self.acked += 1
 
