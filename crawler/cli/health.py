@@ -53,7 +53,10 @@ def _coverage_cell(doc: dict[str, Any]) -> str:
 
 def _print_table(report: list[dict[str, Any]], now: datetime) -> None:
     unhealthy = [d for d in report if not d["healthy"]]
-    table = Table(title=f"outlet health: {len(report) - len(unhealthy)} ok, {len(unhealthy)} unhealthy (times KST)")
+    never = sum(1 for d in report if d["healthy"] and d["state"] == "no runs")  # not "ok": nothing is known
+    ok = len(report) - len(unhealthy) - never
+    counts = f"{ok} ok, {len(unhealthy)} unhealthy" + (f", {never} never crawled" if never else "")
+    table = Table(title=f"outlet health: {counts} (times KST)")
     for column in ("outlet", "state", "last new", "today/usual", "coverage", "fb", "open"):
         table.add_column(column, overflow="fold")
     for doc in report:

@@ -233,7 +233,9 @@ def runs(
         articles = doc.get("articles") or {}
         errors = doc.get("errors") or {}
         status = doc.get("status", "?")
-        if doc.get("error") and status != "finished":
+        if doc.get("cause") and status != "finished":  # why it never reached the site: dns, unreachable, ...
+            status += f" ({doc['cause']})"
+        if doc.get("error") and doc.get("status") != "finished":
             status += f": {doc['error']}"
         elif doc.get("note"):
             status += f": {doc['note']}"
@@ -285,7 +287,9 @@ def _print_run(run: dict[str, Any], database: dict[str, Any]) -> None:
 
     articles = run.get("articles") or {}
     status = str(run.get("status", "?"))
-    if run.get("error") and status != "finished":
+    if run.get("cause") and status != "finished":  # why it never reached the site: dns, unreachable, ...
+        status += f" ({run['cause']})"
+    if run.get("error") and run.get("status") != "finished":
         status += f": {run['error']}"
     elif run.get("note"):
         status += f": {run['note']}"

@@ -148,7 +148,9 @@ def reach_failure(stats: Mapping[str, Any]) -> tuple[str, str] | None:
         return None
     if count("robotstxt/forbidden") > 0 and requested <= 0:
         return ROBOTS, f"{_CAUSE_TEXT[ROBOTS]} ({count('robotstxt/forbidden')} requests)"
-    exceptions = {key.removeprefix("downloader/exception_type_count/"): int(value) for key, value in stats.items()
+    # a run document's stats keep dotted names escaped (_escape_key): the message names the class
+    exceptions = {key.removeprefix("downloader/exception_type_count/").replace("\uff0e", "."): int(value)
+                  for key, value in stats.items()
                   if key.startswith("downloader/exception_type_count/") and isinstance(value, (int, float))}
     failed = sum(exceptions.values())
     if count("robotstxt/forbidden") > 0 and failed == 0:

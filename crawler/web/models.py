@@ -241,6 +241,8 @@ class Run(BaseModel):
     dropped: dict[str, int] = {}
     errors: dict[str, int] = {}
     error: str | None = None
+    cause: str | None = Field(None, description="Why a failed run never reached its site: dns, unreachable, tls, "
+                                                "blocked, server_errors, robots")
     note: str | None = None
     dispatcher: str | None = None
     log_path: str | None = None
@@ -258,7 +260,7 @@ class Run(BaseModel):
             items=doc.get("items") if isinstance(doc.get("items"), int) else None,
             articles=RunArticles(**{k: int(articles.get(k) or 0) for k in ("new", "updated", "unchanged")}),
             dropped=_ints(doc.get("dropped")), errors=_ints(doc.get("errors")), error=_str(doc.get("error")),
-            note=_str(doc.get("note")), dispatcher=_str(doc.get("dispatcher")), log_path=_str(doc.get("log_path")),
+            cause=_str(doc.get("cause")), note=_str(doc.get("note")), dispatcher=_str(doc.get("dispatcher")), log_path=_str(doc.get("log_path")),
             faults=_ints(doc.get("faults")),
         )
 

@@ -57,6 +57,14 @@ def test_a_crawl_that_reached_the_site_has_no_reach_failure(stats):
     assert reach_failure(stats) is None
 
 
+def test_the_cause_names_the_exception_as_python_spells_it_from_stored_stats():
+    # a run document stores dotted stat names with U+FF0E; the message must not show them
+    stats = {"downloader/request_count": 8,
+             f"{EXC}scrapy\uff0eexceptions\uff0eDownloadConnectionRefusedError": 8}
+    cause, message = reach_failure(stats)
+    assert cause == "unreachable" and "(DownloadConnectionRefusedError x8)" in message and "\uff0e" not in message
+
+
 def test_run_store_closes_an_unreached_crawl_as_failed_with_its_cause(mongo_db):
     runs = RunStore(mongo_db)
     run_id = runs.open("joongdo", "manual", owner="test")
