@@ -145,7 +145,7 @@ def reach_failure(stats: Mapping[str, Any]) -> tuple[str, str] | None:
         if refused + errors == pages:
             return BLOCKED if refused >= errors else SERVER_ERRORS, (
                 f"the site answered no request with a page: {refused} refused, {errors} server errors")
-        return None
+        return _articles_failed(stats, count)
     if count("robotstxt/forbidden") > 0 and requested <= 0:
         return ROBOTS, f"{_CAUSE_TEXT[ROBOTS]} ({count('robotstxt/forbidden')} requests)"
     # a run document's stats keep dotted names escaped (_escape_key): the message names the class
@@ -166,6 +166,27 @@ def reach_failure(stats: Mapping[str, Any]) -> tuple[str, str] | None:
         cause = UNREACHABLE
     kinds = ", ".join(f"{name.rsplit('.', 1)[-1]} x{n}" for name, n in sorted(exceptions.items(), key=lambda kv: -kv[1])[:3])
     return cause, f"{_CAUSE_TEXT[cause]}: no page fetched" + (f" ({kinds})" if kinds else "")
+
+
+def _articles_failed(stats: Mapping[str, Any], count: Any) -> tuple[str, str] | None:
+    """The lists and feeds answered, but every article page the crawl asked for failed (no
+    article parsed): the site's article pages are down or refused, which no extraction or
+    template change explains."""
+    failed = count("newsdesk/failed_articles")
+    if not failed or count("newsdesk/articles_parsed") or count("item_scraped_count"):
+        return None
+    causes = {key.removeprefix("newsdesk/failed/"): int(value) for key, value in stats.items()
+              if key.startswith("newsdesk/failed/") and isinstance(value, (int, float))}
+    server = sum(n for name, n in causes.items() if name.startswith("http_5"))
+    refused = sum(n for name, n in causes.items() if name in ("http_401", "http_403", "http_429"))
+    if causes.get("robots", 0) >= failed:
+        return ROBOTS, f"robots.txt forbade every article page ({failed})"
+    if server and server >= refused:
+        return SERVER_ERRORS, f"every article page failed ({failed}), {server} of the failures server errors (5xx)"
+    if refused:
+        return BLOCKED, f"every article page failed ({failed}), {refused} of the failures refusals (401/403/429)"
+    return UNREACHABLE, f"every article page failed ({failed}): " + (
+        ", ".join(f"{name} x{n}" for name, n in sorted(causes.items(), key=lambda kv: -kv[1])[:3]) or "no answer")
 
 
 def _faults(stats: Mapping[str, Any], statuses: Mapping[str, int]) -> dict[str, int]:

@@ -241,8 +241,9 @@ def test_a_simulated_crawl_with_faults_names_the_broken_outlet_only(env):
     runs = {r["outlet"]: r for r in runs_json(environment)}
     assert runs[broken]["status"] == "failed" and runs[broken]["cause"] == "server_errors", runs[broken].get("error")
     assert "5xx" in runs[broken]["error"] or "server error" in runs[broken]["error"], runs[broken]["error"]
-    # every article 5xx but the list pages answered: reached, finished with nothing new, faults named
-    assert runs[articles_5xx]["status"] == "finished" and not runs[articles_5xx].get("cause")
+    # every article 5xx though the list pages answered: the site's article pages are down, a failed run
+    assert runs[articles_5xx]["status"] == "failed" and runs[articles_5xx]["cause"] == "server_errors"
+    assert "every article page failed" in runs[articles_5xx]["error"], runs[articles_5xx]["error"]
     assert runs[articles_5xx]["faults"].get("http_5xx", 0) > 0 and runs[articles_5xx]["articles"]["new"] == 0
     for name in (slow, healthy):
         assert runs[name]["status"] == "finished" and not runs[name].get("cause"), (name, runs[name].get("error"))
@@ -253,13 +254,17 @@ def test_a_simulated_crawl_with_faults_names_the_broken_outlet_only(env):
     states = {o["outlet"]: o for o in report["outlets"]}
     assert states[broken]["open"] == ["unreachable"], states[broken]["open"]
     assert "server error" in states[broken]["conditions"]["unreachable"]["cause"]
+    assert states[articles_5xx]["open"] == ["unreachable"], states[articles_5xx]["open"]
+    assert "every article page failed" in states[articles_5xx]["conditions"]["unreachable"]["cause"]
     assert states[slow]["open"] == [] and states[healthy]["open"] == []
     assert not any(o["conditions"]["drift"]["present"] for o in report["outlets"])
     checked = newsdesk(environment, "health", broken, articles_5xx, slow, healthy, "--check")
     line = checked.stdout.splitlines()[0]
-    assert checked.returncode == CHECK_CRITICAL and line.startswith(f"CRITICAL: 1 of 4 outlets unhealthy: {broken} (unreachable)")
+    assert checked.returncode == CHECK_CRITICAL and line.startswith("CRITICAL: 2 of 4 outlets unhealthy: ")
+    assert f"{broken} (unreachable)" in line and f"{articles_5xx} (unreachable)" in line
     assert "drift" not in checked.stdout
-    assert [(a["outlet"], a["condition"]) for a in db.alerts.find({"state": "open"})] == [(broken, "unreachable")]
+    assert sorted((a["outlet"], a["condition"]) for a in db.alerts.find({"state": "open"})) == sorted(
+        [(broken, "unreachable"), (articles_5xx, "unreachable")])
     outlets = {o["name"]: o for o in as_json(environment, "outlets")}
     assert outlets[broken]["last_crawl"]["status"] == "failed"
     assert outlets[healthy]["last_crawl"]["status"] == "finished"

@@ -183,3 +183,21 @@ def test_the_dashboard_gives_the_same_verdict_as_health_check(env, new_history):
     assert cli["status"] == verdict["status"] and cli["verdict"]["code"] == verdict["code"]
     page = client.get("/health")
     assert page.status_code == 200 and 'id="check"' in page.text and "CRITICAL" in page.text
+
+
+def test_every_article_page_failing_is_a_failed_run_though_the_lists_answered():
+    stats = robots({"requests": 9, "responses": 9, "ok": 3, "downloader/response_status_count/503": 6,
+                    "newsdesk/failed_articles": 6, "newsdesk/failed/http_503": 6})
+    found = reach_failure(stats)
+    assert found is not None and found[0] == "server_errors" and "every article page failed (6)" in found[1]
+    refused = robots({"requests": 5, "responses": 5, "ok": 1, "downloader/response_status_count/403": 4,
+                      "newsdesk/failed_articles": 4, "newsdesk/failed/http_403": 4})
+    assert reach_failure(refused)[0] == "blocked"
+    some_parsed = dict(stats, **{"newsdesk/articles_parsed": 1})
+    assert reach_failure(some_parsed) is None  # a site that served one article was reached
+
+
+def test_robots_forbidding_every_article_page_is_a_failed_run():
+    stats = robots({"requests": 2, "responses": 2, "ok": 2, "robotstxt/forbidden": 12,
+                    "newsdesk/failed_articles": 12, "newsdesk/failed/robots": 12})
+    assert reach_failure(stats) == ("robots", "robots.txt forbade every article page (12)")
