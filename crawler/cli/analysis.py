@@ -29,6 +29,7 @@ from crawler.jsonformat import dumps
 app = typer.Typer()
 
 MAX_QUERY_CHARS = 200  # the dashboard's limit too (crawler.web.params)
+STATS_DEFAULT_DAYS = 30
 
 OUTLET = typer.Option(None, "--outlet", help="Only this outlet (repeat for several).")
 REGION = typer.Option(None, "--region", help="Only this dateline region, e.g. 대전 (repeat for several).")
@@ -213,24 +214,58 @@ def stats_command(
     story: Optional[list[str]] = STORY,
     as_json: bool = typer.Option(False, "--json", help="JSON instead of a table."),
 ) -> None:
-    """Articles per outlet, region or day (Korea time) in a date range (default: the last 30 days, through today)."""
+    """Articles per outlet, region or day (Korea time) in a date range (default: the last 30 days, through
+    today; when those hold no article, the 30 days to the newest stored article's day)."""
     from crawler.search.stats import DIMENSIONS, article_stats
+    from crawler.store import reads
+    from crawler.text.dates import KST
 
     dims = by or ["outlet"]
     unknown = [d for d in dims if d not in DIMENSIONS]
     if unknown:
         fail(f"--by {unknown[0]!r}: expected one of {', '.join(DIMENSIONS)}")
-    filters = _filters(outlet, region, section, since, until, story, default_days=30)
+    filters = _filters(outlet, region, section, since, until, story, default_days=STATS_DEFAULT_DAYS)
+    moved_from: tuple[date, date] | None = None
+    span = None
     with _database() as db:
         result = article_stats(db, filters, dims)
+        if result.total == 0 and not story:
+            # An empty window: find where the stored articles are (bounded reads of the published index).
+            span = reads.published_span(db, outlets=tuple(outlet or ()), regions=tuple(region or ()),
+                                        sections=tuple(section or ()))
+            newest = span.newest.astimezone(KST).date() if span.newest else None
+            if since is None and until is None and newest is not None and filters.since and newest < filters.since.date():
+                moved_from = (filters.since.date(), (filters.until - timedelta(days=1)).date())
+                filters = _filters(outlet, region, section, str(newest - timedelta(days=STATS_DEFAULT_DAYS - 1)),
+                                   str(newest), story)
+                result = article_stats(db, filters, dims)
     first = filters.since.date() if filters.since else None
     last = (filters.until - timedelta(days=1)).date() if filters.until else None
+    stored = None
+    if span is not None:
+        stored = {"articles": span.stored,
+                  "oldest": str(span.oldest.astimezone(KST).date()) if span.oldest else None,
+                  "newest": str(span.newest.astimezone(KST).date()) if span.newest else None}
     if as_json:
         data = result.as_dict(filters)
         data["since"], data["until"] = str(first), str(last)
+        data["window_moved"] = moved_from is not None
+        if stored is not None:
+            data["stored"] = stored
         sys.stdout.write(dumps(data, indent=2) + "\n")
         return
+    if moved_from is not None:
+        out.print(f"no article published {moved_from[0]} to {moved_from[1]} (the last {STATS_DEFAULT_DAYS} days); "
+                  f"showing the {STATS_DEFAULT_DAYS} days to {last}, the day of the newest stored article", highlight=False)
     out.print(f"articles published {first} to {last} (Korea time), by {', '.join(result.by)}", highlight=False)
+    if stored is not None and result.total == 0:
+        if stored["newest"]:
+            matching = "; those matching the filters were" if (outlet or region or section) else ","
+            out.print(f"the database holds {stored['articles']:,} articles{matching} published {stored['oldest']} to "
+                      f"{stored['newest']}: try --since {stored['oldest']} --until {stored['newest']}", highlight=False)
+        else:
+            out.print(f"the database holds {stored['articles']:,} articles, none matching these filters"
+                      if stored["articles"] else "the database holds no article yet", highlight=False)
     table = Table()
     for dim in result.by:
         table.add_column(dim)

@@ -2,7 +2,9 @@
 
 Rows come from one cursor in batches and are written as they arrive (Parquet in row
 groups of ROW_GROUP rows). Datetimes are Asia/Seoul: ISO 8601 with +09:00 in JSONL and
-CSV, timezone-aware timestamps in Parquet. CSV can start with a UTF-8 byte-order mark,
+CSV, timezone-aware timestamps in Parquet. `print_edition` (where the article ran in the paper,
+{date, page}) is an object in JSONL, a struct in Parquet and two columns in CSV
+(print_edition_date, print_edition_page). CSV can start with a UTF-8 byte-order mark,
 which is what makes Excel read Korean text as UTF-8 instead of the local code page.
 The cursor is opened here (the search filters' query, sorted by `published`) rather than in
 crawler.store because its batching is the export's streaming; the database type and sort
@@ -24,9 +26,11 @@ from crawler.text.dates import KST
 
 FORMATS = ("jsonl", "csv", "parquet")
 FIELDS = ("canonical_url", "url", "outlet", "title", "subtitle", "sections", "published", "modified", "first_seen",
-          "last_seen", "authors", "region", "wire", "story_id", "revision", "body")
+          "last_seen", "authors", "region", "wire", "print_edition", "story_id", "revision", "body")
 DATE_FIELDS = frozenset({"published", "modified", "first_seen", "last_seen"})
 LIST_FIELDS = frozenset({"sections", "authors"})
+CSV_COLUMNS = tuple(c for name in FIELDS for c in (
+    ("print_edition_date", "print_edition_page") if name == "print_edition" else (name,)))
 ROW_GROUP = 5000
 BATCH = 500
 
@@ -41,7 +45,18 @@ def iter_articles(db: Database[Any], filters: Filters) -> Iterator[dict[str, Any
     projection = {"_id": 0, **{name: 1 for name in FIELDS}}
     cursor = db.articles.find(filters.resolved(db).mongo(), projection, batch_size=BATCH).sort("published", ASCENDING)
     for doc in cursor:
-        yield {name: _kst(doc.get(name)) if name in DATE_FIELDS else doc.get(name) for name in FIELDS}
+        row = {name: _kst(doc.get(name)) if name in DATE_FIELDS else doc.get(name) for name in FIELDS}
+        row["print_edition"] = _print_edition(row["print_edition"])
+        yield row
+
+
+def _print_edition(value: Any) -> dict[str, Any] | None:
+    """{date: "YYYY-MM-DD" or None, page: int or None} as stored, or None when it did not run in print."""
+    if not isinstance(value, dict) or not (value.get("date") or value.get("page") is not None):
+        return None
+    day, page = value.get("date"), value.get("page")
+    day = day.isoformat()[:10] if isinstance(day, datetime) else (str(day) if day else None)
+    return {"date": day, "page": page if isinstance(page, int) and not isinstance(page, bool) else None}
 
 
 def _kst(value: Any) -> datetime | None:
@@ -64,15 +79,18 @@ class JsonlWriter:
 
 
 class CsvWriter:
-    """One row per article; lists joined with "; ", newlines inside fields kept (quoted)."""
+    """One row per article; lists joined with "; ", newlines inside fields kept (quoted);
+    print_edition as two columns, print_edition_date and print_edition_page."""
 
     def __init__(self, path: Path, *, bom: bool) -> None:
         self.file = path.open("w", encoding="utf-8-sig" if bom else "utf-8", newline="")
         self.csv = csv.writer(self.file)
-        self.csv.writerow(FIELDS)
+        self.csv.writerow(CSV_COLUMNS)
 
     def write(self, row: dict[str, Any]) -> None:
-        self.csv.writerow([_cell(row[name]) for name in FIELDS])
+        printed = row.get("print_edition") or {}
+        cells = {**row, "print_edition_date": printed.get("date"), "print_edition_page": printed.get("page")}
+        self.csv.writerow([_cell(cells[name]) for name in CSV_COLUMNS])
 
     def close(self) -> None:
         self.file.close()
@@ -99,6 +117,7 @@ class ParquetWriter:
         text, texts, when = pa.string(), pa.list_(pa.string()), pa.timestamp("us", tz="Asia/Seoul")
         types = {name: (when if name in DATE_FIELDS else texts if name in LIST_FIELDS else text) for name in FIELDS}
         types["revision"] = pa.int64()
+        types["print_edition"] = pa.struct([("date", pa.string()), ("page", pa.int64())])
         self.schema = pa.schema([(name, types[name]) for name in FIELDS])
         self.writer = pq.ParquetWriter(str(path), self.schema, compression="zstd")
         self.rows: list[dict[str, Any]] = []

@@ -51,6 +51,7 @@ class ArticleSummary(BaseModel):
     url: str | None = None
     canonical_url: str
     story_id: str | None = None
+    story_outlets: int | None = Field(None, description="How many outlets carried its story (lists and search hits)")
     revision: int = Field(0, description="How many times the article was seen changed")
 
     @classmethod
@@ -70,17 +71,54 @@ def _summary_fields(doc: dict[str, Any], names: dict[str, str]) -> dict[str, Any
     }
 
 
+class Stored(BaseModel):
+    """What the database holds, told when a window is empty (or was moved) instead of nothing."""
+
+    articles: int = Field(description="Articles stored in the database (all outlets; an estimate)")
+    oldest: date | None = Field(None, description="Korea-time day of the oldest article matching the filters")
+    newest: date | None = Field(None, description="Korea-time day of the newest article matching the filters")
+
+
+WINDOW_MOVED = ("The default window (ending today) held no article, so this one ends at the newest stored "
+                "article's day")
+
+
 class ArticleList(BaseModel):
     since: date
     until: date
     articles: list[ArticleSummary]
     next: str | None = Field(None, description="Pass as `before` for the next (older) page; null on the last")
+    window_moved: bool = Field(False, description=WINDOW_MOVED)
+    stored: Stored | None = Field(None, description="When the window is empty or was moved: what the database holds")
 
 
 class SearchHit(ArticleSummary):
     score: float
     title_segments: list[Segment]
     snippets: list[list[Segment]]
+
+
+class PrintEdition(BaseModel):
+    date: str | None = Field(None, description="The print issue's day, YYYY-MM-DD")
+    page: int | None = Field(None, description="The 지면 page number, when the outlet gives it")
+
+    @classmethod
+    def of(cls, value: Any) -> "PrintEdition | None":
+        if not isinstance(value, dict) or not (value.get("date") or value.get("page")):
+            return None
+        day = value.get("date")
+        return cls(date=day.isoformat()[:10] if isinstance(day, (date, datetime)) else _str(day),
+                   page=_page(value.get("page")))
+
+
+def _page(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
 
 
 class SearchResponse(BaseModel):
@@ -128,6 +166,7 @@ class ArticleDetail(ArticleSummary):
     aliases: list[str] = []
     images: list[Image] = []
     wire: str | None = None
+    print_edition: PrintEdition | None = Field(None, description="Where it ran in the print edition (지면), if it did")
     story_similarity: float | None = Field(None, description="Similarity to the closest earlier copy of its story")
     story_closest: str | None = None
 
@@ -142,7 +181,7 @@ class ArticleDetail(ArticleSummary):
             **_summary_fields(doc, names), body=str(doc.get("body") or ""), modified=kst(doc.get("modified")),
             modified_detected=bool(doc.get("modified_detected")), first_seen=kst(doc.get("first_seen")),
             last_seen=kst(doc.get("last_seen")), aliases=_strs(doc.get("aliases")), images=images,
-            wire=_str(doc.get("wire")),
+            wire=_str(doc.get("wire")), print_edition=PrintEdition.of(doc.get("print_edition")),
             story_similarity=float(similarity) if isinstance(similarity, (int, float)) else None,
             story_closest=_str(doc.get("story_closest")),
         )
@@ -216,6 +255,8 @@ class VolumeResponse(BaseModel):
     since: date
     until: date
     total: int
+    window_moved: bool = Field(False, description=WINDOW_MOVED)
+    stored: Stored | None = Field(None, description="When the window is empty or was moved: what the database holds")
     by_day: list[DayCount]
     by_outlet: list[NamedCount]
     by_region: list[NamedCount] = Field(description='Dateline regions; "(none)" for articles without one')

@@ -7,7 +7,7 @@ only when it is http(s): escaping does not stop a `javascript:` href.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -72,7 +72,7 @@ class Renderer:
             lstrip_blocks=True,
         )
         self.env.filters.update(kst=kst, number=number, web_url=web_url, paragraphs=paragraphs)
-        self.env.globals.update(query=query, static_version=static_version)
+        self.env.globals.update(query=query, static_version=static_version, timedelta=timedelta)
 
     def render(self, template: str, **context: Any) -> str:
         return self.env.get_template(template).render(**context)

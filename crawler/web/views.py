@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+import threading
+import time
+from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any
 
@@ -14,6 +16,7 @@ from crawler.search import Filters, SearchError, day_range
 from crawler.search import search as run_search
 from crawler.store import Database, RunStore, reads
 from crawler.store.stories import StoryMergeStore
+from crawler.text.dates import KST
 from crawler.web.models import (
     ArticleDetail,
     ArticleList,
@@ -30,6 +33,7 @@ from crawler.web.models import (
     RunList,
     SearchResponse,
     Story,
+    Stored,
     StoryCopy,
     VolumeResponse,
     kst,
@@ -42,6 +46,7 @@ from crawler.web.params import (
     VOLUME_DEFAULT_DAYS,
     VOLUME_MAX_DAYS,
     ParamError,
+    Window,
     check_outlets,
     cursor,
     day_start,
@@ -63,6 +68,43 @@ def outlet_list() -> list[Outlet]:
     return [Outlet(name=s.name, name_ko=s.name_ko, region=s.region) for s in registry().values()]
 
 
+SPAN_TTL = 60.0  # seconds an empty window's "what the database holds" is kept
+_spans: dict[tuple[Any, ...], tuple[float, reads.PublishedSpan]] = {}
+_spans_lock = threading.Lock()
+
+
+def published_span(db: Database[Any], outlets: tuple[str, ...] = (), regions: tuple[str, ...] = (),
+                   sections: tuple[str, ...] = ()) -> reads.PublishedSpan:
+    """reads.published_span, kept a minute: a stale database would otherwise look it up on
+    every view of an empty default window."""
+    key = (db.name, outlets, regions, sections)
+    with _spans_lock:
+        entry = _spans.get(key)
+        if entry is not None and time.monotonic() - entry[0] < SPAN_TTL:
+            return entry[1]
+    span = reads.published_span(db, outlets=outlets, regions=regions, sections=sections)
+    with _spans_lock:
+        if len(_spans) > 256:
+            _spans.clear()
+        _spans[key] = (time.monotonic(), span)
+    return span
+
+
+def stored(span: reads.PublishedSpan) -> Stored:
+    def day(value: datetime | None) -> date | None:
+        return value.astimezone(KST).date() if value else None
+
+    return Stored(articles=span.stored, oldest=day(span.oldest), newest=day(span.newest))
+
+
+def with_story_outlets(db: Database[Any], items: list[Any]) -> None:
+    """Sets `story_outlets` on the items that have a story: one read for the whole page."""
+    counts = reads.story_outlets(db, [i.story_id for i in items if i.story_id])
+    for item in items:
+        if item.story_id:
+            item.story_outlets = counts.get(item.story_id)
+
+
 def search(
     db: Database[Any], q: str, outlet: list[str], region: list[str], section: list[str],
     since: date | None, until: date | None, page: int, per_page: int,
@@ -75,7 +117,9 @@ def search(
         result = run_search(db, q, filters, page=page, per_page=per_page)
     except SearchError as exc:
         raise ParamError("q", str(exc)) from None
-    return SearchResponse.of(result, outlet_names())
+    response = SearchResponse.of(result, outlet_names())
+    with_story_outlets(db, response.hits)
+    return response
 
 
 def browse(
@@ -84,14 +128,27 @@ def browse(
 ) -> ArticleList:
     outlets = check_outlets(outlet, outlet_names())
     span = window(since, until, default_days=LIST_DEFAULT_DAYS, max_days=LIST_MAX_DAYS)
-    docs, next_page = reads.list_articles(
-        db, since=day_start(span.since), until=day_start(span.until + timedelta(days=1)),
-        outlets=outlets, regions=region, sections=section, limit=per_page,
-        cursor=cursor(before, object_id=True),
-    )
+    page_cursor = cursor(before, object_id=True)
+
+    def read(span: Window) -> tuple[list[dict[str, Any]], Any]:
+        return reads.list_articles(
+            db, since=day_start(span.since), until=day_start(span.until + timedelta(days=1)),
+            outlets=outlets, regions=region, sections=section, limit=per_page, cursor=page_cursor,
+        )
+
+    docs, next_page = read(span)
+    moved, held = False, None
+    if not docs and page_cursor is None:
+        data = published_span(db, outlets, tuple(region), tuple(section))
+        held = stored(data)
+        if since is None and until is None and held.newest is not None and held.newest < span.since:
+            span, moved = Window(held.newest - timedelta(days=LIST_DEFAULT_DAYS - 1), held.newest), True
+            docs, next_page = read(span)
     names = outlet_names()
-    return ArticleList(since=span.since, until=span.until, articles=[ArticleSummary.of(d, names) for d in docs],
-                       next=next_page.encode() if next_page else None)
+    listing = ArticleList(since=span.since, until=span.until, articles=[ArticleSummary.of(d, names) for d in docs],
+                          next=next_page.encode() if next_page else None, window_moved=moved, stored=held)
+    with_story_outlets(db, listing.articles)
+    return listing
 
 
 def _found(doc: dict[str, Any] | None, what: str) -> dict[str, Any]:
@@ -140,9 +197,15 @@ def volume(
     outlets = check_outlets(outlet, outlet_names())
     span = window(since, until, default_days=VOLUME_DEFAULT_DAYS, max_days=VOLUME_MAX_DAYS)
     counts = count_volume(db, span.since, span.until, outlets=outlets, regions=region, cache=cache_)
+    moved, held = False, None
+    if counts.total == 0:
+        held = stored(published_span(db, outlets, tuple(region)))
+        if since is None and until is None and held.newest is not None and held.newest < span.since:
+            span, moved = Window(held.newest - timedelta(days=VOLUME_DEFAULT_DAYS - 1), held.newest), True
+            counts = count_volume(db, span.since, span.until, outlets=outlets, regions=region, cache=cache_)
     names = outlet_names()
     return VolumeResponse(
-        since=span.since, until=span.until, total=counts.total,
+        since=span.since, until=span.until, total=counts.total, window_moved=moved, stored=held,
         by_day=[DayCount(day=d, articles=n) for d, n in counts.by_day],
         by_outlet=[NamedCount(name=o, label=names.get(o), articles=n) for o, n in counts.by_outlet],
         by_region=[NamedCount(name=r, articles=n) for r, n in counts.by_region],

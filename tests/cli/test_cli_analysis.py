@@ -157,3 +157,44 @@ def test_stats_since_alone_runs_through_today(env):
     data = json.loads(invoke(["stats", "--since", "2025-03-01", "--json"], env).stdout)
     assert data["total"] == 4
     assert data["until"] == str(datetime.now(SEOUL).date())
+
+
+def test_stats_default_window_moves_to_the_newest_article(env):
+    # every stored article is from 2025: the last 30 days hold none
+    data = json.loads(invoke(["stats", "--json"], env).stdout)
+    assert data["window_moved"] is True
+    assert (data["since"], data["until"]) == ("2025-03-12", "2025-04-10")
+    assert data["total"] == 1
+    assert data["stored"] == {"articles": 4, "oldest": "2025-03-01", "newest": "2025-04-10"}
+    text = invoke(["stats"], env).stdout
+    assert "showing the 30 days to 2025-04-10, the day of the newest stored article" in text
+    assert "articles published 2025-03-12 to 2025-04-10 (Korea time)" in text
+
+
+def test_stats_empty_explicit_window_says_what_is_stored(env):
+    text = invoke(["stats", "--since", "2024-01-01", "--until", "2024-01-31"], env).stdout
+    assert "articles published 2024-01-01 to 2024-01-31" in text
+    assert "the database holds 4 articles, published 2025-03-01 to 2025-04-10" in text
+    data = json.loads(invoke(["stats", "--since", "2024-01-01", "--until", "2024-01-31", "--json"], env).stdout)
+    assert data["window_moved"] is False and data["total"] == 0
+
+
+def test_export_carries_print_edition(env, mongo_client, tmp_path):
+    db = mongo_client[env["NEWSDESK_DB"]]
+    db.articles.update_one({"canonical_url": ARTICLES[0]["canonical_url"]},
+                           {"$set": {"print_edition": {"date": "2025-03-01", "page": 5}}})
+    args = ["--since", "2025-03-01", "--until", "2025-03-31"]
+    jsonl, table, sheet = tmp_path / "p.jsonl", tmp_path / "p.parquet", tmp_path / "p.csv"
+    invoke(["export", "-o", str(jsonl), *args], env)
+    rows = [json.loads(line) for line in jsonl.read_text(encoding="utf-8").splitlines()]
+    assert rows[0]["print_edition"] == {"date": "2025-03-01", "page": 5} and rows[1]["print_edition"] is None
+    invoke(["export", "-o", str(sheet), *args], env)
+    with sheet.open(encoding="utf-8", newline="") as fh:
+        cells = list(csv.DictReader(fh))
+    assert (cells[0]["print_edition_date"], cells[0]["print_edition_page"]) == ("2025-03-01", "5")
+    assert (cells[1]["print_edition_date"], cells[1]["print_edition_page"]) == ("", "")
+    import pyarrow.parquet as pq
+
+    invoke(["export", "-o", str(table), *args], env)
+    column = pq.read_table(table).column("print_edition").to_pylist()
+    assert column[0] == {"date": "2025-03-01", "page": 5} and column[1] is None

@@ -118,11 +118,61 @@ def test_search_shows_highlighted_results(page: Any, base_url: str) -> None:
 
 def test_search_filter_by_outlet(page: Any, base_url: str) -> None:
     page.goto(base_url + "/?q=행정수도")
-    page.select_option("#outlet", "cctoday")
+    page.click("#outlet-choice summary")
+    page.check("#outlet-choice input[value=cctoday]")
     page.click("form.search button[type=submit]")
     page.wait_for_url("**outlet=cctoday*")
     assert page.locator("#results li.hit").count() == 1
     assert page.locator("#results .outlet").inner_text() == "충청투데이"
+    # a second outlet: both are searched, both stay checked
+    page.check("#outlet-choice input[value=joongdo]")
+    page.click("form.search button[type=submit]")
+    page.wait_for_url("**outlet=joongdo*")
+    assert set(page.locator("#results .outlet").all_inner_texts()) == {"충청투데이", "중도일보"}
+    assert page.locator("#outlet-choice input:checked").count() == 2
+    assert "2 outlets" in page.locator("#outlet-choice summary").inner_text()
+
+
+def test_story_badge_leads_to_the_story(page: Any, base_url: str) -> None:
+    page.goto(base_url + "/?q=행정수도")
+    badge = page.locator("#results a.story-flag").first
+    assert badge.inner_text() == "story · 3 outlets"
+    badge.click()
+    page.wait_for_url("**/articles/*#story")
+    assert page.locator("#copies tbody tr").count() == 3
+    assert page.locator("#story").is_visible()
+
+
+def test_korean_titles_wrap_between_words(page: Any, base_url: str) -> None:
+    page.set_viewport_size({"width": 360, "height": 900})
+    page.goto(base_url + "/?q=행정수도")
+    page.click("#results li.hit h2 a >> nth=0")
+    page.wait_for_url("**/articles/*")
+    title = page.locator("h1")
+    style = title.evaluate("el => [getComputedStyle(el).wordBreak, getComputedStyle(el).fontFamily]")
+    assert style[0] == "keep-all"
+    assert style[1].startswith('"Noto Sans KR"')
+    # narrow enough to wrap whatever font is installed (8 em holds about 8 syllables): each
+    # line starts after a space, never inside a Korean word (word-break: normal cuts anywhere)
+    starts = title.evaluate("""el => {
+        el.style.width = '8em';
+        const node = el.firstChild, text = node.textContent, range = document.createRange(), starts = [];
+        let top = null;
+        for (let i = 0; i < text.length; i++) {
+            range.setStart(node, i); range.setEnd(node, i + 1);
+            const rect = range.getBoundingClientRect();
+            if (text[i] === ' ' || rect.width === 0) continue;
+            if (top !== null && rect.top > top + 2) starts.push(i);
+            top = rect.top;
+        }
+        return [text, starts];
+    }""")
+    text, breaks = starts
+    page.screenshot(path=str(_artifacts() / "article-narrow.png"), full_page=True)
+    assert breaks, f"{text!r} did not wrap at 8 em"
+    assert all(text[i - 1] == " " for i in breaks), [text[i - 3:i + 3] for i in breaks]
+    page.goto(base_url + "/")
+    page.screenshot(path=str(_artifacts() / "list-narrow.png"), full_page=True)
 
 
 def test_volume_chart_is_drawn(page: Any, base_url: str) -> None:
