@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -143,6 +144,15 @@ def test_story_badge_leads_to_the_story(page: Any, base_url: str) -> None:
     assert page.locator("#story").is_visible()
 
 
+def _korean_font() -> bool:
+    try:
+        found = subprocess.run(["fc-list", ":lang=ko"], capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return bool(found.strip())
+
+
+@pytest.mark.skipif(not _korean_font(), reason="no Korean font installed (apt-get install fonts-nanum; .ci/run does)")
 def test_korean_titles_wrap_between_words(page: Any, base_url: str) -> None:
     page.set_viewport_size({"width": 360, "height": 900})
     page.goto(base_url + "/?q=행정수도")
