@@ -73,9 +73,10 @@ class ParsedQuery:
         stems = self.stems
         for which, word in enumerate(stems):
             found.extend((s, e, which) for s, e in find_word(text, word))
-        for i in range(len(stems) - 1):
+        for i in range(len(stems) - 1):  # 스마트시티 for 스마트 시티, where the words were not found apart
             for s, e in find_word(text, self.words[i] + stems[i + 1]):
-                found.append((s, e, i))
+                if not any(a < e and s < b for a, b, _ in found):
+                    found.append((s, e, i))
         for j, phrase in enumerate(self.phrases):
             start = text.find(phrase)
             while start != -1:

@@ -56,7 +56,9 @@ def _alternation(items: tuple[str, ...]) -> str:
     return "|".join(re.escape(s) for s in sorted(set(items), key=len, reverse=True))
 
 
-_SUFFIX = f"(?:{_alternation(ADMIN + PLACE)})?(?:{_alternation(PARTICLES)}){{0,3}}"
+_ADMIN_SUFFIX = _alternation(ADMIN)
+_PLACE_SUFFIX = _alternation(PLACE)
+_PARTICLE_SUFFIX = f"(?:{_alternation(PARTICLES)}){{0,3}}"
 
 
 def _hangul(text: str) -> bool:
@@ -79,8 +81,9 @@ def stem(word: str) -> str:
                 break
         else:
             break
-    for suffix in _STRIP_ADMIN:
-        if word.endswith(suffix) and len(word) - len(suffix) >= MIN_STEM:
+    for suffix in _STRIP_ADMIN:  # place names are two letters (대전시), districts up to three (해운대구)
+        rest = len(word) - len(suffix)
+        if word.endswith(suffix) and (rest == MIN_STEM or (rest == MIN_STEM + 1 and suffix in ("구", "군"))):
             return word[: -len(suffix)]
     return word
 
@@ -97,7 +100,8 @@ def split_points(word: str) -> range:
 def word_pattern(word: str) -> re.Pattern[str]:
     """The compiled pattern of a stem in normalized, whitespace-squashed text.
 
-    Group "w" is the stem itself (what snippets highlight), the suffixes after it are not.
+    Group "w" is the stem with its administrative suffix (대전시 of 대전시는, 대전시의회: what
+    snippets highlight); place suffixes and particles after it are not.
     """
     if not word:
         raise ValueError("empty word")
@@ -106,7 +110,7 @@ def word_pattern(word: str) -> re.Pattern[str]:
     if _hangul(word):
         splits = set(split_points(word))
         body = "".join((" ?" if i in splits else "") + re.escape(ch) for i, ch in enumerate(word))
-        return re.compile(rf"(?<!\w)(?P<w>{body}){_SUFFIX}(?![{_CJK}])")
+        return re.compile(rf"(?<!\w)(?P<w>{body}(?:{_ADMIN_SUFFIX})?)(?:{_PLACE_SUFFIX})?{_PARTICLE_SUFFIX}(?![{_CJK}])")
     # Latin/digits (or mixed): whole token; Hangul may follow (KTX를, 2025년).
     return re.compile(rf"(?<![a-z0-9])(?P<w>{re.escape(word)})(?![a-z0-9])")
 

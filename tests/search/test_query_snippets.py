@@ -33,7 +33,7 @@ def test_snippets_are_windows_with_ellipses():
     found = snippets(body, parse_query("대전 세종"), max_chars=40)
     assert len(found) == 2
     assert sum(len(s.text) for snippet in found for s in snippet if s.text != "…") <= 40
-    for snippet, word in zip(found, ("대전", "세종")):
+    for snippet, word in zip(found, ("대전시", "세종")):  # the place word with its 시, not 의회
         assert snippet[0] == Segment("…") and snippet[-1] == Segment("…")
         assert [s.text for s in snippet if s.highlight] == [word]
 
