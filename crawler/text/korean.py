@@ -47,6 +47,12 @@ PLACE = (
     "교육청", "시교육청", "도교육청", "역", "시민", "도민", "군민", "구민", "지역", "권", "지방", "항",
 )
 MIN_STEM = 2
+# Stems this long or longer also match as the start of a longer compound (비상진료 in
+# 비상진료체계, 스마트시티 in 스마트시티형): the words that collide with unrelated ones
+# (대전차, 부산물, 광주리, 강원랜드) are two-letter stems. None: never (measured in
+# bench/search_quality.py).
+OPEN_PREFIX_MIN: int | None = 3
+_STRIP_OFFICE = ("청",)
 _LATIN_HEAD = re.compile(r"[a-z0-9]+")
 _STRIP_PARTICLES = tuple(sorted(set(PARTICLES) - {"상", "내", "별", "용", "간", "적"}, key=len, reverse=True))
 _STRIP_ADMIN = tuple(sorted({"시", "군", "구", "도", "광역시", "특별시", "특별자치시", "특별자치도"}, key=len, reverse=True))
@@ -81,6 +87,10 @@ def stem(word: str) -> str:
                 break
         else:
             break
+    for suffix in _STRIP_OFFICE:  # 유성구청 -> 유성구, 대전시청 -> 대전시; 교육청 stays
+        if word.endswith(suffix) and word[: -len(suffix)].endswith(_STRIP_ADMIN) and len(word) - len(suffix) > MIN_STEM:
+            word = word[: -len(suffix)]
+            break
     for suffix in _STRIP_ADMIN:  # place names are two letters (대전시), districts up to three (해운대구)
         rest = len(word) - len(suffix)
         if word.endswith(suffix) and (rest == MIN_STEM or (rest == MIN_STEM + 1 and suffix in ("구", "군"))):
@@ -107,6 +117,10 @@ def word_pattern(word: str) -> re.Pattern[str]:
         raise ValueError("empty word")
     if _hangul(word) and len(word) == 1:  # one letter: the eojeols it starts (쌀 finds 쌀값)
         return re.compile(rf"(?<!\w)(?P<w>{re.escape(word)})")
+    if _hangul(word) and OPEN_PREFIX_MIN is not None and len(word) >= OPEN_PREFIX_MIN:
+        splits = set(split_points(word))
+        body = "".join((" ?" if i in splits else "") + re.escape(ch) for i, ch in enumerate(word))
+        return re.compile(rf"(?<!\w)(?P<w>{body}(?:{_ADMIN_SUFFIX})?)")
     if _hangul(word):
         splits = set(split_points(word))
         body = "".join((" ?" if i in splits else "") + re.escape(ch) for i, ch in enumerate(word))

@@ -43,6 +43,12 @@ def test_compound_matches_spaced_form_and_spaced_query_matches_compound():
     assert parse_query("스마트시티를").matches("스마트 시티는")
 
 
+def test_long_stems_match_compound_starts_short_ones_do_not():
+    assert has_word("비상진료체계를 가동", "비상진료")  # three letters or more: a compound's start
+    assert not has_word("대전차 미사일", "대전")  # two letters: particles and admin forms only
+    assert stem("유성구청") == "유성" and stem("대전시청") == "대전" and stem("교육청") == "교육청"
+
+
 def test_latin_and_digits_are_whole_tokens():
     assert has_word("ktx를 타고", "ktx") and has_word("2025년", "2025")
     assert not has_word("ktx2 노선", "ktx")
