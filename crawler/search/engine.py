@@ -7,13 +7,17 @@ articles collection until the page to show is known:
    (a few `_id` lookups per segment);
 2. intersect, rarest term first, keeping only entries inside the date range (postings
    carry the published time); story filters intersect with the story_id index;
-3. score every candidate: sum over query terms of idf(term) x (1 + TITLE_BOOST if the
-   title has it), ties broken by recency, and sort;
-4. fetch the articles in rank order and verify them: every word and "phrase" must occur
-   in the title, subtitle or body (bigrams can all occur without the word), and the
-   filters must still hold (postings of a revised article can be stale). Only as many as
-   the requested page needs are fetched, plus at most VERIFY_LIMIT that fail; the total
-   is exact when every candidate was checked, else estimated from the share that passed.
+3. order the candidates by a cheap estimate (idf of the words the title has, then recency),
+   or by recency alone for sort="newest";
+4. fetch the articles in that order and verify them: every word must occur the Korean way
+   (crawler.text.korean: its stem at a word start, then only particles, endings or
+   administrative forms; 대전 not in 휴대전화), every "phrase" as written, no -excluded word,
+   and the filters must still hold (postings of a revised article can be stale). By
+   relevance, the first RERANK_WINDOW verified (or the pages up to this one, if more) are
+   scored with BM25 on their text (title occurrences weigh TITLE_WEIGHT) and sorted; by
+   newest, only as many as the page needs are fetched. At most VERIFY_LIMIT failures are
+   read past; the total is exact when every candidate was checked, else estimated from the
+   share that passed.
 5. build highlighted snippets for the page.
 
 Nothing here uses $text (SecantusDB has none) or sorts in the database. The postings are
