@@ -126,7 +126,7 @@ def _styled(segments: Any) -> Text:
 # ---------------------------------------------------------------------------------------
 @app.command("search")
 def search_command(
-    query: Optional[str] = typer.Argument(None, help='Words (each must occur; 대전 also finds 대전시는) and "exact phrases".'),
+    query: Optional[str] = typer.Argument(None, help='Words (each must occur; 대전시가 also finds 대전, 대전광역시), "exact phrases", -excluded.'),
     outlet: Optional[list[str]] = OUTLET,
     region: Optional[list[str]] = REGION,
     section: Optional[list[str]] = SECTION,
@@ -135,6 +135,7 @@ def search_command(
     story: Optional[list[str]] = STORY,
     page: int = typer.Option(1, "--page", min=1, help="Page of results."),
     per_page: int = typer.Option(10, "--per-page", min=1, max=100, help="Results per page."),
+    sort: str = typer.Option("relevance", "--sort", help="relevance (BM25, title words weigh more) or newest."),
     as_json: bool = typer.Option(False, "--json", help="JSON (hits with structured snippets) instead of text."),
     reindex_: bool = typer.Option(False, "--reindex", help="Index queued articles now, then any stored article without search postings."),
     full: bool = typer.Option(False, "--full", help="With --reindex: drop the index and rebuild it from every article."),
@@ -148,6 +149,8 @@ def search_command(
             return
     elif full:
         fail("--full goes with --reindex")
+    if sort not in ("relevance", "newest"):
+        fail(f"--sort {sort!r}: expected relevance or newest")
     if not query or not query.strip():
         fail("give a query, e.g. newsdesk search '대전 아파트' or '\"전통시장 활성화\"'")
     if len(query.strip()) > MAX_QUERY_CHARS:
@@ -155,7 +158,7 @@ def search_command(
     filters = _filters(outlet, region, section, since, until, story)
     with _database() as db:
         try:
-            result = search(db, query, filters, page=page, per_page=per_page)
+            result = search(db, query, filters, page=page, per_page=per_page, sort=sort)
         except SearchError as exc:
             fail(str(exc))
             raise AssertionError("unreachable") from exc

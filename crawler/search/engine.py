@@ -7,13 +7,17 @@ articles collection until the page to show is known:
    (a few `_id` lookups per segment);
 2. intersect, rarest term first, keeping only entries inside the date range (postings
    carry the published time); story filters intersect with the story_id index;
-3. score every candidate: sum over query terms of idf(term) x (1 + TITLE_BOOST if the
-   title has it), ties broken by recency, and sort;
-4. fetch the articles in rank order and verify them: every word and "phrase" must occur
-   in the title, subtitle or body (bigrams can all occur without the word), and the
-   filters must still hold (postings of a revised article can be stale). Only as many as
-   the requested page needs are fetched, plus at most VERIFY_LIMIT that fail; the total
-   is exact when every candidate was checked, else estimated from the share that passed.
+3. order the candidates by a cheap estimate (idf of the words the title has, then recency),
+   or by recency alone for sort="newest";
+4. fetch the articles in that order and verify them: every word must occur the Korean way
+   (crawler.text.korean: its stem at a word start, then only particles, endings or
+   administrative forms; 대전 not in 휴대전화), every "phrase" as written, no -excluded word,
+   and the filters must still hold (postings of a revised article can be stale). By
+   relevance, the first RERANK_WINDOW verified (or the pages up to this one, if more) are
+   scored with BM25 on their text (title occurrences weigh TITLE_WEIGHT) and sorted; by
+   newest, only as many as the page needs are fetched. At most VERIFY_LIMIT failures are
+   read past; the total is exact when every candidate was checked, else estimated from the
+   share that passed.
 5. build highlighted snippets for the page.
 
 Nothing here uses $text (SecantusDB has none) or sorts in the database. The postings are
@@ -38,9 +42,14 @@ from crawler.search.query import ParsedQuery, parse_query, squash
 from crawler.search.snippets import Segment, highlight, snippets
 from crawler.store import Database, ObjectId
 from crawler.store.articles import COLLECTION
-from crawler.text.terms import TITLE, filter_term
+from crawler.text.korean import split_points
+from crawler.text.terms import TITLE, filter_term, query_terms
 
-TITLE_BOOST = 2.0
+TITLE_WEIGHT = 3.0  # a title occurrence counts as this many body occurrences
+BM25_K1 = 1.2
+BM25_B = 0.5  # mild length normalization: news bodies vary less than web pages
+RERANK_WINDOW = 200  # verified candidates scored with BM25 (relevance sort)
+SORTS = ("relevance", "newest")
 VERIFY_LIMIT = 1000  # candidates that may fail verification before a page stops filling
 MAX_PER_PAGE = 100
 _FETCH_CHUNK = 100
@@ -123,10 +132,12 @@ def search(
     *,
     page: int = 1,
     per_page: int = 20,
+    sort: str = "relevance",
 ) -> SearchResult:
-    """Search the articles of `db` for `query` (words, "exact phrases"); one page of hits.
+    """Search the articles of `db` for `query` (words, "exact phrases", -excluded words); one
+    page of hits, by relevance (BM25 with a title weight) or newest first (`sort`).
 
-    SearchError for a query without any searchable word or a page out of range.
+    SearchError for a query without any searchable word, a page out of range or an unknown sort.
     """
     started = time.perf_counter()
     filters = (filters or Filters()).resolved(db)
@@ -134,10 +145,13 @@ def search(
         raise SearchError(f"page must be 1 or more, not {page}")
     if not 1 <= per_page <= MAX_PER_PAGE:
         raise SearchError(f"per_page must be between 1 and {MAX_PER_PAGE}, not {per_page}")
+    if sort not in SORTS:
+        raise SearchError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
     parsed = parse_query(query)
-    terms = parsed.terms()
-    if not terms:
+    required_terms, loose = _word_terms(parsed)
+    if not required_terms:
         raise SearchError(f"query {query!r} has no word to search for (letters or digits)")
+    terms = required_terms + [t for group in loose for t in group]
     timings: dict[str, float] = {}
     index = SearchIndex(db)
     segments = index.live_segments()
@@ -151,7 +165,7 @@ def search(
     timings["read_ms"] = _ms(started)
 
     mark = time.perf_counter()
-    ranked_terms = sorted(terms, key=lambda t: len(postings[t]))
+    ranked_terms = sorted(required_terms, key=lambda t: len(postings[t]))
     first = _Postings(postings[ranked_terms[0]])
     keep = (first.times >= lo) & (first.times < hi)
     keys, unique = np.unique(first.keys[keep], return_index=True)  # an article once, whatever its copies
@@ -167,46 +181,137 @@ def search(
             break
         mask = _member(keys, present())
         keys, ids, times = keys[mask], ids[mask], times[mask]
+    for group in loose:  # a compound's inner bigrams: all but one (스마트 시티 lacks 트시)
+        if not len(keys):
+            break
+        have = sum(_member(keys, _Postings(postings[t]).keys).astype(np.int32) for t in group)
+        mask = have >= len(group) - 1
+        keys, ids, times = keys[mask], ids[mask], times[mask]
 
-    # Every candidate has every term, so the body part of the score is the same for all;
-    # what orders them is which terms the title has, then recency.
-    base = 0.0
+    # Candidates are read in the order of a cheap estimate (which words the title has, then
+    # recency); by relevance, the first RERANK_WINDOW that pass verification are scored
+    # with BM25 on their text and sorted, by newest the verified order is the answer.
+    idfs = {}
     bonus = np.zeros(len(keys))
-    for term in terms:
-        df = len(postings[term]) // ENTRY
-        idf = math.log(1 + (total_docs - df + 0.5) / (df + 0.5))
-        base += idf
-        if len(keys) and postings[TITLE + term]:
-            bonus += idf * TITLE_BOOST * _member(keys, _Postings(postings[TITLE + term]).keys)
+    for word, word_terms in _terms_by_word(parsed):
+        df = min(len(postings[t]) // ENTRY for t in word_terms)  # at most this many have the word
+        idfs[word] = math.log(1 + (total_docs - df + 0.5) / (df + 0.5))
+        if sort == "relevance" and len(keys):
+            title_keys = [_Postings(postings[TITLE + t]).keys for t in word_terms if postings[TITLE + t]]
+            if len(title_keys) == len(word_terms):
+                inside = np.ones(len(keys), dtype=bool)
+                for k in title_keys:
+                    inside &= _member(keys, k)
+                bonus += idfs[word] * inside
     order = np.lexsort((times, bonus))[::-1]  # bonus, then time, both descending
     candidates = len(order)
-    top = order[: page * per_page + VERIFY_LIMIT]  # the pages before this one, and room for rejects
+    offset = (page - 1) * per_page
+    wanted_hits = offset + per_page
+    want_verified = max(wanted_hits, RERANK_WINDOW) if sort == "relevance" else wanted_hits
+    top = order[: want_verified + VERIFY_LIMIT]  # room for the ones verification rejects
     ranked = [ids[i].tobytes() for i in top]
-    scores = {article_id: base + float(bonus[i]) for article_id, i in zip(ranked, top)}
     timings["rank_ms"] = _ms(mark)
 
     mark = time.perf_counter()
-    offset = (page - 1) * per_page
-    wanted_hits = offset + per_page
-    shown: list[tuple[bytes, dict[str, Any]]] = []
-    verified = checked = 0
-    limit = len(ranked)
-    for article_id, doc in _fetch_in_order(db, ranked, limit, first=max(20, wanted_hits + wanted_hits // 2)):
+    passed: list[tuple[bytes, dict[str, Any], float]] = []
+    checked = 0
+    first_round = max(20, want_verified + want_verified // 2) if sort == "relevance" else max(20, wanted_hits + wanted_hits // 2)
+    for article_id, doc in _fetch_in_order(db, ranked, len(ranked), first=first_round):
         checked += 1
-        if doc is None or not _matches(doc, parsed, filters):
+        if doc is None or not filters.accepts(_aware(doc)):
             continue
-        if verified >= offset:
-            shown.append((article_id, doc))
-        verified += 1
-        if verified >= wanted_hits:
+        fields = _fields(doc)
+        if not parsed.matches(fields[0] + "\n" + fields[1]):
+            continue
+        passed.append((article_id, doc, 0.0))
+        if len(passed) >= want_verified:
             break
     exact = checked >= candidates
+    verified = len(passed)
     # Unverified candidates are estimated to pass at the rate the checked ones did.
     total = verified if exact else verified + round((candidates - checked) * verified / max(1, checked))
+    if sort == "relevance" and passed:
+        passed = _bm25(passed, parsed, idfs)
+    shown = passed[offset:wanted_hits]
     timings["verify_ms"] = _ms(mark)
 
-    hits = [_hit(doc, scores[article_id], parsed) for article_id, doc in shown]
+    hits = [_hit(doc, score, parsed) for _article_id, doc, score in shown]
     return SearchResult(query, parsed, hits, total, exact, page, per_page, candidates, _ms(started), timings)
+
+
+def _word_terms(parsed: ParsedQuery) -> tuple[list[str], list[list[str]]]:
+    """Index terms every match has, and groups of terms of which all but one are needed.
+
+    A Hangul compound stem may be written with a space inside (스마트 시티), which drops the
+    bigram across the space: its inner bigrams (the ones a split leaving two letters each
+    side can cut) form a loose group. Phrases and other words need all their terms.
+    """
+    required: list[str] = []
+    loose: list[list[str]] = []
+    for word_stem in parsed.stems:
+        word_terms = query_terms(word_stem)
+        cuts = split_points(word_stem)
+        if len(cuts) and len(word_terms) == len(word_stem) - 1:
+            inner = word_terms[1:-1]
+            word_terms = [word_terms[0], word_terms[-1]]
+            if inner:
+                loose.append(inner)
+        required += [t for t in word_terms if t not in required]
+    for phrase in parsed.phrases:
+        required += [t for t in query_terms(phrase) if t not in required]
+    return required, loose
+
+
+def _terms_by_word(parsed: ParsedQuery) -> list[tuple[str, list[str]]]:
+    """(stem or phrase, its terms) for idf: a word is at most as common as its rarest bigram."""
+    out = []
+    for needle in parsed.stems + parsed.phrases:
+        found = query_terms(needle)
+        if found:
+            out.append((needle, found))
+    return out
+
+
+def _fields(doc: dict[str, Any]) -> tuple[str, str]:
+    """(title, subtitle and body), squashed: what words and phrases match in."""
+    title = squash(str(doc.get("title") or ""))
+    rest = squash("\n".join(str(doc.get(name) or "") for name in ("subtitle", "body")))
+    return title, rest
+
+
+def _bm25(passed: list[tuple[bytes, dict[str, Any], float]], parsed: ParsedQuery,
+          idfs: dict[str, float]) -> list[tuple[bytes, dict[str, Any], float]]:
+    """Score verified articles with BM25 over words and phrases, a title occurrence counting
+    TITLE_WEIGHT times, length normalized against the verified set's mean; best first, ties to
+    the newer article."""
+    needles = parsed.stems + parsed.phrases
+    rows = []
+    for article_id, doc, _ in passed:
+        title, rest = _fields(doc)
+        counts_title = [0] * len(needles)
+        counts_rest = [0] * len(needles)
+        for counts, text in ((counts_title, title), (counts_rest, rest)):
+            for _s, _e, which in parsed.spans(text):
+                counts[which] += 1
+        length = len(title) * TITLE_WEIGHT + len(rest)
+        rows.append((article_id, doc, counts_title, counts_rest, length))
+    mean = sum(r[4] for r in rows) / len(rows) or 1.0
+    scored = []
+    for article_id, doc, counts_title, counts_rest, length in rows:
+        norm = BM25_K1 * (1 - BM25_B + BM25_B * length / mean)
+        score = 0.0
+        for i, needle in enumerate(needles):
+            tf = TITLE_WEIGHT * counts_title[i] + counts_rest[i]
+            score += idfs.get(needle, 1.0) * tf * (BM25_K1 + 1) / (tf + norm) if tf else 0.0
+        scored.append((article_id, doc, score))
+    when = {article_id: _time(doc) for article_id, doc, _ in scored}
+    scored.sort(key=lambda r: (r[2], when[r[0]]), reverse=True)
+    return scored
+
+
+def _time(doc: dict[str, Any]) -> float:
+    published = doc.get("published")
+    return published.timestamp() if isinstance(published, datetime) else 0.0
 
 
 def _filter_groups(filters: Filters) -> list[list[str]]:
@@ -283,13 +388,6 @@ def _articles(db: Database[Any]) -> Any:
     return db.get_collection(COLLECTION, codec_options=db.codec_options.with_options(tz_aware=True, tzinfo=timezone.utc))
 
 
-def _matches(doc: dict[str, Any], parsed: ParsedQuery, filters: Filters) -> bool:
-    if not filters.accepts(_aware(doc)):
-        return False
-    text = squash("\n".join(str(doc.get(name) or "") for name in ("title", "subtitle", "body")))
-    return all(needle in text for needle in parsed.needles)
-
-
 def _aware(doc: dict[str, Any]) -> dict[str, Any]:
     published = doc.get("published")
     if isinstance(published, datetime) and published.tzinfo is None:
@@ -305,7 +403,7 @@ def _hit(doc: dict[str, Any], score: float, parsed: ParsedQuery) -> Hit:
         outlet=doc.get("outlet", ""), title=title, published=doc.get("published"), region=doc.get("region"),
         sections=list(doc.get("sections") or []), authors=list(doc.get("authors") or []),
         story_id=doc.get("story_id"), score=score,
-        title_segments=highlight(title, parsed.needles), snippets=snippets(text, parsed.needles),
+        title_segments=highlight(title, parsed), snippets=snippets(text, parsed),
     )
 
 

@@ -3,6 +3,10 @@
 Structured rather than marked-up so each front end escapes text its own way (the web layer
 HTML-escapes every segment, the CLI escapes rich markup): no caller ever has to trust a
 fragment of article text as markup.
+
+Matches are found as search finds them (crawler.search.query.ParsedQuery.spans): a word by
+its stem at an eojeol start, so 대전 is highlighted in 대전시는 (the stem only, not the
+particle) and never inside 휴대전화. A plain sequence of strings is matched as substrings.
 """
 
 from __future__ import annotations
@@ -10,6 +14,12 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Union
+
+if TYPE_CHECKING:
+    from crawler.search.query import ParsedQuery
+
+MAX_CHARS = 200  # text characters in all of a hit's snippets together (the "…" aside)
 
 
 @dataclass(frozen=True)
@@ -18,6 +28,9 @@ class Segment:
 
     text: str
     highlight: bool = False
+
+
+Query = Union["ParsedQuery", Sequence[str]]
 
 
 def _folded(text: str) -> tuple[str, list[int]]:
@@ -37,21 +50,25 @@ def _folded(text: str) -> tuple[str, list[int]]:
     return "".join(chars), where
 
 
-def match_spans(text: str, needles: Sequence[str]) -> list[tuple[int, int]]:
-    """Non-overlapping (start, end) spans of `text` where any needle occurs, in order."""
+def _tagged_spans(text: str, query: Query) -> list[tuple[int, int, int]]:
+    """(start, end, which) in `text` of every match, mapped back from the folded text."""
     folded, where = _folded(text)
-    spans: list[tuple[int, int]] = []
-    for needle in needles:
-        if not needle:
-            continue
-        start = folded.find(needle)
-        while start != -1:
-            end = start + len(needle)
-            spans.append((where[start], where[end - 1] + 1))
-            start = folded.find(needle, end)
-    spans.sort()
+    if hasattr(query, "spans"):
+        found = query.spans(folded)  # type: ignore[union-attr]
+    else:
+        found = []
+        for which, needle in enumerate(query):
+            start = folded.find(needle) if needle else -1
+            while start != -1:
+                found.append((start, start + len(needle), which))
+                start = folded.find(needle, start + len(needle))
+    return sorted((where[s], where[e - 1] + 1, w) for s, e, w in found if e > s)
+
+
+def match_spans(text: str, query: Query) -> list[tuple[int, int]]:
+    """Non-overlapping (start, end) spans of `text` where the query matches, in order."""
     merged: list[tuple[int, int]] = []
-    for start, end in spans:
+    for start, end, _ in _tagged_spans(text, query):
         if merged and start <= merged[-1][1]:
             merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
         else:
@@ -59,9 +76,9 @@ def match_spans(text: str, needles: Sequence[str]) -> list[tuple[int, int]]:
     return merged
 
 
-def highlight(text: str, needles: Sequence[str]) -> list[Segment]:
+def highlight(text: str, query: Query) -> list[Segment]:
     """The whole text as segments, matches highlighted (for titles)."""
-    return _segments(text, 0, len(text), match_spans(text, needles))
+    return _segments(text, 0, len(text), match_spans(text, query))
 
 
 def _segments(text: str, start: int, end: int, spans: Sequence[tuple[int, int]]) -> list[Segment]:
@@ -80,24 +97,57 @@ def _segments(text: str, start: int, end: int, spans: Sequence[tuple[int, int]])
     return out
 
 
-def snippets(text: str, needles: Sequence[str], *, width: int = 60, limit: int = 2) -> list[list[Segment]]:
-    """Up to `limit` windows of about 2*`width` characters around matches, matches highlighted.
+def _best_window(spans: Sequence[tuple[int, int, int]], size: int, length: int,
+                 avoid: tuple[int, int] | None = None, want: set[int] | None = None) -> tuple[int, int] | None:
+    """The window of `size` characters covering the most distinct query parts (then the most
+    matches), a match a quarter in; None when no match is left outside `avoid`."""
+    best: tuple[tuple[int, int], tuple[int, int]] | None = None
+    for s, _e, _w in spans:
+        lo = max(0, min(s - size // 4, length - size))
+        hi = min(length, lo + size)
+        if avoid and lo < avoid[1] and hi > avoid[0]:
+            continue
+        inside = [w for a, b, w in spans if a >= lo and b <= hi]
+        if not inside:
+            continue
+        distinct = set(inside) if want is None else set(inside) & want
+        score = (len(distinct), len(inside))
+        if best is None or score > best[0]:
+            best = (score, (lo, hi))
+    return best[1] if best else None
 
-    Windows open with "…" where they cut text, newlines become spaces, and a window covers
-    every match close enough to it. Without any match: the start of the text.
+
+def snippets(text: str, query: Query, *, max_chars: int = MAX_CHARS, limit: int = 2) -> list[list[Segment]]:
+    """At most `max_chars` characters of text around the best matches, matches highlighted.
+
+    One window when it holds every query part found in the text, else up to `limit` windows
+    sharing the budget, the second for parts the first lacks. Windows open and close with "…"
+    where they cut text; newlines become spaces. Without any match: the start of the text.
     """
     flat = " ".join(text.split())
-    spans = match_spans(flat, needles)
+    spans = _tagged_spans(flat, query)
     if not spans:
-        return [_clip(flat, 0, min(len(flat), 2 * width), [])] if flat else []
-    windows: list[tuple[int, int]] = []
-    for s, e in spans:
-        lo, hi = max(0, s - width), min(len(flat), e + width)
-        if windows and lo <= windows[-1][1]:
-            windows[-1] = (windows[-1][0], hi)
-        elif len(windows) < limit:
-            windows.append((lo, hi))
-    return [_clip(flat, lo, hi, spans) for lo, hi in windows]
+        return [_clip(flat, 0, min(len(flat), max_chars), [])] if flat else []
+    everything = {w for _s, _e, w in spans}
+    first = _best_window(spans, max_chars, len(flat))
+    assert first is not None
+    inside = {w for a, b, w in spans if a >= first[0] and b <= first[1]}
+    windows = [first]
+    if inside != everything and limit > 1:
+        size = max_chars // limit
+        windows = []
+        missing = set(everything)
+        for _ in range(limit):
+            window = _best_window(spans, size, len(flat), windows[0] if windows else None, missing or None)
+            if window is None:
+                break
+            windows.append(window)
+            missing -= {w for a, b, w in spans if a >= window[0] and b <= window[1]}
+            if not missing:
+                break
+        windows.sort()
+    merged = match_spans(flat, query)
+    return [_clip(flat, lo, hi, merged) for lo, hi in windows]
 
 
 def _clip(text: str, lo: int, hi: int, spans: Sequence[tuple[int, int]]) -> list[Segment]:

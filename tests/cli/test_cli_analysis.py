@@ -61,7 +61,7 @@ def test_search_json_has_structured_snippets_in_korea_time(env):
     first = data["hits"][0]
     assert first["canonical_url"].endswith("/joongdo/0")  # title match first
     assert first["published"] == "2025-03-01T00:30:00+09:00"
-    assert {"text": "대전", "highlight": True} in first["title_segments"]
+    assert {"text": "대전시", "highlight": True} in first["title_segments"]  # the place word with its 시
 
 
 def test_search_filters_and_paging(env):
@@ -69,6 +69,12 @@ def test_search_filters_and_paging(env):
     assert [h["canonical_url"] for h in data["hits"]] == ["https://news.example/busan/2"]
     data = json.loads(invoke(["search", "대전", "--per-page", "1", "--page", "2", "--json"], env).stdout)
     assert data["pages"] == 3 and len(data["hits"]) == 1
+
+
+def test_search_sort_newest_orders_by_time(env):
+    data = json.loads(invoke(["search", "대전", "--sort", "newest", "--json"], env).stdout)
+    times = [h["published"] for h in data["hits"]]
+    assert len(times) == 3 and times == sorted(times, reverse=True)
 
 
 def test_search_text_output_keeps_markup_inert(env):
@@ -137,6 +143,7 @@ def test_reindex_command(env, mongo_client):
         (["search", "..."], "no word to search for"),
         (["search", "대전", "--since", "2025-13-01"], "--since '2025-13-01': expected a date"),
         (["search", "대전", "--outlet", "nosuch"], "unknown outlet nosuch"),
+        (["search", "대전", "--sort", "oldest"], "--sort 'oldest': expected relevance or newest"),
         (["stats", "--by", "week"], "--by 'week'"),
         (["stats", "--since", "2025-03-05", "--until", "2025-03-01"], "is after --until"),
         (["export", "-o", "x.txt"], "--format 'txt'"),

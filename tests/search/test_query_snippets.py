@@ -29,12 +29,13 @@ def test_phrase_matches_across_line_breaks():
 
 
 def test_snippets_are_windows_with_ellipses():
-    body = "가" * 200 + " 대전시의회가 열렸다 " + "나" * 200 + " 대전 " + "다" * 200
-    found = snippets(body, ("대전",), width=20)
+    body = "가" * 200 + " 대전시의회가 열렸다 " + "나" * 200 + " 세종 " + "다" * 200
+    found = snippets(body, parse_query("대전 세종"), max_chars=40)
     assert len(found) == 2
-    for snippet in found:
+    assert sum(len(s.text) for snippet in found for s in snippet if s.text != "…") <= 40
+    for snippet, word in zip(found, ("대전시", "세종")):  # the place word with its 시, not 의회
         assert snippet[0] == Segment("…") and snippet[-1] == Segment("…")
-        assert any(s.highlight and s.text == "대전" for s in snippet)
+        assert [s.text for s in snippet if s.highlight] == [word]
 
 
 def test_snippet_without_match_is_the_start():
