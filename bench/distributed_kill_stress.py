@@ -2,6 +2,7 @@
 
 Run: .venv/bin/python bench/distributed_kill_stress.py --runs 50 [--keep DIR] [--stop-on-failure]
      [--worker-set NAME=VALUE ...]   (a Scrapy setting for both workers, e.g. SCHEDULER=...)
+     [--kill-delay-max S]            (kill up to S seconds later: random, to reach other windows)
 
 Each run is test_a_worker_killed_mid_crawl_loses_nothing (its own `kill_scenario`, so the
 same setup): joongdo's round seeded into Redis (database 15, a fresh key prefix), a worker
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import re
 import shutil
 import sys
@@ -53,7 +55,8 @@ def victim_trace(folder: Path) -> tuple[dict[str, str], list[str]]:
     return taken, lines
 
 
-def one_run(mongo_uri: str, client, server, folder: Path, worker_settings: list[str]) -> tuple[bool, str]:
+def one_run(mongo_uri: str, client, server, folder: Path, worker_settings: list[str],
+            kill_delay: float = 0.0) -> tuple[bool, str]:
     prefix = f"ndstress{uuid.uuid4().hex[:8]}"
     db_name = f"stress_dist_{uuid.uuid4().hex[:10]}"
     env = dict(
@@ -72,7 +75,7 @@ def one_run(mongo_uri: str, client, server, folder: Path, worker_settings: list[
     os.environ.update(env)
     try:
         worker_args = ["--set", "LOG_LEVEL=DEBUG"] + [arg for item in worker_settings for arg in ("--set", item)]
-        outcome = scenario.kill_scenario(env, server, prefix, folder, tuple(worker_args))
+        outcome = scenario.kill_scenario(env, server, prefix, folder, tuple(worker_args), kill_delay)
         db = client[db_name]
         stored = {d["url"] for d in db.articles.find({"outlet": "joongdo"}, {"url": 1})}
         problems = []
@@ -83,7 +86,7 @@ def one_run(mongo_uri: str, client, server, folder: Path, worker_settings: list[
         if outcome["queued"] or outcome["parked"]:
             problems.append(f"left in Redis: {outcome['queued']} queued, {outcome['parked']} parked")
         if not problems:
-            return True, f"ok ({sum(outcome['fetches'].values())} article fetches)"
+            return True, f"ok ({sum(outcome['fetches'].values())} article fetches, killed {kill_delay:.1f} s late)"
         _taken, lines = victim_trace(folder)
         fetched = {path.split("key=")[-1] for path in outcome["fetches"]}
         every = {json.loads(p.read_text())["url"].split("key=")[-1]
@@ -104,6 +107,8 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--keep", type=Path, help="keep every run's folder under here")
     parser.add_argument("--stop-on-failure", action="store_true")
+    parser.add_argument("--kill-delay-max", type=float, default=0.0, metavar="S",
+                        help="kill the victim a random 0..S seconds after it takes its first article")
     parser.add_argument("--worker-set", action="append", default=[], metavar="NAME=VALUE",
                         help="a Scrapy setting for both workers (repeatable)")
     args = parser.parse_args()
@@ -130,7 +135,8 @@ def main() -> int:
             folder = base / f"run{run:03d}"
             folder.mkdir()
             started = time.monotonic()
-            ok, message = one_run(mongo_uri, client, server, folder, args.worker_set)
+            delay = random.uniform(0, args.kill_delay_max) if args.kill_delay_max else 0.0
+            ok, message = one_run(mongo_uri, client, server, folder, args.worker_set, delay)
             passed += ok
             print(f"run {run}/{args.runs}: {'PASS' if ok else 'FAIL'} in {time.monotonic() - started:.0f} s: {message}"
                   + ("" if ok else f"\n  kept in {folder}"), flush=True)

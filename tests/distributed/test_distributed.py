@@ -200,9 +200,11 @@ def test_three_workers_fetch_every_article_once_and_exit_when_idle(dist_env, tmp
     assert len(run["workers"]) == 3 and run["articles"]["new"] == EXPECTED_ARTICLES  # summed over workers
 
 
-def kill_scenario(env: dict[str, str], server, prefix: str, folder: Path, worker_args: tuple[str, ...] = ()) -> dict:
-    """Seed joongdo's round, start a worker, SIGKILL it once it holds an article request, then let
-    a second worker finish the round. What happened, for the test and bench/distributed_kill_stress.py."""
+def kill_scenario(env: dict[str, str], server, prefix: str, folder: Path, worker_args: tuple[str, ...] = (),
+                  kill_delay: float = 0.0) -> dict:
+    """Seed joongdo's round, start a worker, SIGKILL it once it holds an article request (and
+    `kill_delay` seconds more), then let a second worker finish the round. What happened, for
+    the test and bench/distributed_kill_stress.py."""
     from crawler.distributed.seed import seed_outlet
 
     owners = f"{prefix}:joongdo:processing:owner"
@@ -214,6 +216,7 @@ def kill_scenario(env: dict[str, str], server, prefix: str, folder: Path, worker
             assert time.monotonic() < deadline, (folder / "victim.log").read_text(errors="replace")
             time.sleep(0.1)
         held = {value.decode().split("|")[0] for value in server.hvals(owners)}
+        time.sleep(kill_delay)
         victim.send_signal(signal.SIGKILL)
         victim.wait()
         survivor = start_worker(env, site.base_url, folder / "survivor.log", *worker_args)
