@@ -12,7 +12,7 @@ NEWSDESK_DISTRIBUTED = True
 REDIS_URL = _os.environ.get("REDIS_URL", "").strip() or "redis://127.0.0.1:6379/0"
 NEWSDESK_REDIS_PREFIX = _os.environ.get("NEWSDESK_REDIS_PREFIX", "").strip() or "newsdesk"
 
-SCHEDULER = "scrapy_redis.scheduler.Scheduler"
+SCHEDULER = "crawler.distributed.scheduler.RoundScheduler"  # scrapy-redis's, with fingerprint and push in one step
 SCHEDULER_QUEUE_CLASS = "crawler.distributed.queue.ReliablePriorityQueue"
 SCHEDULER_QUEUE_KEY = NEWSDESK_REDIS_PREFIX + ":%(spider)s:requests"
 DUPEFILTER_CLASS = "scrapy_redis.dupefilter.RFPDupeFilter"

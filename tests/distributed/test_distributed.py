@@ -92,7 +92,7 @@ def article_fetches(site: FixtureSite) -> Counter:
 
 def test_settings_switch_to_scrapy_redis(dist_env):
     settings = _settings()
-    assert settings.get("SCHEDULER") == "scrapy_redis.scheduler.Scheduler"
+    assert settings.get("SCHEDULER") == "crawler.distributed.scheduler.RoundScheduler"
     assert settings.get("SCHEDULER_QUEUE_CLASS") == "crawler.distributed.queue.ReliablePriorityQueue"
     assert settings.getfloat("NEWSDESK_STORE_FLUSH_SECONDS") <= 1
     assert settings.get("SCHEDULER_QUEUE_KEY").startswith(dist_env[3] + ":")
