@@ -168,6 +168,13 @@ def reach_failure(stats: Mapping[str, Any]) -> tuple[str, str] | None:
     return cause, f"{_CAUSE_TEXT[cause]}: no page fetched" + (f" ({kinds})" if kinds else "")
 
 
+def _site_answered(cause: str) -> bool:
+    """A failure cause (crawler.spiders.outlet.failure_cause) in which the site answered."""
+    if cause.startswith("http_"):
+        return not (cause.startswith("http_5") or cause in ("http_401", "http_403", "http_429"))
+    return cause in ("ignored", "oversized", "redirect_loop")
+
+
 def _articles_failed(stats: Mapping[str, Any], count: Any) -> tuple[str, str] | None:
     """The lists and feeds answered, but every article page the crawl asked for failed (no
     article parsed): the site's article pages are down or refused, which no extraction or
@@ -177,6 +184,10 @@ def _articles_failed(stats: Mapping[str, Any], count: Any) -> tuple[str, str] | 
         return None
     causes = {key.removeprefix("newsdesk/failed/"): int(value) for key, value in stats.items()
               if key.startswith("newsdesk/failed/") and isinstance(value, (int, float))}
+    # A page the site answered for itself (404 gone, 400, a redirect loop, too large) means the
+    # site is up: only answers that say it is down, refusing or forbidding count here.
+    if any(n for name, n in causes.items() if _site_answered(name)):
+        return None
     server = sum(n for name, n in causes.items() if name.startswith("http_5"))
     refused = sum(n for name, n in causes.items() if name in ("http_401", "http_403", "http_429"))
     if causes.get("robots", 0) >= failed:

@@ -124,6 +124,17 @@ def test_a_fresh_demo_shows_its_crawls_and_warns_of_the_never_crawled(env):
     assert api["check"]["code"] == CHECK_WARNING and api["check"]["status"] == line
     assert list(db.alerts.find()) == []  # nothing drifted, nothing unreachable
 
+    # the demo again: everything saved is known, and the links the saved sites lack answer 404;
+    # the site answered, so the runs finish and health stays as it was
+    again = newsdesk(environment, "demo", "--db", environment["NEWSDESK_DB"], timeout=180)
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    runs = runs_json(environment)
+    assert len(runs) == 2 * len(crawled)
+    assert {r["status"] for r in runs} == {"finished"}, [(r["outlet"], r["status"], r.get("error")) for r in runs]
+    rechecked = newsdesk(environment, "health", "--check")
+    assert rechecked.returncode == CHECK_WARNING and rechecked.stdout.splitlines()[0] == line, rechecked.stdout[:800]
+    assert list(db.alerts.find()) == []
+
 
 def test_a_crawl_with_no_network_fails_alerts_unreachable_and_recovers(env):
     environment, db = env

@@ -201,3 +201,14 @@ def test_robots_forbidding_every_article_page_is_a_failed_run():
     stats = robots({"requests": 2, "responses": 2, "ok": 2, "robotstxt/forbidden": 12,
                     "newsdesk/failed_articles": 12, "newsdesk/failed/robots": 12})
     assert reach_failure(stats) == ("robots", "robots.txt forbade every article page (12)")
+
+
+def test_article_pages_that_are_gone_do_not_make_the_site_unreachable():
+    """A recrawl whose only new links are missing pages (404): the site answered, the run finished."""
+    gone = robots({"requests": 8, "responses": 8, "ok": 3, "downloader/response_status_count/404": 5,
+                   "newsdesk/failed_articles": 5, "newsdesk/failed/http_404": 5})
+    assert reach_failure(gone) is None
+    mixed = robots({"requests": 8, "responses": 8, "ok": 3, "downloader/response_status_count/503": 4,
+                    "downloader/response_status_count/404": 1, "newsdesk/failed_articles": 5,
+                    "newsdesk/failed/http_503": 4, "newsdesk/failed/http_404": 1})
+    assert reach_failure(mixed) is None
