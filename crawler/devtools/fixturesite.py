@@ -10,6 +10,7 @@ spider's `base_url` replaces the whole host.
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -63,6 +64,16 @@ def find_sites(root: Path = DEFAULT_FIXTURES) -> list[SiteSpec]:
     return [SiteSpec.load(p.parent) for p in sorted(root.glob("*/site.json"))]
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """A client that goes away mid-answer (a crawler killed on purpose, a cancelled request) is
+    no error of the site's: it is not printed."""
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
+
 class FixtureSite:
     """A local web server for one outlet's saved pages; use as a context manager."""
 
@@ -71,7 +82,7 @@ class FixtureSite:
         self.delay = delay  # seconds before each response: a slow site, for crawls that take a while
         self.requests: list[str] = []
         handler = self._handler()
-        self.server = ThreadingHTTPServer((host, port), handler)
+        self.server = _QuietServer((host, port), handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, name=f"fixturesite-{site.outlet}", daemon=True)
 
