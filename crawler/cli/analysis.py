@@ -216,13 +216,18 @@ def stats_command(
     section: Optional[list[str]] = SECTION,
     story: Optional[list[str]] = STORY,
     as_json: bool = typer.Option(False, "--json", help="JSON instead of a table."),
+    query: Optional[str] = typer.Option(None, "-q", "--query", help="A trend: articles a search for these words finds, per day (with --by outlet, region or section: split by it)."),
 ) -> None:
     """Articles per outlet, region or day (Korea time) in a date range (default: the last 30 days, through
-    today; when those hold no article, the 30 days to the newest stored article's day)."""
+    today; when those hold no article, the 30 days to the newest stored article's day). With --query, how
+    often the words appear per day over the whole range of matches (or --since/--until), split by --by."""
     from crawler.search.stats import DIMENSIONS, article_stats
     from crawler.store import reads
     from crawler.text.dates import KST
 
+    if query is not None:
+        _query_trend(query, by, _filters(outlet, region, section, since, until, story), as_json)
+        return
     dims = by or ["outlet"]
     unknown = [d for d in dims if d not in DIMENSIONS]
     if unknown:
@@ -280,6 +285,59 @@ def stats_command(
     out.print(table)
 
 
+TREND_COLUMNS = 8  # values of the split shown as columns; the rest are summed as "other"
+
+
+def _query_trend(query: str, by: Optional[list[str]], filters: Any, as_json: bool) -> None:
+    """`stats --query`: matching articles per Korea-time day (or month), split by one facet."""
+    from crawler.search import SearchError, search
+    from crawler.search.facets import KINDS
+
+    if not query.strip():
+        fail("--query is empty: give words, e.g. --query '스마트시티'")
+    if len(query.strip()) > MAX_QUERY_CHARS:
+        fail(f"--query is {len(query.strip())} characters long: at most {MAX_QUERY_CHARS}")
+    dims = [d for d in (by or []) if d != "day"]
+    if len(dims) > 1 or (dims and dims[0] not in KINDS):
+        fail(f"--by with --query: one of {', '.join(KINDS)} (or day, the default), not {', '.join(by or [])}")
+    with _database() as db:
+        try:
+            result = search(db, query, filters, per_page=1, sort="newest", facets=True,
+                            split=dims[0] if dims else None)
+        except SearchError as exc:
+            fail(f"--query: {exc}")
+            raise AssertionError("unreachable") from exc
+    facets = result.facets
+    assert facets is not None
+    if as_json:
+        data = {"query": query, "total": result.total, "total_exact": result.total_exact, **facets.as_dict()}
+        sys.stdout.write(dumps(data, indent=2) + "\n")
+        return
+    about = "" if result.total_exact else "about "
+    if not facets.days:
+        out.print(f"no article matches {query!r}" + (" with these filters" if filters.mongo() else ""), highlight=False)
+        return
+    first, last = facets.days[0][0], facets.days[-1][0]
+    out.print(f"{about}{result.total:,} articles match {query!r}, per {facets.bucket} (Korea time) from {first} to "
+              f"{last}" + (f", by {facets.split_by}" if facets.split_by else ""), highlight=False)
+    table = Table()
+    table.add_column(facets.bucket)
+    table.add_column("articles", justify="right")
+    shown = list(facets.split)[:TREND_COLUMNS]
+    rest = list(facets.split)[TREND_COLUMNS:]
+    for value in shown:
+        table.add_column(value, justify="right")
+    if rest:
+        table.add_column(f"other ({len(rest)})", justify="right")
+    for i, (day, count) in enumerate(facets.days):
+        label = day.isoformat() if facets.bucket == "day" else day.isoformat()[:7]
+        cells = [f"{facets.split[v][i]:,}" for v in shown]
+        if rest:
+            cells.append(f"{sum(facets.split[v][i] for v in rest):,}")
+        table.add_row(label, f"{count:,}", *cells)
+    out.print(table)
+
+
 # ---------------------------------------------------------------------------------------
 @app.command("export")
 def export_command(
@@ -292,11 +350,13 @@ def export_command(
     since: Optional[str] = SINCE,
     until: Optional[str] = UNTIL,
     story: Optional[list[str]] = STORY,
+    query: Optional[str] = typer.Option(None, "-q", "--query", help="Only the articles a search for these words finds (as `newsdesk search`)."),
 ) -> None:
     """Export articles (oldest first) to JSONL, CSV or Parquet, streamed with a progress bar.
 
     Datetimes are Korea time: ISO 8601 with +09:00 (JSONL, CSV), Asia/Seoul timestamps (Parquet).
     """
+    from crawler.search import SearchError
     from crawler.search.export import FORMATS, count_articles, export_articles
 
     chosen = (fmt or output.suffix.lstrip(".")).lower()
@@ -308,7 +368,10 @@ def export_command(
     check_writable(output, "--output")
     filters = _filters(outlet, region, section, since, until, story)
     with _database() as db, _progress() as progress:
-        total = count_articles(db, filters)
+        try:
+            total = count_articles(db, filters, query)
+        except SearchError as exc:
+            fail(f"--query: {exc}")
         task = progress.add_task(f"exporting {chosen}", total=total, rate="")
         started = datetime.now()
 
@@ -317,7 +380,7 @@ def export_command(
             progress.update(task, completed=done, total=max(total, done), rate=f"{done / seconds:.0f} rows/s")
 
         try:
-            rows = export_articles(db, filters, chosen, output, bom=bom, progress=report)
+            rows = export_articles(db, filters, chosen, output, bom=bom, progress=report, query=query)
         except OSError as exc:
             fail(f"cannot write {output}: {exc.strerror or exc}")
             raise AssertionError("unreachable") from exc

@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from crawler.search.facets import KINDS, Facets, count_values, day_axis, histogram, split_by
 from crawler.search.filters import Filters
 from crawler.search.index import ENTRY, SearchIndex
 from crawler.search.query import ParsedQuery, parse_query, squash
@@ -43,7 +44,7 @@ from crawler.search.snippets import Segment, highlight, snippets
 from crawler.store import Database, ObjectId
 from crawler.store.articles import COLLECTION
 from crawler.text.korean import split_points
-from crawler.text.terms import TITLE, filter_term, query_terms
+from crawler.text.terms import START, TITLE, filter_term, is_cjk, normalize, query_terms
 
 TITLE_WEIGHT = 3.0  # a title occurrence counts as this many body occurrences
 BM25_K1 = 1.2
@@ -52,6 +53,7 @@ RERANK_WINDOW = 200  # verified candidates scored with BM25 (relevance sort)
 SORTS = ("relevance", "newest")
 VERIFY_LIMIT = 1000  # candidates that may fail verification before a page stops filling
 MAX_PER_PAGE = 100
+FACET_SAMPLE = 100  # candidates verified at least, when facets are asked for, to estimate the rest
 _FETCH_CHUNK = 100
 DISPLAY_FIELDS = {"_id": 1, "canonical_url": 1, "url": 1, "outlet": 1, "title": 1, "subtitle": 1, "body": 1,
                   "published": 1, "region": 1, "sections": 1, "story_id": 1, "authors": 1}
@@ -111,6 +113,7 @@ class SearchResult:
     candidates: int
     took_ms: float
     timings: dict[str, float] = field(default_factory=dict)
+    facets: Facets | None = None
 
     @property
     def pages(self) -> int:
@@ -122,6 +125,7 @@ class SearchResult:
             "total": self.total, "total_exact": self.total_exact, "page": self.page, "per_page": self.per_page,
             "pages": self.pages, "candidates": self.candidates, "took_ms": round(self.took_ms, 1),
             "hits": [h.as_dict() for h in self.hits],
+            **({"facets": self.facets.as_dict()} if self.facets is not None else {}),
         }
 
 
@@ -133,9 +137,14 @@ def search(
     page: int = 1,
     per_page: int = 20,
     sort: str = "relevance",
+    facets: bool = False,
+    split: str | None = None,
 ) -> SearchResult:
     """Search the articles of `db` for `query` (words, "exact phrases", -excluded words); one
-    page of hits, by relevance (BM25 with a title weight) or newest first (`sort`).
+    page of hits, by relevance (BM25 with a title weight) or newest first (`sort`). With
+    `facets`, also the matching articles' counts per outlet, region, section and day
+    (crawler.search.facets), estimated like the total when not every candidate was verified;
+    `split` (outlet, region or section) adds each value's counts per day: a trend.
 
     SearchError for a query without any searchable word, a page out of range or an unknown sort.
     """
@@ -147,12 +156,114 @@ def search(
         raise SearchError(f"per_page must be between 1 and {MAX_PER_PAGE}, not {per_page}")
     if sort not in SORTS:
         raise SearchError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
+    if split is not None and split not in KINDS:
+        raise SearchError(f"split must be one of {', '.join(KINDS)}, not {split!r}")
+    facets = facets or split is not None
     parsed = parse_query(query)
+    timings: dict[str, float] = {}
+    found = _candidates(db, query, parsed, filters)
+    keys, ids, times, postings = found.keys, found.ids, found.times, found.postings
+    required_terms, in_range, total_docs = found.required_terms, found.segments, found.total_docs
+    timings["read_ms"] = found.read_ms
+    mark = time.perf_counter()
+
+    # Candidates are read in the order of a cheap estimate (which words the title has, then
+    # recency); by relevance, the first RERANK_WINDOW that pass verification are scored
+    # with BM25 on their text and sorted, by newest the verified order is the answer.
+    idfs = {}
+    bonus = np.zeros(len(keys))
+    for word, word_terms in _terms_by_word(parsed):
+        counted = word_terms + [t for t in required_terms[:1] if t.startswith(START) and word == parsed.stems[0]]
+        df = min(len(postings[t]) // ENTRY for t in counted)  # at most this many have the word
+        idfs[word] = math.log(1 + (total_docs - df + 0.5) / (df + 0.5))
+        if sort == "relevance" and len(keys):
+            title_keys = [_Postings(postings[TITLE + t]).keys for t in word_terms if postings[TITLE + t]]
+            if len(title_keys) == len(word_terms):
+                inside = np.ones(len(keys), dtype=bool)
+                for k in title_keys:
+                    inside &= _member(keys, k)
+                bonus += idfs[word] * inside
+    order = np.lexsort((times, bonus))[::-1]  # bonus, then time, both descending
+    candidates = len(order)
+    offset = (page - 1) * per_page
+    wanted_hits = offset + per_page
+    want_verified = max(wanted_hits, RERANK_WINDOW) if sort == "relevance" else wanted_hits
+    top = order[: want_verified + VERIFY_LIMIT]  # room for the ones verification rejects
+    ranked = [ids[i].tobytes() for i in top]
+    timings["rank_ms"] = _ms(mark)
+
+    mark = time.perf_counter()
+    passed: list[tuple[bytes, dict[str, Any], float]] = []
+    passed_at: list[int] = []  # candidate positions (in keys/ids/times) that passed
+    checked = 0
+    min_checked = min(candidates, FACET_SAMPLE) if facets else 0
+    first_round = max(20, want_verified + want_verified // 2) if sort == "relevance" else max(20, wanted_hits + wanted_hits // 2)
+    first_round = max(first_round, min_checked)
+    for position, (article_id, doc) in enumerate(_fetch_in_order(db, ranked, len(ranked), first=first_round)):
+        checked += 1
+        if doc is None or not filters.accepts(_aware(doc)):
+            continue
+        fields = _fields(doc)
+        if not parsed.matches(fields[0] + "\n" + fields[1]):
+            continue
+        passed.append((article_id, doc, 0.0))
+        passed_at.append(int(top[position]))
+        if len(passed) >= want_verified and checked >= min_checked:
+            break
+    exact = checked >= candidates
+    verified = len(passed)
+    # Unverified candidates are estimated to pass at the rate the checked ones did.
+    total = verified if exact else verified + round((candidates - checked) * verified / max(1, checked))
+    if sort == "relevance" and passed:
+        passed = _bm25(passed, parsed, idfs)
+    shown = passed[offset:wanted_hits]
+    timings["verify_ms"] = _ms(mark)
+
+    counted = None
+    if facets:
+        mark = time.perf_counter()
+        weights = np.full(len(keys), verified / max(1, checked))
+        weights[top[:checked]] = 0.0
+        weights[passed_at] = 1.0
+        counted = Facets(exact=exact)
+        if len(keys):
+            for kind, values in count_values(db, in_range, keys, weights, _member, lambda b: _Postings(b).keys).items():
+                setattr(counted, kind, values)
+            axis = day_axis(times, weights, filters.since, filters.until)
+            if axis is not None:
+                counted.bucket, counted.days = axis.bucket, list(zip(axis.starts, histogram(axis, times, weights)))
+                if split:
+                    counted.split_by = split
+                    counted.split = split_by(db, in_range, split, keys, times, weights, axis, _member,
+                                             lambda b: _Postings(b).keys)
+        timings["facets_ms"] = _ms(mark)
+
+    hits = [_hit(doc, score, parsed) for _article_id, doc, score in shown]
+    return SearchResult(query, parsed, hits, total, exact, page, per_page, candidates, _ms(started), timings, counted)
+
+
+@dataclass
+class _Found:
+    """The candidates of a query: sorted unique 64-bit keys, with their ids and posting times."""
+
+    keys: np.ndarray
+    ids: np.ndarray
+    times: np.ndarray
+    postings: dict[str, bytes]
+    required_terms: list[str]
+    segments: list[dict[str, Any]]
+    total_docs: int
+    read_ms: float
+
+
+def _candidates(db: Database[Any], query: str, parsed: ParsedQuery, filters: Filters) -> _Found:
+    """Articles whose postings hold every required term and filter term in the date range:
+    a superset of the matches (verification reads the articles)."""
+    started = time.perf_counter()
     required_terms, loose = _word_terms(parsed)
     if not required_terms:
         raise SearchError(f"query {query!r} has no word to search for (letters or digits)")
     terms = required_terms + [t for group in loose for t in group]
-    timings: dict[str, float] = {}
     index = SearchIndex(db)
     segments = index.live_segments()
     lo = int(filters.since.timestamp()) if filters.since else 0
@@ -160,11 +271,9 @@ def search(
     in_range = [s for s in segments if s.get("first", 0) < hi and s.get("last", 2**32) >= lo]
     total_docs = max(1, index.article_count(in_range))  # idf over the segments read
     groups = _filter_groups(filters)
-    wanted = terms + [TITLE + t for t in terms] + [t for group in groups for t in group]
+    wanted = terms + [TITLE + t for t in terms if not t.startswith(START)] + [t for group in groups for t in group]
     postings = index.read(wanted, in_range)
-    timings["read_ms"] = _ms(started)
-
-    mark = time.perf_counter()
+    read_ms = _ms(started)
     ranked_terms = sorted(required_terms, key=lambda t: len(postings[t]))
     first = _Postings(postings[ranked_terms[0]])
     keep = (first.times >= lo) & (first.times < hi)
@@ -188,55 +297,34 @@ def search(
         mask = have >= len(group) - 1
         keys, ids, times = keys[mask], ids[mask], times[mask]
 
-    # Candidates are read in the order of a cheap estimate (which words the title has, then
-    # recency); by relevance, the first RERANK_WINDOW that pass verification are scored
-    # with BM25 on their text and sorted, by newest the verified order is the answer.
-    idfs = {}
-    bonus = np.zeros(len(keys))
-    for word, word_terms in _terms_by_word(parsed):
-        df = min(len(postings[t]) // ENTRY for t in word_terms)  # at most this many have the word
-        idfs[word] = math.log(1 + (total_docs - df + 0.5) / (df + 0.5))
-        if sort == "relevance" and len(keys):
-            title_keys = [_Postings(postings[TITLE + t]).keys for t in word_terms if postings[TITLE + t]]
-            if len(title_keys) == len(word_terms):
-                inside = np.ones(len(keys), dtype=bool)
-                for k in title_keys:
-                    inside &= _member(keys, k)
-                bonus += idfs[word] * inside
-    order = np.lexsort((times, bonus))[::-1]  # bonus, then time, both descending
-    candidates = len(order)
-    offset = (page - 1) * per_page
-    wanted_hits = offset + per_page
-    want_verified = max(wanted_hits, RERANK_WINDOW) if sort == "relevance" else wanted_hits
-    top = order[: want_verified + VERIFY_LIMIT]  # room for the ones verification rejects
-    ranked = [ids[i].tobytes() for i in top]
-    timings["rank_ms"] = _ms(mark)
+    return _Found(keys, ids, times, postings, required_terms, in_range, total_docs, read_ms)
 
-    mark = time.perf_counter()
-    passed: list[tuple[bytes, dict[str, Any], float]] = []
-    checked = 0
-    first_round = max(20, want_verified + want_verified // 2) if sort == "relevance" else max(20, wanted_hits + wanted_hits // 2)
-    for article_id, doc in _fetch_in_order(db, ranked, len(ranked), first=first_round):
-        checked += 1
+
+def iter_matches(
+    db: Database[Any], query: str, filters: Filters | None = None, *,
+    fields: Sequence[str] = (), oldest_first: bool = False,
+) -> Iterator[dict[str, Any]]:
+    """Every article matching `query` and `filters`, newest first (or oldest), each verified
+    like a search hit, with `fields` besides what verification reads. Streams: articles are
+    read a few hundred at a time, so an export of any size holds one batch.
+
+    SearchError for a query without any searchable word.
+    """
+    filters = (filters or Filters()).resolved(db)
+    parsed = parse_query(query)
+    found = _candidates(db, query, parsed, filters)
+    order = np.argsort(found.times, kind="stable")
+    if not oldest_first:
+        order = order[::-1]
+    ranked = [found.ids[i].tobytes() for i in order]
+    projection = {**DISPLAY_FIELDS, **{name: 1 for name in fields}}
+    for _article_id, doc in _fetch_in_order(db, ranked, len(ranked), first=_FETCH_CHUNK, fields=projection,
+                                             largest=5 * _FETCH_CHUNK):
         if doc is None or not filters.accepts(_aware(doc)):
             continue
-        fields = _fields(doc)
-        if not parsed.matches(fields[0] + "\n" + fields[1]):
-            continue
-        passed.append((article_id, doc, 0.0))
-        if len(passed) >= want_verified:
-            break
-    exact = checked >= candidates
-    verified = len(passed)
-    # Unverified candidates are estimated to pass at the rate the checked ones did.
-    total = verified if exact else verified + round((candidates - checked) * verified / max(1, checked))
-    if sort == "relevance" and passed:
-        passed = _bm25(passed, parsed, idfs)
-    shown = passed[offset:wanted_hits]
-    timings["verify_ms"] = _ms(mark)
-
-    hits = [_hit(doc, score, parsed) for _article_id, doc, score in shown]
-    return SearchResult(query, parsed, hits, total, exact, page, per_page, candidates, _ms(started), timings)
+        title, rest = _fields(doc)
+        if parsed.matches(title + "\n" + rest):
+            yield doc
 
 
 def _word_terms(parsed: ParsedQuery) -> tuple[list[str], list[list[str]]]:
@@ -245,9 +333,16 @@ def _word_terms(parsed: ParsedQuery) -> tuple[list[str], list[list[str]]]:
     A Hangul compound stem may be written with a space inside (스마트 시티), which drops the
     bigram across the space: its inner bigrams (the ones a split leaving two letters each
     side can cut) form a loose group. Phrases and other words need all their terms.
+
+    The first word also needs its start term (START + its first two letters): it matches
+    only where it begins an eojeol. A later word may be found written together with the
+    word before it (스마트 시티 in 스마트시티), so it does not.
     """
     required: list[str] = []
     loose: list[list[str]] = []
+    first = normalize(parsed.stems[0]) if parsed.stems else ""
+    if len(first) >= 2 and is_cjk(first[0]) and is_cjk(first[1]):
+        required.append(START + first[:2])
     for word_stem in parsed.stems:
         word_terms = query_terms(word_stem)
         cuts = split_points(word_stem)
@@ -366,21 +461,23 @@ def _story_keys(db: Database[Any], stories: Sequence[str]) -> np.ndarray:
 
 
 def _fetch_in_order(
-    db: Database[Any], ranked: Sequence[bytes], limit: int, *, first: int
+    db: Database[Any], ranked: Sequence[bytes], limit: int, *, first: int,
+    fields: dict[str, int] | None = None, largest: int | None = None,
 ) -> Iterator[tuple[bytes, dict[str, Any] | None]]:
     """The articles of `ranked[:limit]` in rank order, by _id, `first` then twice as many
-    each round (a page usually needs one round; rejections fetch more)."""
+    each round (a page usually needs one round; rejections fetch more), at most `largest`
+    at once; `fields` is the projection (default DISPLAY_FIELDS)."""
     start, size = 0, first
     while start < limit:
         chunk = ranked[start : min(limit, start + size)]
         found: dict[bytes, dict[str, Any]] = {}
         for part in range(0, len(chunk), _FETCH_CHUNK):
             ids = [ObjectId(k) for k in chunk[part : part + _FETCH_CHUNK]]
-            found.update((d["_id"].binary, d) for d in _articles(db).find({"_id": {"$in": ids}}, DISPLAY_FIELDS))
+            found.update((d["_id"].binary, d) for d in _articles(db).find({"_id": {"$in": ids}}, fields or DISPLAY_FIELDS))
         for article_id in chunk:
             yield article_id, found.get(article_id)
         start += len(chunk)
-        size *= 2
+        size = min(size * 2, largest) if largest else size * 2
 
 
 def _articles(db: Database[Any]) -> Any:

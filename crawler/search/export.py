@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from crawler.jsonformat import dumps_line
+from crawler.search.engine import iter_matches, search
 from crawler.search.filters import Filters
 from crawler.store import ASCENDING, Database
 from crawler.text.dates import KST
@@ -40,11 +41,15 @@ class _Writer(Protocol):
     def close(self) -> None: ...
 
 
-def iter_articles(db: Database[Any], filters: Filters) -> Iterator[dict[str, Any]]:
-    """Matching articles, oldest published first, with FIELDS only (datetimes in KST)."""
-    projection = {"_id": 0, **{name: 1 for name in FIELDS}}
-    cursor = db.articles.find(filters.resolved(db).mongo(), projection, batch_size=BATCH).sort("published", ASCENDING)
-    for doc in cursor:
+def iter_articles(db: Database[Any], filters: Filters, query: str | None = None) -> Iterator[dict[str, Any]]:
+    """Matching articles, oldest published first, with FIELDS only (datetimes in KST). With
+    `query`, the articles a search for it finds (crawler.search.engine.iter_matches)."""
+    if query:
+        docs: Iterator[dict[str, Any]] = iter_matches(db, query, filters, fields=FIELDS, oldest_first=True)
+    else:
+        projection = {"_id": 0, **{name: 1 for name in FIELDS}}
+        docs = db.articles.find(filters.resolved(db).mongo(), projection, batch_size=BATCH).sort("published", ASCENDING)
+    for doc in docs:
         row = {name: _kst(doc.get(name)) if name in DATE_FIELDS else doc.get(name) for name in FIELDS}
         row["print_edition"] = _print_edition(row["print_edition"])
         yield row
@@ -158,8 +163,11 @@ def export_articles(
     *,
     bom: bool = False,
     progress: Callable[[int], None] | None = None,
+    query: str | None = None,
+    limit: int | None = None,
 ) -> int:
-    """Write the matching articles to `path` in `fmt`; the number of rows written.
+    """Write the matching articles (of `query` too, when given) to `path` in `fmt`, at most
+    `limit` of them; the number of rows written.
 
     The file is written under a temporary name and renamed at the end, so an interrupted
     export never leaves a truncated file that looks complete.
@@ -168,7 +176,9 @@ def export_articles(
     writer = open_writer(fmt, partial, bom=bom)
     rows = 0
     try:
-        for row in iter_articles(db, filters):
+        for row in iter_articles(db, filters, query):
+            if limit is not None and rows >= limit:
+                break
             writer.write(row)
             rows += 1
             if progress and rows % BATCH == 0:
@@ -184,8 +194,11 @@ def export_articles(
     return rows
 
 
-def count_articles(db: Database[Any], filters: Filters) -> int:
-    """How many articles an export will write (for the progress bar's total)."""
+def count_articles(db: Database[Any], filters: Filters, query: str | None = None) -> int:
+    """How many articles an export will write (for the progress bar's total; for a `query`,
+    the search's total, an estimate when it says so)."""
+    if query:
+        return search(db, query, filters, per_page=1, sort="newest").total
     query = filters.resolved(db).mongo()
     return db.articles.estimated_document_count() if not query else db.articles.count_documents(query)
 

@@ -43,7 +43,7 @@ from bson import Binary  # postings are stored as BSON binary values (see the do
 
 from crawler.store import Collection, Database, ObjectId
 from crawler.store.articles import COLLECTION, INDEX_VERSION
-from crawler.text.terms import TITLE, filter_term, text_terms
+from crawler.text.terms import FILTER, START, TITLE, filter_term, start_terms, text_terms
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +56,11 @@ BUCKET_BYTES = 32 * 1024  # target size of one postings document: a read decodes
 CLAIM_TIMEOUT = timedelta(minutes=15)  # a merge that crashed releases its segments after this
 _ID_CHUNK = 100  # _ids per $in (SecantusDB's cost per value grows with the list)
 _WRITE_BUCKETS = 200  # bucket documents per insert_many (~6 MB)
+# Segment formats: 1 had text, title and filter terms; 2 adds start terms (START + an
+# eojeol's first bigram) and lists its filter terms. A search asking a format-1 segment for a
+# start term reads the plain bigram instead (a superset), so an index written before start
+# terms existed answers the same, only with more candidates to verify until `reindex --full`.
+FORMAT = 2
 # Fields the index reads from an article.
 SOURCE_FIELDS = {"_id": 1, "title": 1, "subtitle": 1, "body": 1, "outlet": 1, "region": 1, "sections": 1,
                  "published": 1, "first_seen": 1}
@@ -70,16 +75,19 @@ def tier_of(articles: int) -> int:
 
 
 def bucket_of(term: str, buckets: int) -> int:
-    """Bucket of a term; a title term (^x) shares its bucket with x so one read serves both."""
-    base = term[len(TITLE):] if term.startswith(TITLE) else term
+    """Bucket of a term; a title term (^x) and a start term (<x) share their bucket with x
+    so one read serves all three."""
+    base = term[1:] if term.startswith((TITLE, START)) else term
     return zlib.crc32(base.encode("utf-8")) % buckets
 
 
 def article_terms(doc: Mapping[str, Any]) -> set[str]:
-    """Every term an article is found by: text terms, title terms (^), filter terms (@)."""
+    """Every term an article is found by: text terms, start terms (<), title terms (^),
+    filter terms (@)."""
     title = str(doc.get("title") or "")
     text = "\n".join(str(doc.get(name) or "") for name in ("title", "subtitle", "body"))
     terms = text_terms(text)
+    terms.update(start_terms(text))
     terms.update(TITLE + term for term in text_terms(title))
     if doc.get("outlet"):
         terms.add(filter_term("o", str(doc["outlet"])))
@@ -150,7 +158,8 @@ class SearchIndex:
         for chunk in _chunks(list(ids), _ID_CHUNK):
             articles.update_many({"_id": {"$in": list(chunk)}}, {"$set": {"search_indexed": INDEX_VERSION}})
 
-    def _write_segment(self, postings: dict[str, bytearray], articles: int, first: int, last: int) -> str:
+    def _write_segment(self, postings: dict[str, bytearray], articles: int, first: int, last: int,
+                       fmt: int = FORMAT) -> str:
         """Write the bucket documents, then the segment entry that makes them visible.
         Consumes `postings`: each blob is let go as its bucket is built, and the buckets are
         written _WRITE_BUCKETS at a time, so a merge holds its postings about once, not once
@@ -158,8 +167,10 @@ class SearchIndex:
         a large backlog the process's peak memory).
 
         `first` and `last` bound the published times (Unix seconds) of its articles, so a
-        search with a date range skips segments outside it.
+        search with a date range skips segments outside it. `filters` lists its filter terms
+        (what facet counts read); `format` is FORMAT, or the oldest of a merged group's.
         """
+        filters = sorted(term for term in postings if term.startswith(FILTER))
         size = sum(len(blob) + 3 * len(term) + 8 for term, blob in postings.items())
         buckets = max(1, math.ceil(size / BUCKET_BYTES))
         segment = uuid.uuid4().hex[:16]
@@ -174,6 +185,7 @@ class SearchIndex:
         self.segments.insert_one({
             "_id": segment, "tier": tier_of(articles), "articles": articles, "buckets": buckets,
             "bytes": size, "first": first, "last": last, "state": "live", "created": datetime.now(timezone.utc),
+            "format": fmt, "filters": filters,
         })
         return segment
 
@@ -238,7 +250,7 @@ class SearchIndex:
         articles = sum(int(m.get("articles") or 0) for m in metas)
         first = min(int(m.get("first", 0)) for m in metas)
         last = max(int(m.get("last", 2**32 - 1)) for m in metas)
-        self._write_segment(merged, articles, first, last)
+        self._write_segment(merged, articles, first, last, min(int(m.get("format") or 1) for m in metas))
         self._drop(metas)
 
     def _bucket_docs(self, metas: Sequence[Mapping[str, Any]]) -> Iterator[dict[str, Any]]:
@@ -262,7 +274,8 @@ class SearchIndex:
 
     def live_segments(self) -> list[dict[str, Any]]:
         """Segments a search reads: live ones and ones being merged (still complete)."""
-        return list(self.segments.find({}, {"_id": 1, "buckets": 1, "articles": 1, "first": 1, "last": 1}))
+        return list(self.segments.find({}, {"_id": 1, "buckets": 1, "articles": 1, "first": 1, "last": 1,
+                                            "format": 1, "filters": 1}))
 
     def read(self, terms: Sequence[str], segments: Sequence[Mapping[str, Any]] | None = None) -> dict[str, bytes]:
         """term -> all its postings (concatenated over segments, possibly with repeats).
@@ -274,13 +287,19 @@ class SearchIndex:
             segments = self.live_segments()
         wanted = list(dict.fromkeys(terms))
         ids = sorted({f"{s['_id']}/{bucket_of(t, int(s.get('buckets') or 1))}" for s in segments for t in wanted})
+        old = {str(s["_id"]) for s in segments if int(s.get("format") or 1) < 2}
+        # in a format-1 segment a start term is read as its plain bigram (see FORMAT)
+        stand_in = {t[1:]: t for t in wanted if t.startswith(START)} if old else {}
         parts: dict[str, list[bytes]] = {t: [] for t in wanted}
-        projection = {f"p.{t}": 1 for t in wanted}
+        projection = {f"p.{t}": 1 for t in [*wanted, *stand_in]}
         for chunk in _chunks(ids, _ID_CHUNK):
             for doc in self.postings.find({"_id": {"$in": list(chunk)}}, projection):
+                is_old = str(doc["_id"]).split("/", 1)[0] in old
                 for term, blob in (doc.get("p") or {}).items():
                     if term in parts:
                         parts[term].append(bytes(blob))
+                    if is_old and term in stand_in:
+                        parts[stand_in[term]].append(bytes(blob))
         return {t: b"".join(p) for t, p in parts.items()}
 
     def article_count(self, segments: Sequence[Mapping[str, Any]] | None = None) -> int:

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 MAX_TOKEN = 32
 TITLE = "^"  # prefix of a term seen in the title (ranking boost)
 FILTER = "@"  # prefix of filter terms: @o:outlet, @r:region, @s:section
+START = "<"  # prefix of a bigram that starts a CJK run (an eojeol's first two letters)
 
 
 def normalize(text: str) -> str:
@@ -32,6 +33,7 @@ _CJK = "\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f\u3040-\u30ff\u3400-\u4dbf\u4e00-
 # `bench/search_bench.py --drain` times).
 _BIGRAM = re.compile(f"(?=([{_CJK}][{_CJK}]))")
 _RUN_START = re.compile(f"(?<![{_CJK}])[{_CJK}]")
+_START_BIGRAM = re.compile(f"(?<![{_CJK}])([{_CJK}][{_CJK}])")
 _TOKEN = re.compile(f"(?:(?![{_CJK}])[^\\W_])+")
 
 
@@ -80,6 +82,16 @@ def text_terms(text: str) -> set[str]:
     terms.update(_RUN_START.findall(normalized))
     terms.update(token[:MAX_TOKEN] for token in _TOKEN.findall(normalized))
     return terms
+
+
+def start_terms(text: str) -> set[str]:
+    """START + the first two letters of every CJK run of `text` (normalized first).
+
+    A query word is found where it starts an eojeol (crawler.text.korean), so its first
+    bigram as a start term narrows the candidates to articles where some eojeol begins
+    with it: 시장 keeps 시장은 and drops articles that have it only inside 전통시장.
+    """
+    return {START + pair for pair in _START_BIGRAM.findall(normalize(text))}
 
 
 def query_terms(word: str) -> list[str]:

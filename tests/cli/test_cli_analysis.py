@@ -205,3 +205,34 @@ def test_export_carries_print_edition(env, mongo_client, tmp_path):
     invoke(["export", "-o", str(table), *args], env)
     column = pq.read_table(table).column("print_edition").to_pylist()
     assert column[0] == {"date": "2025-03-01", "page": 5} and column[1] is None
+
+
+def test_stats_query_is_a_trend_per_korea_day_split_by_region(env):
+    data = json.loads(invoke(["stats", "--query", "대전", "--by", "region", "--json"], env).stdout)
+    assert data["total"] == 3 and data["total_exact"] and data["bucket"] == "day"
+    days = {d["day"]: d["articles"] for d in data["days"]}
+    assert days["2025-03-01"] == 1 and days["2025-03-02"] == 1 and days["2025-04-10"] == 1
+    assert len(days) == 41  # every day from the first match to the last, zeros included
+    assert data["split_by"] == "region" and set(data["split"]) == {"대전", "부산"}
+    assert sum(data["split"]["부산"]) == 2
+    table = invoke(["stats", "--query", "대전", "--since", "2025-03-01", "--until", "2025-03-03"], env).stdout
+    assert "3 articles" not in table and "2 articles match" in table and "2025-03-03" in table
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--query", "대전", "--by", "author"], "--by with --query"),
+    (["--query", "대전", "--by", "region", "--by", "outlet"], "--by with --query"),
+    (["--query", "   "], "--query is empty"),
+    (["--query", "!!!"], "no word to search for"),
+])
+def test_stats_query_bad_input(env, args, message):
+    result = runner.invoke(app, ["stats", *args], env=env)
+    assert result.exit_code == 2 and message in result.output
+
+
+def test_export_query_writes_only_the_matches(env, tmp_path):
+    out = tmp_path / "q.jsonl"
+    invoke(["export", "--query", "대전", "--until", "2025-03-31", "-o", str(out)], env)
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["canonical_url"] for r in rows] == ["https://news.example/joongdo/0", "https://news.example/busan/2"]
+    assert set(rows[0]) >= {"title", "body", "published", "print_edition", "story_id"}
