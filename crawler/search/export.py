@@ -164,20 +164,36 @@ def export_articles(
     bom: bool = False,
     progress: Callable[[int], None] | None = None,
     query: str | None = None,
-    limit: int | None = None,
 ) -> int:
-    """Write the matching articles (of `query` too, when given) to `path` in `fmt`, at most
-    `limit` of them; the number of rows written.
+    """Write the matching articles (of `query` too, when given) to `path` in `fmt`; the number
+    of rows written.
 
     The file is written under a temporary name and renamed at the end, so an interrupted
     export never leaves a truncated file that looks complete.
     """
+    return export_limited(db, filters, fmt, path, bom=bom, progress=progress, query=query)[0]
+
+
+def export_limited(
+    db: Database[Any],
+    filters: Filters,
+    fmt: str,
+    path: Path,
+    *,
+    bom: bool = False,
+    progress: Callable[[int], None] | None = None,
+    query: str | None = None,
+    limit: int | None = None,
+) -> tuple[int, bool]:
+    """export_articles writing at most `limit` rows: (rows written, whether more matched)."""
     partial = path.with_name(path.name + ".partial")
     writer = open_writer(fmt, partial, bom=bom)
     rows = 0
+    more = False
     try:
         for row in iter_articles(db, filters, query):
             if limit is not None and rows >= limit:
+                more = True
                 break
             writer.write(row)
             rows += 1
@@ -191,7 +207,7 @@ def export_articles(
     partial.replace(path)
     if progress:
         progress(rows)
-    return rows
+    return rows, more
 
 
 def count_articles(db: Database[Any], filters: Filters, query: str | None = None) -> int:

@@ -1,11 +1,12 @@
-"""The read-only JSON API: /api/search, /api/articles, /api/stories, /api/volume, /api/runs
+"""The read-only JSON API: /api/search (and /api/search/download, /api/trend), /api/articles, /api/stories, /api/volume, /api/runs
 (and /api/runs/{run_id}), /api/health, /api/outlets. The pages call the same functions (crawler.web.views)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import FileResponse
 
 from crawler.web import views
 from crawler.web.models import (
@@ -33,6 +34,9 @@ from crawler.web.params import (
 
 router = APIRouter(prefix="/api")
 
+Q = Annotated[str, Query(min_length=1, max_length=200, description='Words (each must occur), "exact phrases", -excluded words')]
+Sort = Annotated[Literal["relevance", "newest"], Query(description="relevance (BM25, title words weigh more) or newest first")]
+
 ArticleId = Annotated[str, Path(pattern=r"^[0-9a-f]{24}$", description="Article id (24 hex digits)")]
 StoryId = Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 RunId = Annotated[str, Path(max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$",
@@ -47,7 +51,7 @@ def outlets() -> list[Outlet]:
 @router.get("/search", response_model=SearchResponse, tags=["articles"], summary="Ranked Korean full-text search")
 def search(
     request: Request,
-    q: Annotated[str, Query(min_length=1, max_length=200, description='Words (each must occur) and "exact phrases"')],
+    q: Q,
     outlet: Outlets = [],
     region: Regions = [],
     section: Sections = [],
@@ -55,11 +59,49 @@ def search(
     until: Until = None,
     page: SearchPage = 1,
     per_page: PerPage = 20,
+    sort: Sort = "relevance",
+    facets: Annotated[bool, Query(description="Also count the matches per outlet, region, section and day")] = False,
 ) -> SearchResponse:
-    """Articles containing every word and phrase (Korean words match inside longer words:
-    대전 finds 대전시는), title matches first, then newest. Snippets are segments; highlighted
-    ones are the matches."""
-    return views.search(request.app.state.db, q, outlet, region, section, since, until, page, per_page)
+    """Articles containing every word and phrase (a word matches its forms with particles and
+    administrative suffixes: 대전 finds 대전시는, not 휴대전화), ranked by relevance or newest.
+    Snippets are segments; highlighted ones are the matches."""
+    return views.search(request.app.state.db, q, outlet, region, section, since, until, page, per_page,
+                        sort=sort, facets=facets)
+
+
+@router.get("/search/download", tags=["articles"], summary="The matching articles as a CSV or JSONL file",
+            response_class=FileResponse)
+def download(
+    request: Request,
+    q: Q,
+    format: Annotated[Literal["csv", "jsonl"], Query(description="csv (UTF-8 with a byte-order mark, for Excel) or jsonl")] = "csv",
+    outlet: Outlets = [],
+    region: Regions = [],
+    section: Sections = [],
+    since: Since = None,
+    until: Until = None,
+) -> FileResponse:
+    """Every matching article (up to the first DOWNLOAD_MAX, oldest first) with the fields of
+    `newsdesk export`; the X-Newsdesk-Rows header says how many, X-Newsdesk-Truncated whether
+    more matched."""
+    return views.download(request.app.state.db, q, format, outlet, region, section, since, until)
+
+
+@router.get("/trend", response_model=SearchResponse, tags=["articles"], summary="How often a query appears per day")
+def trend(
+    request: Request,
+    q: Q,
+    by: Annotated[Literal["region", "outlet", "section"] | None, Query(description="Split the counts by this")] = None,
+    outlet: Outlets = [],
+    region: Regions = [],
+    section: Sections = [],
+    since: Since = None,
+    until: Until = None,
+) -> SearchResponse:
+    """Matching articles per Korea-time day (per month past ten years) in `facets.days`, and
+    with `by`, per value in `facets.split`; the first hit only."""
+    return views.search(request.app.state.db, q, outlet, region, section, since, until, 1, 1,
+                        sort="newest", facets=True, split=by)
 
 
 @router.get("/articles", response_model=ArticleList, tags=["articles"], summary="Newest articles in a date window")

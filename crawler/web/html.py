@@ -1,4 +1,4 @@
-"""The HTML pages: search, article, volume, health, runs, and the API reference.
+"""The HTML pages: search, article, trend, volume, health, runs, and the API reference.
 
 Pages take their parameters as text (an HTML form sends empty fields as `name=`) and parse
 them here into what the API takes, so a bad value is a 422 page naming the field, with the
@@ -70,20 +70,25 @@ def search_page(
     since: Field = "",
     until: Field = "",
     page: Field = "",
+    sort: Field = "",
     before: Annotated[str, Query(max_length=80)] = "",
 ) -> HTMLResponse:
-    """Search with filters; without words, the newest articles of the window."""
+    """Search with filters, facet counts, a histogram of the matches per day and downloads;
+    without words, the newest articles of the window."""
     form = {"q": q.strip(), "outlet": _texts(outlet, "outlet"), "region": _texts(region, "region"),
-            "section": _texts(section, "section"), "since": since.strip(), "until": until.strip()}
+            "section": _texts(section, "section"), "since": since.strip(), "until": until.strip(),
+            "sort": sort.strip() or "relevance"}
     context: dict[str, Any] = {"nav": "search", "form": form, "outlets": views.outlet_list(),
-                               "result": None, "listing": None, "errors": []}
+                               "result": None, "listing": None, "errors": [], "facet_links": {}, "histogram": None}
     db = request.app.state.db
     try:
         start, end = _day("since", since), _day("until", until)
         if form["q"]:
             number = _int("page", page, 1, 1, 100)
-            context["result"] = views.search(db, form["q"], form["outlet"], form["region"], form["section"],
-                                             start, end, number, PER_PAGE)
+            result = views.search(db, form["q"], form["outlet"], form["region"], form["section"],
+                                  start, end, number, PER_PAGE, sort=form["sort"], facets=True)
+            context["result"] = result
+            context["facet_links"], context["histogram"] = _facet_views(form, result)
         else:
             context["listing"] = views.browse(db, form["outlet"], form["region"], form["section"], start, end,
                                               PER_PAGE, before.strip() or None)
@@ -91,6 +96,33 @@ def search_page(
         context["errors"] = [f"{exc.name}: {exc.message}"]
         return _renderer(request).page(request, "search.html", status=422, **context)
     return _renderer(request).page(request, "search.html", **context)
+
+
+FACETS_SHOWN = 12  # values per facet listed beside the results
+
+
+def _facet_views(form: dict[str, Any], result: Any) -> tuple[dict[str, list[tuple[str, int, str, bool]]], Any]:
+    """Per facet, (label, count, link, selected): a link adds the value to the filters (or
+    removes it when selected); and the histogram of matches whose bars narrow to their day."""
+    facets = result.facets
+    base = {key: form[key] for key in ("q", "outlet", "region", "section", "since", "until")}
+    if form["sort"] != "relevance":
+        base["sort"] = form["sort"]
+    links: dict[str, list[tuple[str, int, str, bool]]] = {}
+    names = views.outlet_names()
+    for kind in ("outlet", "region", "section"):
+        rows = []
+        for item in getattr(facets, kind)[:FACETS_SHOWN]:
+            chosen = item.value in form[kind]
+            values = [v for v in form[kind] if v != item.value] if chosen else [*form[kind], item.value]
+            label = f"{names[item.value]} ({item.value})" if kind == "outlet" and item.value in names else item.value
+            rows.append((label, item.articles, "/" + build_query(base, **{kind: values}), chosen))
+        links[kind] = rows
+    unit = "month" if facets.bucket == "month" else "day"
+    points = [(d.day.isoformat()[: 7 if unit == "month" else 10], d.articles) for d in facets.days]
+    hrefs = ["/" + build_query(base, since=d.day, until=d.day) for d in facets.days] if unit == "day" else None
+    chart = column_chart(points, title=f"Matching articles per {unit} (published, Korea time)", hrefs=hrefs) if points else None
+    return links, chart
 
 
 @router.get("/article")
@@ -154,6 +186,53 @@ def volume_page(
                              hrefs=[("/" + h) if h else None for h in region_links])),
     ]
     return _renderer(request).page(request, "volume.html", **context)
+
+
+TREND_COLUMNS = 8  # values of the split shown as columns (the rest summed as "other")
+
+
+@router.get("/trend", response_class=HTMLResponse)
+def trend_page(
+    request: Request,
+    q: Annotated[str, Query(max_length=MAX_QUERY_CHARS)] = "",
+    by: Field = "",
+    outlet: Texts = [],
+    region: Texts = [],
+    section: Texts = [],
+    since: Field = "",
+    until: Field = "",
+) -> HTMLResponse:
+    """How often a query appears per day (per month past ten years), split by region, outlet or
+    section: a chart of the total and a table of the numbers."""
+    form = {"q": q.strip(), "by": by.strip() or "region", "outlet": _texts(outlet, "outlet"),
+            "region": _texts(region, "region"), "section": _texts(section, "section"),
+            "since": since.strip(), "until": until.strip()}
+    context: dict[str, Any] = {"nav": "trend", "form": form, "outlets": views.outlet_list(), "errors": [],
+                               "result": None, "trend_chart": None, "columns": [], "rows": []}
+    if form["q"]:
+        try:
+            result = views.search(request.app.state.db, form["q"], form["outlet"], form["region"], form["section"],
+                                  _day("since", since), _day("until", until), 1, 1, sort="newest", facets=True,
+                                  split=form["by"])
+        except ParamError as exc:
+            context["errors"] = [f"{exc.name}: {exc.message}"]
+            return _renderer(request).page(request, "trend.html", status=422, **context)
+        facets = result.facets
+        unit = facets.bucket
+        base = {key: form[key] for key in ("q", "outlet", "region", "section")}
+        points = [(d.day.isoformat()[: 7 if unit == "month" else 10], d.articles) for d in facets.days]
+        hrefs = ["/" + build_query(base, since=d.day, until=d.day) for d in facets.days] if unit == "day" else None
+        context["result"] = result
+        context["trend_chart"] = column_chart(points, title=f"Articles matching the query per {unit} (Korea time)",
+                                        hrefs=hrefs) if points else None
+        names = list(facets.split)
+        shown, rest = names[:TREND_COLUMNS], names[TREND_COLUMNS:]
+        context["columns"] = shown + ([f"other ({len(rest)})"] if rest else [])
+        context["rows"] = [
+            (label, day.articles, [facets.split[v][i] for v in shown] + ([sum(facets.split[v][i] for v in rest)] if rest else []))
+            for i, (label, day) in enumerate(zip([p[0] for p in points], facets.days))
+        ]
+    return _renderer(request).page(request, "trend.html", **context)
 
 
 @router.get("/health", response_class=HTMLResponse)

@@ -121,6 +121,40 @@ def _page(value: Any) -> int | None:
     return None
 
 
+class DayCount(BaseModel):
+    day: date
+    articles: int
+
+
+class FacetCount(BaseModel):
+    value: str
+    articles: int
+
+
+class SearchFacets(BaseModel):
+    """Counts of the matching articles (all pages), estimated like `total` when not exact."""
+
+    exact: bool
+    bucket: str = Field(description='"day", or "month" when the matches span more than ten years')
+    outlet: list[FacetCount]
+    region: list[FacetCount]
+    section: list[FacetCount]
+    days: list[DayCount] = Field(description="Every day (or month) from the first match to the last, Korea time")
+    split_by: str | None = Field(None, description="With a trend: the facet the counts are split by")
+    split: dict[str, list[int]] = Field(default_factory=dict, description="Per value of split_by: counts per entry of days")
+
+    @classmethod
+    def of(cls, facets: Any) -> "SearchFacets":
+        return cls(
+            exact=facets.exact, bucket=facets.bucket,
+            outlet=[FacetCount(value=v, articles=n) for v, n in facets.outlet],
+            region=[FacetCount(value=v, articles=n) for v, n in facets.region],
+            section=[FacetCount(value=v, articles=n) for v, n in facets.section],
+            days=[DayCount(day=d, articles=n) for d, n in facets.days],
+            split_by=facets.split_by, split=facets.split,
+        )
+
+
 class SearchResponse(BaseModel):
     query: str
     words: list[str]
@@ -131,7 +165,9 @@ class SearchResponse(BaseModel):
     per_page: int
     pages: int
     took_ms: float
+    sort: str = "relevance"
     hits: list[SearchHit]
+    facets: SearchFacets | None = None
 
     @classmethod
     def of(cls, result: Any, names: dict[str, str]) -> "SearchResponse":
@@ -149,6 +185,7 @@ class SearchResponse(BaseModel):
             query=result.query, words=list(result.parsed.words), phrases=list(result.parsed.phrases),
             total=result.total, total_exact=result.total_exact, page=result.page, per_page=result.per_page,
             pages=result.pages, took_ms=round(result.took_ms, 1), hits=hits,
+            facets=SearchFacets.of(result.facets) if result.facets is not None else None,
         )
 
 
@@ -238,11 +275,6 @@ class Story(BaseModel):
                                               "running at the same time")
     outlets: int = Field(description="Distinct outlets among the copies")
     copies: list[StoryCopy] = Field(description="Earliest published first")
-
-
-class DayCount(BaseModel):
-    day: date
-    articles: int
 
 
 class NamedCount(BaseModel):

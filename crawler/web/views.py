@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import tempfile
 import threading
 import time
+from pathlib import Path
 from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any
 
 from fastapi import HTTPException
+from fastapi.responses import FileResponse
+from starlette.background import BackgroundTask
 
 from crawler import status
 from crawler.outlets import canonical_url_of, registry
 from crawler.search import Filters, SearchError, day_range
 from crawler.search import search as run_search
+from crawler.search.engine import SORTS
+from crawler.search.export import export_limited
+from crawler.search.facets import KINDS as FACET_KINDS
 from crawler.store import Database, RunStore, reads
 from crawler.store.stories import StoryMergeStore
 from crawler.text.dates import KST
@@ -105,21 +112,58 @@ def with_story_outlets(db: Database[Any], items: list[Any]) -> None:
             item.story_outlets = counts.get(item.story_id)
 
 
-def search(
-    db: Database[Any], q: str, outlet: list[str], region: list[str], section: list[str],
-    since: date | None, until: date | None, page: int, per_page: int,
-) -> SearchResponse:
+def search_filters(outlet: list[str], region: list[str], section: list[str],
+                   since: date | None, until: date | None) -> Filters:
     outlets = check_outlets(outlet, outlet_names())
     since, until = optional_range(since, until)
     start, end = day_range(since, until)
-    filters = Filters(outlets=outlets, regions=tuple(region), sections=tuple(section), since=start, until=end)
+    return Filters(outlets=outlets, regions=tuple(region), sections=tuple(section), since=start, until=end)
+
+
+def search(
+    db: Database[Any], q: str, outlet: list[str], region: list[str], section: list[str],
+    since: date | None, until: date | None, page: int, per_page: int,
+    sort: str = "relevance", facets: bool = False, split: str | None = None,
+) -> SearchResponse:
+    filters = search_filters(outlet, region, section, since, until)
+    if sort not in SORTS:
+        raise ParamError("sort", f"{sort!r}: expected one of {', '.join(SORTS)}")
+    if split is not None and split not in FACET_KINDS:
+        raise ParamError("by", f"{split!r}: expected one of {', '.join(FACET_KINDS)}")
     try:
-        result = run_search(db, q, filters, page=page, per_page=per_page)
+        result = run_search(db, q, filters, page=page, per_page=per_page, sort=sort, facets=facets, split=split)
     except SearchError as exc:
         raise ParamError("q", str(exc)) from None
     response = SearchResponse.of(result, outlet_names())
+    response.sort = sort
     with_story_outlets(db, response.hits)
     return response
+
+
+DOWNLOAD_MAX = 10_000  # rows of one "download these results"; `newsdesk export --query` has no cap
+
+
+def download(db: Database[Any], q: str, fmt: str, outlet: list[str], region: list[str], section: list[str],
+             since: date | None, until: date | None) -> FileResponse:
+    """The matching articles as a file (export's fields and writers), written to a temporary
+    file that is removed once sent."""
+    filters = search_filters(outlet, region, section, since, until)
+    handle = tempfile.NamedTemporaryFile(prefix="newsdesk-", suffix=f".{fmt}", delete=False)
+    handle.close()
+    path = Path(handle.name)
+    try:
+        rows, truncated = export_limited(db, filters, fmt, path, bom=fmt == "csv", query=q, limit=DOWNLOAD_MAX)
+    except SearchError as exc:
+        path.unlink(missing_ok=True)
+        raise ParamError("q", str(exc)) from None
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    stamp = datetime.now(KST).strftime("%Y%m%d-%H%M")
+    media = "text/csv; charset=utf-8" if fmt == "csv" else "application/x-ndjson"
+    return FileResponse(path, media_type=media, filename=f"newsdesk-search-{stamp}.{fmt}",
+                        headers={"X-Newsdesk-Rows": str(rows), "X-Newsdesk-Truncated": "true" if truncated else "false"},
+                        background=BackgroundTask(path.unlink, missing_ok=True))
 
 
 def browse(

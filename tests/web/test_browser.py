@@ -185,6 +185,56 @@ def test_korean_titles_wrap_between_words(page: Any, base_url: str) -> None:
     page.screenshot(path=str(_artifacts() / "list-narrow.png"), full_page=True)
 
 
+def test_facets_filter_by_click_and_the_histogram_narrows_to_a_day(page: Any, base_url: str) -> None:
+    page.goto(base_url + "/?q=소식")
+    region = page.locator("#facet-region li")
+    assert region.count() == 4
+    counts = {li.split()[0]: int(li.split()[-1]) for li in region.all_inner_texts()}
+    assert counts == {"부산": 5, "대구": 3, "대전": 2, "광주": 1}
+    page.click("#facet-region a:text('대구')")
+    page.wait_for_url("**region=*")
+    assert page.locator("#results li.hit").count() == 3
+    assert page.locator("#facet-region li.chosen").inner_text().startswith("대구")
+    bars = page.locator("#chart-matches rect.bar")
+    assert bars.count() == 3  # days 1 to 3 before today: the span of the matches
+    drawn = [b for b in (bars.nth(i).bounding_box() for i in range(bars.count())) if b and b["height"] > 1]
+    assert len(drawn) == 3  # 대구 articles on three days
+    page.locator("#chart-matches a").last.click()
+    page.wait_for_url("**since=*")
+    assert page.locator("#results li.hit").count() == 1
+    page.screenshot(path=str(_artifacts() / "search-facets.png"), full_page=True)
+
+
+def test_sort_newest_and_download_links(page: Any, base_url: str) -> None:
+    page.goto(base_url + "/?q=소식")
+    page.select_option("#sort", "newest")
+    page.click("form.search button[type=submit]")
+    page.wait_for_url("**sort=newest*")
+    times = page.locator("#results time").evaluate_all("els => els.map(e => e.getAttribute('datetime'))")
+    assert len(times) > 3 and times == sorted(times, reverse=True)
+    with page.expect_download() as info:
+        page.click("#download-csv")
+    download = info.value
+    assert download.suggested_filename.endswith(".csv")
+    text = open(download.path(), encoding="utf-8-sig").read()
+    assert text.startswith("canonical_url,") and text.count("소식") >= 11
+
+
+def test_trend_page_chart_and_numbers(page: Any, base_url: str) -> None:
+    page.goto(base_url + "/trend")
+    page.fill("#q", "소식")
+    page.select_option("#by", "region")
+    page.press("#q", "Enter")
+    page.wait_for_url("**/trend?q=*")
+    box = page.locator("#chart-trend svg").bounding_box()
+    assert box is not None and box["width"] > 300
+    header = page.locator("#trend-numbers thead th").all_inner_texts()
+    assert header[:2] == ["day", "all"] and set(header[2:]) == {"부산", "대구", "대전", "광주"}
+    totals = [int(t) for t in page.locator("#trend-numbers tbody td:nth-child(2)").all_inner_texts()]
+    assert sum(totals) == 11
+    page.screenshot(path=str(_artifacts() / "trend.png"), full_page=True)
+
+
 def test_volume_chart_is_drawn(page: Any, base_url: str) -> None:
     page.goto(base_url + "/volume")
     chart = page.locator("#chart-day svg")
