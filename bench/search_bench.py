@@ -9,9 +9,13 @@ years of dates, 27 outlets, regions and sections; written through ArticleStore.u
 in batches of 1,000, then the search queue drained (as at a crawl's end).
 Then measures:
 1. search latency over a mix of queries (common words, rare words, phrases, with and
-   without outlet/region/section/date filters, pages 1 and 3): median and p95, against the
-   baseline of the same queries as an unindexed case-insensitive $regex scan over a 10k
-   subset (what a search without the index costs on a tenth of the data);
+   without outlet/region/section/date filters, pages 1 and 3) and the 88 judged queries of
+   bench/search/queries.json (every third with an outlet, region or date filter), each as the
+   dashboard asks it (with facet counts and the day histogram): median and p95, beside the
+   engine before Korean-aware matching (bench/search_previous/, no facets) on the same
+   queries and postings, and the baseline of the same queries as an unindexed
+   case-insensitive $regex scan over a 10k subset (what a search without the index costs on
+   a tenth of the data); the index's bytes per article;
 2. write cost of the index: upsert rate with and without indexing (queue and drain), on 5,000 articles;
 3. export rate (rows/s) of JSONL, CSV and Parquet over a three-month range.
 Writes bench/results/search.json.
@@ -48,6 +52,9 @@ from secantus import SecantusDBServer  # noqa: E402
 from crawler.search import Filters, drain, search  # noqa: E402
 from crawler.search.export import export_articles  # noqa: E402
 from crawler.store import ArticleStore  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "bench"))
+from search_previous.engine import search as previous_search  # noqa: E402
 
 OUTLETS = ["joongdo", "daejonilbo", "ggilbo", "cctoday", "incheonilbo", "kyeonggi", "kwnews", "kado", "imaeil",
            "idaegu", "busan", "kookje", "knnews", "ksilbo", "kwangju", "jnilbo", "namdonews", "jjan", "jbnews",
@@ -217,6 +224,16 @@ def queries() -> list[tuple[str, str, Filters, int]]:
     ]
 
 
+def judged_queries() -> list[tuple[str, str, Filters, int]]:
+    """The judged queries of bench/search/queries.json, every third with a filter as an
+    analyst narrows: an outlet, a region, or a year."""
+    judged = json.loads((ROOT / "bench" / "search" / "queries.json").read_text(encoding="utf-8"))["queries"]
+    year = Filters(since=datetime(2025, 1, 1, tzinfo=timezone.utc), until=datetime(2026, 1, 1, tzinfo=timezone.utc))
+    narrowing = [Filters(), Filters(), Filters(outlets=("joongdo", "daejonilbo")), Filters(), Filters(),
+                 Filters(regions=("대전", "세종")), Filters(), Filters(), year]
+    return [(f"judged-{q['kind']}", q["q"], narrowing[i % len(narrowing)], 1) for i, q in enumerate(judged)]
+
+
 def regex_baseline(db: Any, articles: list[dict[str, Any]], needles: list[list[str]], repeat: int) -> list[float]:
     """Each query's words as case-insensitive $regex on title/body: a collection scan."""
     col = db.articles_regex
@@ -283,16 +300,21 @@ def main() -> None:
             rare = iter(random.Random(3).sample(rare_words, 4))
             picks = {f"RARE{i}": next(rare) for i in range(1, 5)}
             mix = [(kind, re.sub(r"RARE\d", lambda m: picks[m.group(0)], q), f, p) for kind, q, f, p in queries()]
+            mix += judged_queries()
             for _kind, query, filters, page in mix:  # warm-up: caches, first connections
-                search(db, query, filters, page=page)
+                search(db, query, filters, page=page, facets=True)
             latencies: list[float] = []
+            previous_latencies: list[float] = []
             per_query = []
             for kind, query, filters, page in mix:
                 times = []
                 for _ in range(args.repeat):
                     started = time.perf_counter()
-                    result = search(db, query, filters, page=page)
+                    result = search(db, query, filters, page=page, facets=True)
                     times.append((time.perf_counter() - started) * 1000)
+                    started = time.perf_counter()
+                    previous_search(db, query, filters, page=page)
+                    previous_latencies.append((time.perf_counter() - started) * 1000)
                 latencies.extend(times)
                 per_query.append({"kind": kind, "query": query, "filters": _describe(filters), "page": page,
                                   "total": result.total, "exact": result.total_exact, "candidates": result.candidates,
@@ -300,6 +322,13 @@ def main() -> None:
                 print(f"  {kind:12} {query!r:28} {_describe(filters):24} p{page} total {result.total:>6} "
                       f"{statistics.median(times):7.1f} ms")
             median, p95 = statistics.median(latencies), percentile(latencies, 0.95)
+            before_median, before_p95 = statistics.median(previous_latencies), percentile(previous_latencies, 0.95)
+            index_bytes = sum(int(s.get("bytes") or 0) for s in db.search_segments.find({}, {"bytes": 1}))
+            results["index_bytes_per_article"] = round(index_bytes / args.articles)
+            results["previous_engine"] = {"median_ms": round(before_median, 1), "p95_ms": round(before_p95, 1)}
+            print(f"previous engine (no Korean matching, no facets), same queries: median {before_median:.1f} ms, "
+                  f"p95 {before_p95:.1f} ms")
+            print(f"index: {index_bytes / 1e6:.1f} MB of postings, {index_bytes / args.articles:.0f} bytes per article")
             subset = articles[:10000]
             needles = [[w.strip('"') for w in re.findall(r'"[^"]+"|\S+', q)] for _k, q, _f, _p in mix]
             base = regex_baseline(client.baseline, subset, needles, 1)

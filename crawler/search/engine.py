@@ -260,10 +260,11 @@ def _candidates(db: Database[Any], query: str, parsed: ParsedQuery, filters: Fil
     """Articles whose postings hold every required term and filter term in the date range:
     a superset of the matches (verification reads the articles)."""
     started = time.perf_counter()
-    required_terms, loose = _word_terms(parsed)
-    if not required_terms:
+    required_terms, loose, either = _word_terms(parsed)
+    if not required_terms and not either:
         raise SearchError(f"query {query!r} has no word to search for (letters or digits)")
-    terms = required_terms + [t for group in loose for t in group]
+    scored = [t for _word, word_terms in _terms_by_word(parsed) for t in word_terms]  # idf and title bonus read these
+    terms = list(dict.fromkeys(required_terms + [t for group in loose + either for t in group] + scored))
     index = SearchIndex(db)
     segments = index.live_segments()
     lo = int(filters.since.timestamp()) if filters.since else 0
@@ -275,14 +276,18 @@ def _candidates(db: Database[Any], query: str, parsed: ParsedQuery, filters: Fil
     postings = index.read(wanted, in_range)
     read_ms = _ms(started)
     ranked_terms = sorted(required_terms, key=lambda t: len(postings[t]))
-    first = _Postings(postings[ranked_terms[0]])
+    if ranked_terms:
+        first = _Postings(postings[ranked_terms[0]])
+    else:  # only provinces: start from the articles with any name of the first
+        first = _Postings(b"".join(postings[t] for t in either[0]))
+        either = either[1:]
     keep = (first.times >= lo) & (first.times < hi)
     keys, unique = np.unique(first.keys[keep], return_index=True)  # an article once, whatever its copies
     ids, times = first.ids[keep][unique], first.times[keep][unique]
     # keys stay sorted (np.unique sorts them), so each test below is a binary search of
     # every entry of the other list into the candidates, never a sort of the other list.
     required: list[Callable[[], np.ndarray]] = [lambda t=t: _Postings(postings[t]).keys for t in ranked_terms[1:]]
-    required += [lambda g=g: np.concatenate([_Postings(postings[t]).keys for t in g]) for g in groups]
+    required += [lambda g=g: np.concatenate([_Postings(postings[t]).keys for t in g]) for g in groups + either]
     if filters.stories:
         required.append(lambda: _story_keys(db, filters.stories))
     for present in required:
@@ -327,8 +332,9 @@ def iter_matches(
             yield doc
 
 
-def _word_terms(parsed: ParsedQuery) -> tuple[list[str], list[list[str]]]:
-    """Index terms every match has, and groups of terms of which all but one are needed.
+def _word_terms(parsed: ParsedQuery) -> tuple[list[str], list[list[str]], list[list[str]]]:
+    """Index terms every match has, groups of terms of which all but one are needed, and
+    groups of which any one is (a province named in full or short: 충청남도 or 충남).
 
     A Hangul compound stem may be written with a space inside (스마트 시티), which drops the
     bigram across the space: its inner bigrams (the ones a split leaving two letters each
@@ -340,10 +346,13 @@ def _word_terms(parsed: ParsedQuery) -> tuple[list[str], list[list[str]]]:
     """
     required: list[str] = []
     loose: list[list[str]] = []
-    first = normalize(parsed.stems[0]) if parsed.stems else ""
-    if len(first) >= 2 and is_cjk(first[0]) and is_cjk(first[1]):
-        required.append(START + first[:2])
-    for word_stem in parsed.stems:
+    either: list[list[str]] = []
+    for position, (word_stem, alts) in enumerate(zip(parsed.stems, parsed.alternatives)):
+        if len(alts) > 1:  # a province by any of its names: one term of each name, any of them
+            either.append(list(dict.fromkeys(_start_term(a) if position == 0 else query_terms(a)[0] for a in alts)))
+            continue
+        if position == 0 and _start_term(word_stem).startswith(START):
+            required.append(_start_term(word_stem))
         word_terms = query_terms(word_stem)
         cuts = split_points(word_stem)
         if len(cuts) and len(word_terms) == len(word_stem) - 1:
@@ -354,7 +363,15 @@ def _word_terms(parsed: ParsedQuery) -> tuple[list[str], list[list[str]]]:
         required += [t for t in word_terms if t not in required]
     for phrase in parsed.phrases:
         required += [t for t in query_terms(phrase) if t not in required]
-    return required, loose
+    return required, loose, either
+
+
+def _start_term(word_stem: str) -> str:
+    """START + the first two letters of a Hangul stem; else its first query term."""
+    first = normalize(word_stem)
+    if len(first) >= 2 and is_cjk(first[0]) and is_cjk(first[1]):
+        return START + first[:2]
+    return query_terms(word_stem)[0]
 
 
 def _terms_by_word(parsed: ParsedQuery) -> list[tuple[str, list[str]]]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from crawler.text.korean import find_word, has_word, stem
+from crawler.text.korean import alternatives, find_word, has_word, stem
 from crawler.text.terms import normalize, query_terms
 
 _PART = re.compile(r'"([^"]*)"?|(\S+)')
@@ -38,6 +38,12 @@ class ParsedQuery:
         return tuple(stem(w) for w in self.words)
 
     @property
+    def alternatives(self) -> tuple[tuple[str, ...], ...]:
+        """Per word, the stems it is matched by: its own, then a province's other names
+        (crawler.text.korean.alternatives)."""
+        return tuple(alternatives(s) for s in self.stems)
+
+    @property
     def needles(self) -> tuple[str, ...]:
         """The words and phrases as typed (what the query shows)."""
         return self.words + self.phrases
@@ -55,7 +61,7 @@ class ParsedQuery:
         """For each word: does squashed `text` hold it? Adjacent Hangul words also match
         written together (스마트 시티 finds 스마트시티)."""
         stems = self.stems
-        found = [has_word(text, s) for s in stems]
+        found = [any(has_word(text, a) for a in alts) for alts in self.alternatives]
         for i in range(len(stems) - 1):
             if not (found[i] and found[i + 1]) and has_word(text, self.words[i] + stems[i + 1]):
                 found[i] = found[i + 1] = True
@@ -71,8 +77,9 @@ class ParsedQuery:
         phrases. The stem part of a word is the span (대전 of 대전시는), never a particle."""
         found: list[tuple[int, int, int]] = []
         stems = self.stems
-        for which, word in enumerate(stems):
-            found.extend((s, e, which) for s, e in find_word(text, word))
+        for which, alts in enumerate(self.alternatives):
+            for word in alts:
+                found.extend((s, e, which) for s, e in find_word(text, word) if not any(a < e and s < b for a, b, _ in found))
         for i in range(len(stems) - 1):  # 스마트시티 for 스마트 시티, where the words were not found apart
             for s, e in find_word(text, self.words[i] + stems[i + 1]):
                 if not any(a < e and s < b for a, b, _ in found):

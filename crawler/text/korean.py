@@ -16,6 +16,9 @@ must match inside an eojeol; but a plain substring test also matches inside unre
   both parts keep two letters or more (스마트시티 finds 스마트 시티); the engine joins
   adjacent query words to match the unspaced form (스마트 시티 finds 스마트시티).
 
+A province's full name and its short form find each other (충청남도 and 충남, 강원특별자치도
+and 강원): `alternatives` lists the stems a word is also matched by.
+
 Latin letters and digits match as whole tokens (KTX in KTX를, 2025 in 2025년), the letters
 around them aside. Everything works on normalized text (crawler.text.terms.normalize).
 """
@@ -96,6 +99,32 @@ def stem(word: str) -> str:
         if word.endswith(suffix) and (rest == MIN_STEM or (rest == MIN_STEM + 1 and suffix in ("구", "군"))):
             return word[: -len(suffix)]
     return word
+
+
+# The 시도 written in full and short (행정구역 명칭). The metropolitan cities and 경기도 need no
+# entry: stripping the administrative suffix gives their short form (대전광역시 -> 대전).
+PROVINCES: dict[str, tuple[str, ...]] = {
+    "충남": ("충청남도",), "충북": ("충청북도",), "경남": ("경상남도",), "경북": ("경상북도",),
+    "전남": ("전라남도",), "전북": ("전라북도", "전북특별자치도"), "강원": ("강원도", "강원특별자치도"),
+    "제주": ("제주도", "제주특별자치도"),
+}
+_PROVINCE_OF = {full: short for short, fulls in PROVINCES.items() for full in fulls}
+
+
+def alternatives(word_stem: str) -> tuple[str, ...]:
+    """The stems a word is matched by: itself first, then the other names of the same
+    province (충남 -> 충남, 충청남도; 충청남도 -> 충청남도, 충남)."""
+    short = _PROVINCE_OF.get(word_stem) or _province_of_stem().get(word_stem) or word_stem
+    if short not in PROVINCES:
+        return (word_stem,)
+    names = (short, *PROVINCES[short])
+    return (word_stem, *[n for n in names if n != word_stem and stem(n) != word_stem])
+
+
+@lru_cache(maxsize=1)
+def _province_of_stem() -> dict[str, str]:
+    """A full name's stem (충청남도 -> 충청남, 도 being a particle too) -> the short form."""
+    return {stem(full): short for full, short in _PROVINCE_OF.items()}
 
 
 def split_points(word: str) -> range:

@@ -27,12 +27,12 @@ def test_an_article_is_indexed_by_its_start_terms_and_they_share_the_plain_bigra
 
 
 def test_only_the_first_word_needs_its_start_term():
-    required, _loose = _word_terms(parse_query("스마트 시티"))
+    required, _loose, _either = _word_terms(parse_query("스마트 시티"))
     assert required[0] == START + "스마"
     assert START + "시티" not in required  # 스마트시티 has 시티 inside an eojeol
-    required, _ = _word_terms(parse_query("KTX 대전"))
+    required, _, _ = _word_terms(parse_query("KTX 대전"))
     assert not any(t.startswith(START) for t in required)
-    required, _ = _word_terms(parse_query("쌀"))
+    required, _, _ = _word_terms(parse_query("쌀"))
     assert not any(t.startswith(START) for t in required)
 
 
@@ -82,3 +82,11 @@ def test_a_merge_of_old_and_new_segments_keeps_the_older_format(store, mongo_db)
     index._merge(metas)
     merged = index.live_segments()
     assert len(merged) == 1 and merged[0]["format"] == 1
+
+
+def test_a_province_is_looked_up_by_any_of_its_names():
+    required, _loose, either = _word_terms(parse_query("충청남도 예산"))
+    assert either == [["<충청", "<충남"]]  # the first word: start terms of both names
+    assert "예산" in required and not any(t.startswith(START) for t in required)
+    _r, _l, either = _word_terms(parse_query("대전 충남"))
+    assert either == [["충남", "충청"]]  # a later word: a plain bigram of each (대전충남 is a match too)
