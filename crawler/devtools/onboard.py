@@ -483,15 +483,19 @@ def derive_template(page: ArticlePage, name_ko: str) -> dict[str, Any]:
             if selector:
                 table["title"] = [selector]
                 break
-    scored = []
+    # the body is the container whose own paragraphs (<p> children, or text between <br>s)
+    # hold the most text: what readability-style extractors look for
+    best: tuple[int, LexborNode] | None = None
     for node in page.tree.css("div, article, section, td"):
-        text = len("".join(node.text(separator="").split()))
-        links = sum(len("".join(a.text(separator="").split())) for a in node.css("a"))
-        scored.append((text - links, text, node))
-    top = max((own for own, _, _ in scored), default=0)
-    # the innermost container that still holds nearly all of the page's unlinked text
-    inner = [(text, node) for own, text, node in scored if top >= 200 and own >= 0.9 * top]
-    best = min(inner, key=lambda item: item[0]) if inner else None
+        own = 0
+        for child in node.iter(include_text=True):
+            if child.tag == "-text":
+                own += len("".join((child.text_content or "").split()))
+            elif child.tag == "p":
+                own += len("".join(child.text(separator="").split())) - sum(
+                    len("".join(a.text(separator="").split())) for a in child.css("a"))
+        if own >= MIN_TEMPLATE_BODY and (best is None or own > best[0]):
+            best = (own, node)
     if best is not None:
         selector = _selector_for(page, best[1])
         if selector:
@@ -562,6 +566,8 @@ def remove_table(text: str, name: str) -> str:
             pending = []
             inside = is_ours
             if inside:
+                while kept and kept[-1].lstrip().startswith("#") and "newsdesk outlet add" in kept[-1]:
+                    kept.pop()  # the line `outlet add` wrote above the table goes with it
                 continue
         if inside:
             if line.strip() == "" or line.lstrip().startswith("#"):
@@ -570,7 +576,7 @@ def remove_table(text: str, name: str) -> str:
                 pending = []
             continue
         kept.append(line)
-    return "".join(kept).rstrip("\n") + "\n"
+    return re.sub(r"\n{3,}", "\n\n", "".join(kept)).rstrip("\n") + "\n"
 
 
 def _appended(text: str, block: str, comment: str) -> str:
