@@ -232,7 +232,7 @@ def _url_pattern(url: str) -> tuple[str, list[str]]:
     """An article URL pattern and canonical keep_params from one article URL: digit runs
     become \\d+, and the query is its identifying parameter (the longest number)."""
     parts = urlsplit(url)
-    path_rx = re.sub(r"\d{3,}", r"\\d+", re.escape(parts.path))
+    path_rx = re.sub(r"\d+", r"\\d+", re.escape(parts.path))
     query = parse_qsl(parts.query, keep_blank_values=True)
     if not query:
         if not re.search(r"\d{3,}", parts.path):  # a slug: any last segment under the same path
@@ -673,7 +673,6 @@ def write_outlet(proposal: Proposal, html: bytes, *, registry_path: Path, fixtur
     site_file = folder / "site.json"
     site = json.loads(site_file.read_text(encoding="utf-8")) if site_file.exists() else {"outlet": proposal.name, "routes": {}}
     site["outlet"] = proposal.name
-    parts = urlsplit(proposal.url)
     site["routes"].setdefault("/robots.txt", "robots.txt")
     site["routes"][_path_query(proposal.url)] = page_file.name
     if proposal.encoding == "cp949":

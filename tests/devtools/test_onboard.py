@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tomllib
@@ -163,6 +164,16 @@ def test_force_replaces_the_table_and_keeps_the_others(project):
     assert text.count("[busan2]") == 1 and text.count("[busan2.canonical]") == 1
     specs = load_registry(project["registry"])
     assert specs["busan2"].region == "경남" and set(registry()) < set(specs)
+
+
+@pytest.mark.parametrize(("url", "pattern", "keep"), [
+    ("https://www.a.kr/news/2025/03/12/123456", r"/news/\d+/\d+/\d+/\d+", []),
+    ("https://www.a.kr/news/read.php?cat=2&no=123456&page=1", r"/news/read\.php\?(?:[^#]*&)?no=\d+", ["no"]),
+    ("https://www.a.kr/story/budget-talks-begin", r"/story/[^/?#]+$", []),
+])
+def test_an_article_url_pattern_from_one_url(url, pattern, keep):
+    assert onboard._url_pattern(url) == (pattern, keep)
+    assert re.search(pattern, url) and re.search(pattern, url.replace("123456", "987").replace("budget", "other"))
 
 
 def test_remove_table_leaves_comments_above_the_next_table():
