@@ -725,8 +725,8 @@ def first_and_last_sentence(body: str) -> tuple[str, str]:
     paragraphs = [p for p in body.split("\n\n") if p.strip()]
     if not paragraphs:
         return "", ""
-    first = re.split(r"(?<=[.!?다])\s", paragraphs[0], maxsplit=1)[0]
-    last = re.split(r"(?<=[.!?다])\s", paragraphs[-1])[-1]
+    first = re.split(r"(?<=[.!?])\s", paragraphs[0], maxsplit=1)[0]
+    last = re.split(r"(?<=[.!?])\s", paragraphs[-1])[-1]
     return first, last
 
 
