@@ -24,6 +24,7 @@ def add(
     name_ko: Optional[str] = typer.Option(None, "--name-ko", help="The outlet's Korean name, when the page does not say it (og:site_name, <title>)."),
     rss_url: list[str] = typer.Option([], "--rss-url", help="A feed to use instead of the ones the page names (repeatable)."),
     list_url: list[str] = typer.Option([], "--list-url", help="A list page to use instead of the ones found on the page (repeatable)."),
+    entry_page: list[Path] = typer.Option([], "--entry-page", help="A saved feed or list page of the outlet, served at its first feed or list URL (repeatable)."),
     registry_path: Optional[Path] = typer.Option(None, "--registry", help="outlets.toml to append to (default: the project's)."),
     families_path: Optional[Path] = typer.Option(None, "--families", help="families.toml, for a page of no known family (default: the project's)."),
     fixtures: Optional[Path] = typer.Option(None, "--fixtures", help="Fixtures folder (default: the project's tests/fixtures)."),
@@ -39,8 +40,9 @@ def add(
     fixtures = fixtures or default_fixtures
     try:
         html = page.read_bytes()
+        entries = tuple(path.read_bytes() for path in entry_page)
     except OSError as exc:
-        fail(f"cannot read {page}: {exc.strerror or exc}")
+        fail(f"cannot read {exc.filename}: {exc.strerror or exc}")
     try:
         outlets = onboard.registry_at(registry_path)
         if force:
@@ -48,6 +50,9 @@ def add(
         templates = onboard.families_at(families_path) if families_path else None
         proposal = onboard.derive_spec(name, url, html, region=region, name_ko=name_ko, rss_urls=tuple(rss_url),
                                        list_urls=tuple(list_url), outlets=outlets, templates=templates)
+        spec = onboard.validate_proposal(proposal, "")
+        for data in entries:  # a saved feed or list page that has no place is refused before anything is printed
+            onboard.entry_route(spec, url, data)
     except onboard.OnboardError as exc:
         fail(str(exc))
 
@@ -70,24 +75,29 @@ def add(
         return
     try:
         written = onboard.write_outlet(proposal, html, registry_path=registry_path, fixtures=fixtures,
-                                       families_path=families_path, force=force)
+                                       families_path=families_path, force=force, entry_pages=entries)
         report = onboard.check_fixture(written.spec, written.template, written.page, written.page.with_suffix(".json"))
     except onboard.OnboardError as exc:
         fail(str(exc))
     out.print("wrote " + ", ".join(str(p) for p in [written.registry] + ([written.families] if written.families else []) + written.files),
               highlight=False, soft_wrap=True)
     _print_check(report, onboard)
+    for entry in written.entries:
+        if not entry.links_article:
+            err.print(f"warning: the saved {entry.kind} ({entry.file}) does not link the article: a crawl of the saved "
+                      f"site will not reach it", highlight=False, soft_wrap=True)
     page_json = written.page.with_suffix(".json")
-    out.print(
-        "\nnext:\n"
-        f"  1. read the page and correct {page_json} by hand, then set \"checked\": true in it\n"
-        f"     (newsdesk extract {written.page} --url '{url}' shows the extraction again)\n"
-        f"  2. save a list page or the feed into {folder}, add its route to site.json and its path to start_paths\n"
-        f"  3. newsdesk outlets --check   (the registry as every crawl will load it)\n"
-        f"  4. make test   (the fixture's fields, and a crawl of {folder} through the whole pipeline)\n"
-        f"  5. newsdesk crawl {name} --max-articles 20   (the live site, when you are ready)",
-        highlight=False, markup=False, soft_wrap=True,
-    )
+    steps = [f"read the page and correct {page_json} by hand, then set \"checked\": true in it\n"
+             f"     (newsdesk extract {written.page} --url '{url}' shows the extraction again)"]
+    if not written.entries:
+        steps.append(f"save the outlet's feed (its first rss_urls entry) or, without one, its first list page into {folder};\n"
+                     f"     route it in site.json at that URL's path and add the path to start_paths\n"
+                     f"     (--entry-page FILE does this when the outlet is added)")
+    steps += ["newsdesk outlets --check   (the registry as every crawl will load it)",
+              f"make test   (the fixture's fields, and a crawl of {folder} through the whole pipeline)",
+              f"newsdesk crawl {name} --max-articles 20   (the live site, when you are ready)"]
+    out.print("\nnext:\n" + "\n".join(f"  {i}. {step}" for i, step in enumerate(steps, 1)),
+              highlight=False, markup=False, soft_wrap=True)
 
 
 def _print_check(report: object, onboard: object) -> None:

@@ -111,6 +111,7 @@ class Written:
     files: list[Path]
     spec: OutletSpec
     template: PageTemplate
+    entries: list[EntryRoute] = field(default_factory=list)
 
     @property
     def page(self) -> Path:
@@ -635,10 +636,60 @@ def expected_fields(article: Any) -> dict[str, Any]:
     return {key: doc[key] for key in EXPECTED_FIELDS}
 
 
+@dataclass
+class EntryRoute:
+    """A saved feed or list page, and where the fixture site serves it."""
+
+    kind: str  # "feed" or "list"
+    path: str  # the route: the path and query of the outlet's feed or list URL
+    file: str  # its file name in the fixture folder
+    data: bytes
+    links_article: bool  # whether it links the saved article (a crawl of the saved site reaches it)
+
+
+def entry_route(spec: OutletSpec, article_url: str, data: bytes) -> EntryRoute:
+    """Where a saved feed or list page goes: a feed at the outlet's first feed URL, a list page
+    at its first list URL; OnboardError when the outlet has no such entry point (or, for a
+    feed, does not read feeds)."""
+    head = data.lstrip()[:400].lower()
+    kind = "feed" if head.startswith(b"<?xml") or b"<rss" in head or b"<feed" in head else "list"
+    if not_html(data) and kind == "list":
+        raise OnboardError(f"an entry page is neither a feed nor HTML: {not_html(data)}")
+    urls = spec.rss_urls if kind == "feed" else spec.list_urls
+    if not urls:
+        raise OnboardError(f"a saved {kind} was given, but the outlet's table has no "
+                           f"{'rss_urls (give --rss-url)' if kind == 'feed' else 'list_urls (give --list-url)'}")
+    if kind == "list" and spec.rss_urls:
+        raise OnboardError("a saved list page was given, but the outlet is crawled by its feed (rss_urls): save the feed")
+    url = urls[0]
+    path = _path_query(url)
+    if kind == "feed":
+        stem = Path(urlsplit(url).path).stem or "feed"
+        file = f"rss_{stem.removeprefix('rss_')}.xml"
+    else:
+        file = "list_" + (re.sub(r"[^A-Za-z0-9]+", "_", path).strip("_")[:60] or "index") + ".html"
+    text = data.decode("utf-8", "replace") if kind == "feed" else ArticlePage(url, data, spec).html
+    found = re.findall(r"https?://[^\s<>\"']+", text) if kind == "feed" else re.findall(r"href=[\"']([^\"']+)", text)
+    target = spec.canonicalize(article_url)
+    linked = False
+    for link in found:
+        absolute = urljoin(url, link.replace("&amp;", "&").strip())
+        try:
+            if spec.is_article_url(absolute) and spec.canonicalize(absolute) == target:
+                linked = True
+                break
+        except ValueError:
+            continue
+    return EntryRoute(kind, path, file, data, linked)
+
+
 def write_outlet(proposal: Proposal, html: bytes, *, registry_path: Path, fixtures: Path,
-                 families_path: Path | None = None, force: bool = False) -> Written:
+                 families_path: Path | None = None, force: bool = False,
+                 entry_pages: tuple[bytes, ...] = ()) -> Written:
     """Append the table (and a new family's template) and write the fixture folder: the page,
-    its expected JSON marked unchecked, a README, robots.txt and the site.json route."""
+    its expected JSON marked unchecked, a README, robots.txt and the site.json route; and each
+    saved feed or list page in `entry_pages`, routed at the outlet's feed or list URL and
+    crawled first (start_paths)."""
     text = registry_path.read_text(encoding="utf-8")
     existing = tomllib.loads(text)
     if proposal.name in existing:
@@ -652,6 +703,7 @@ def write_outlet(proposal: Proposal, html: bytes, *, registry_path: Path, fixtur
     spec = validate_proposal(proposal, text)
     template = template_for(spec, proposal)
     article = extract(spec, template, proposal.url, html)
+    entries = [entry_route(spec, proposal.url, data) for data in entry_pages]
     fam_path = None
     if proposal.family_table is not None:
         fam_path = families_path or Path(str(FAMILIES_PATH))
@@ -678,6 +730,12 @@ def write_outlet(proposal: Proposal, html: bytes, *, registry_path: Path, fixtur
     if proposal.encoding == "cp949":
         site["charset"] = "euc-kr"
     site.setdefault("start_paths", [])
+    for entry in entries:
+        (folder / entry.file).write_bytes(entry.data)
+        files.append(folder / entry.file)
+        site["routes"][entry.path] = entry.file
+        if entry.path not in site["start_paths"]:
+            site["start_paths"].append(entry.path)
     site_file.write_text(json.dumps(site, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     robots = folder / "robots.txt"
     if not robots.exists():
@@ -692,12 +750,14 @@ def write_outlet(proposal: Proposal, html: bytes, *, registry_path: Path, fixtur
             f"write here where it came from (repository, path, commit, or the date it was saved) |\n"
             f"| `{page_file.with_suffix('.json').name}` | its expected fields as extracted, `\"checked\": false` "
             f"until read against the page by hand |\n"
-            f"| `robots.txt` | written: allows everything |\n", encoding="utf-8")
+            f"| `robots.txt` | written: allows everything |\n"
+            + "".join(f"| `{e.file}` | the outlet's {e.kind} {e.path}, saved by the developer who added the outlet: "
+                      f"write here where it came from |\n" for e in entries), encoding="utf-8")
         files.append(readme)
     SiteSpec.load(folder)  # the route table must load as the fixture site reads it
     registry.cache_clear()  # this process reads the registry again if it was the project's
     families.cache_clear()
-    return Written(registry_path, fam_path, folder, files, spec, template)
+    return Written(registry_path, fam_path, folder, files, spec, template, entries)
 
 
 # -- the check -----------------------------------------------------------------------------

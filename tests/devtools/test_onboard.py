@@ -196,6 +196,11 @@ KW_URL = "https://www.kwnews.co.kr/page/view/2026022417034635540"
     (["kw2", "--url", KW_URL, "--page", str(KW), "--region", "강원도"], ["'강원도'", "경기"]),
     (["kw2", "--url", "not-a-url", "--page", str(KW)], ["'not-a-url'"]),
     (["kw2", "--url", KW_URL, "--page", "/nonexistent/page.html"], ["cannot read"]),
+    (["kw2", "--url", KW_URL, "--page", str(KW), "--entry-page", str(DEFAULT_FIXTURES / "jnilbo" / "rss_allArticle.xml")],
+     ["saved feed", "no rss_urls"]),
+    (["dj2", "--url", "https://www.daejonilbo.com/news/articleView.html?idxno=2102917", "--page",
+      str(DEFAULT_FIXTURES / "daejonilbo" / "art_2102917.html"), "--entry-page", str(DEFAULT_FIXTURES / "daejonilbo" / "list_all.html")],
+     ["list page", "crawled by its feed"]),
 ])
 def test_refusals_are_one_line_and_exit_2(project, args, words):
     result = runner.invoke(app, ["outlet", "add", *args, "--registry", str(project["registry"]),
@@ -205,6 +210,7 @@ def test_refusals_are_one_line_and_exit_2(project, args, words):
     for word in words:
         assert word in result.stderr
     assert not any(project["fixtures"].iterdir())
+    assert project["registry"].read_text(encoding="utf-8") == REGISTRY_PATH.read_text(encoding="utf-8")
 
 
 # --- the promise: a generated spec crawls the saved site with no hand edit ------------------
@@ -235,11 +241,18 @@ print(json.dumps(items, ensure_ascii=False))
 """
 
 
+# a page and a saved entry point of its outlet that links it: a feed (NDSoft), a list page
+# (an own CMS), a list page in EUC-KR
+WITH_ENTRY = [("daejonilbo/art_2102917", "rss_allArticle.xml"), ("busan/view_2026022513411340053", "list_0201000000.html"),
+              ("kookje/newsbody_20250611_22008004117", "list_0300.html")]
+
+
 @pytest.mark.e2e
 def test_every_generated_spec_crawls_its_saved_site_with_no_hand_edit(project):
     """Each saved article page of a known family -> `outlet add` under a new name (its region
     given, nothing else) -> that spec alone crawls the outlet's saved site, and the page's
-    article comes out with the title and body of the outlet's own hand-checked answer."""
+    article comes out with the title and body of the outlet's own hand-checked answer. And a
+    fixture folder written with --entry-page is itself a saved site the spec crawls."""
     names: dict[str, Path] = {}
     for i, case in enumerate(CASES):
         name = f"new_{case.parent.name}_{i}"
@@ -248,6 +261,15 @@ def test_every_generated_spec_crawls_its_saved_site_with_no_hand_edit(project):
         assert result.exit_code == 0, (case_id(case), result.output)
         assert f"family: {spec.family}" in result.output, case_id(case)
         names[name] = case
+    own_sites: dict[str, Path] = {}
+    for stem, entry in WITH_ENTRY:
+        case = DEFAULT_FIXTURES / f"{stem}.json"
+        name = f"own_{case.parent.name}"
+        result = add(project, name, answer(case)["url"], case.with_suffix(".html"), "--region",
+                     registry()[case.parent.name].region, "--entry-page", str(case.parent / entry))
+        assert result.exit_code == 0 and "does not link the article" not in result.output, result.output
+        names[name] = case
+        own_sites[name] = project["fixtures"] / name
     generated = tomllib.loads(project["registry"].read_text(encoding="utf-8"))
     assert set(names) <= set(generated)
 
@@ -255,7 +277,8 @@ def test_every_generated_spec_crawls_its_saved_site_with_no_hand_edit(project):
     with ExitStack() as stack:
         servers = {folder: stack.enter_context(FixtureSite(SiteSpec.load(DEFAULT_FIXTURES / folder)))
                    for folder in {case.parent.name for case in names.values()}}
-        bases = {name: servers[case.parent.name].base_url for name, case in names.items()}
+        servers.update({name: stack.enter_context(FixtureSite(SiteSpec.load(folder))) for name, folder in own_sites.items()})
+        bases = {name: servers[name if name in own_sites else case.parent.name].base_url for name, case in names.items()}
         proc = subprocess.run([sys.executable, "-c", CRAWL, str(project["registry"]), json.dumps(bases)], env=env,
                               cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-4000:]
