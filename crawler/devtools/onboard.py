@@ -37,7 +37,7 @@ from crawler.outlets import FAMILIES_PATH, REGISTRY_PATH, OutletError, OutletSpe
 from crawler.pages.base import ArticlePage
 from crawler.pages.generic import GenericArticlePage
 from crawler.pages.template import MIN_TEMPLATE_BODY, PageTemplate, TemplateArticlePage
-from crawler.text.dates import find_labelled_dates
+from crawler.text.dates import find_datetimes, find_labelled_dates
 from pipelines.normalize import NormalizePipeline
 from pipelines.validate import ArticleDropped, ValidatePipeline
 
@@ -312,22 +312,24 @@ def derive_spec(name: str, url: str, html: bytes, *, region: str | None = None, 
         raise OnboardError(f"--region {region!r} is not a 시/도 short name; one of {' '.join(REGIONS)}")
 
     match = recognise_family(html, url, templates=templates, outlets=outlets)
-    if match.generic:  # no family template found an article here: generic extraction must
+    family_table = None
+    if match.generic:  # no family template found an article here: the page's own elements must
+        family_table = derive_template(page, name_ko)
         generic = NormalizePipeline().process_item(GenericArticlePage(url, html).to_article())
-        missing = [what for what, ok in (("title", generic.title.strip()), ("published date", generic.published),
-                                         ("article text", len(generic.body) >= MIN_TEMPLATE_BODY)) if not ok]
-        if missing:
-            raise OnboardError(f"the saved page is not an article page: no {', no '.join(missing)} found in it")
+        if "body" not in family_table:
+            raise OnboardError("the saved page is not an article page: no element in it holds paragraphs of text")
+        if not generic.title.strip() and "title" not in family_table:
+            raise OnboardError("the saved page is not an article page: no title found in it")
+        if "info" not in family_table and generic.published is None:
+            notes.append("no published date found on the page: write an `info` selector for the element that prints it")
     members = [spec for spec in outlets.values() if spec.family == match.family] if match.family else []
     reference = next((spec for spec in members if spec.is_article_url(url)), None)
     table: dict[str, Any] = {"name_ko": name_ko, "domains": [], "region": region}
-    family_table = None
     if match.family:
         table["family"] = match.family
         if match.skin:
             table["skin"] = match.skin
     else:
-        family_table = derive_template(page, name_ko)
         table["family"] = name
         notes.append(f"no known family: a new family template [{name}] is written to families.toml from this page's "
                      f"elements; read it, and name the family after the CMS if other outlets share it")
@@ -368,7 +370,7 @@ def derive_spec(name: str, url: str, html: bytes, *, region: str | None = None, 
     if not chosen_feeds and not chosen_lists:
         raise OnboardError("the page names no feed and no list page on its own site: give --rss-url or --list-url")
 
-    hosts = [main_host, site, "www." + site if main_host != "www." + site else "m." + site, "m." + site]
+    hosts = [main_host, site, "www." + site, "m." + site]  # the bare and mobile forms most papers also serve
     hosts += [urlsplit(u).hostname or "" for u in chosen_feeds + chosen_lists + [url]]
     domains = list(dict.fromkeys(h.lower() for h in hosts if h))
     table["domains"] = domains
@@ -473,19 +475,41 @@ def _selector_for(page: ArticlePage, node: LexborNode) -> str | None:
     return None
 
 
+def _container_selector(page: ArticlePage, node: LexborNode, limit: int = 400) -> str | None:
+    """A selector for `node`, or for its nearest identifiable ancestor whose text is still
+    short (an info line inside an unnamed <li> is found by its list)."""
+    current: LexborNode | None = node
+    while current is not None and current.tag not in ("html", "body"):
+        if len(" ".join(current.text(separator=" ").split())) > limit:
+            return None
+        selector = _selector_for(page, current)
+        if selector:
+            return selector
+        current = current.parent
+    return None
+
+
 def derive_template(page: ArticlePage, name_ko: str) -> dict[str, Any]:
     """A family template from the elements that hold this page's title, dates and body."""
-    heading = page.meta("og:title") or page.css_text("title") or ""
+    heading = " ".join((page.meta("og:title") or page.css_text("title") or "").split())
+    for suffix in (f" - {name_ko}", f" | {name_ko}", f" : {name_ko}", f":: {name_ko}"):
+        heading = heading.removesuffix(suffix)
+    order = {node.mem_id: i for i, node in enumerate(page.tree.root.traverse())} if page.tree.root else {}
     table: dict[str, Any] = {}
-    for node in page.tree.css("h1, h2, h3"):
+    # the title: the element whose text is the og:title, or the closest to it (a heading first)
+    titles = []
+    for node in page.tree.css("h1, h2, h3, h4, [class*=title], [class*=tit], [class*=headline], [class*=subject]"):
         text = " ".join(node.text(separator=" ").split())
-        if len(text) >= 5 and (text in heading or heading.startswith(text[:20])):
-            selector = _selector_for(page, node)
-            if selector:
-                table["title"] = [selector]
-                break
-    # the body is the container whose own paragraphs (<p> children, or text between <br>s)
-    # hold the most text: what readability-style extractors look for
+        if text and len(text) >= max(5, 0.6 * len(heading)) and (text in heading or heading in text):
+            titles.append((abs(len(text) - len(heading)), node.tag not in ("h1", "h2", "h3", "h4"), order.get(node.mem_id, 0), node))
+    title_node = None
+    for *_, node in sorted(titles, key=lambda t: t[:3]):
+        selector = _selector_for(page, node)
+        if selector:
+            table["title"], title_node = [selector], node
+            break
+    # the body: the container whose own paragraphs (<p> children, or text between <br>s) hold
+    # the most text, what readability-style extractors look for
     best: tuple[int, LexborNode] | None = None
     for node in page.tree.css("div, article, section, td"):
         own = 0
@@ -501,15 +525,23 @@ def derive_template(page: ArticlePage, name_ko: str) -> dict[str, Any]:
         selector = _selector_for(page, best[1])
         if selector:
             table["body"] = [selector]
-    info: tuple[int, LexborNode] | None = None
-    for node in page.tree.css("div, ul, p, span, li"):
-        text = " ".join(node.text(separator=" ").split())
-        if len(text) < 300 and find_labelled_dates(text) and (info is None or len(text) < info[0]):
-            info = (len(text), node)
-    if info is not None:
-        selector = _selector_for(page, info[1])
+    # the dates: an element printing labelled ones (입력/승인/수정), else a bare date and time
+    # (the template reads a bare one as the published time); between the title and the body
+    # first (a footer prints dates too: 등록일자), then the nearest the title, then the smallest
+    start = order.get(title_node.mem_id, 0) if title_node is not None else 0
+    stop = order.get(best[1].mem_id, len(order)) if best is not None else len(order)
+    for finder, longest in ((find_labelled_dates, 300), (find_datetimes, 80)):
+        found = []
+        for node in page.tree.css("div, ul, p, span, li, em, time"):
+            text = " ".join(node.text(separator=" ").split())
+            if len(text) < longest and finder(text):
+                where = order.get(node.mem_id, 0)
+                found.append((not start < where < stop, abs(where - start), len(text), node))
+        found.sort(key=lambda f: f[:3])
+        selector = next((sel for *_, node in found if (sel := _container_selector(page, node))), None)
         if selector:
             table["info"] = [selector]
+            break
     table["site_suffixes"] = [f" - {name_ko}", f" | {name_ko}", f" : {name_ko}"]
     return table
 

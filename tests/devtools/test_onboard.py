@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from crawler.cli.main import app
 from crawler.devtools import onboard
-from crawler.devtools.evaluate import find_cases
+from crawler.devtools.evaluate import body_scores, find_cases
 from crawler.devtools.fixturesite import DEFAULT_FIXTURES, FixtureSite, SiteSpec
 from crawler.outlets import REGISTRY_PATH, load_registry, registry
 
@@ -94,6 +94,25 @@ def test_a_page_of_no_known_family_is_generic_and_gets_a_template_of_its_own(pro
     assert fields["title"] == "도의회, 내년 예산 심사 착수"
     assert fields["published"] == "2025-11-03T10:21:00+09:00"
     assert fields["body"].startswith("경기도의회가 3일") and "저작권자" not in fields["body"]
+
+
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+def test_a_template_derived_from_any_saved_page_finds_its_checked_fields(case):
+    """As if its CMS were unknown (no family template, no outlets): the template written from
+    the page alone finds the hand-checked title and dates by selector, and the body nearly
+    whole (what is left over is caption or credit text a family template strips)."""
+    url, expected = answer(case)["url"], answer(case)["expected"]
+    html = case.with_suffix(".html").read_bytes()
+    proposal = onboard.derive_spec("unknown_cms", url, html, region="서울", templates={}, outlets={})
+    assert proposal.match.generic and proposal.family == "unknown_cms"
+    assert {"title", "body", "info"} <= set(proposal.family_table)
+    spec = onboard.validate_proposal(proposal, "")
+    article = onboard.extract(spec, onboard.template_for(spec, proposal), url, html)
+    assert {article.provenance[k] for k in ("title", "published", "body")} == {"selector"}
+    assert article.title == expected["title"]
+    assert article.published.isoformat() == expected["published"]
+    assert (article.modified.isoformat() if article.modified else None) == expected["modified"]
+    assert body_scores(expected["body"], article.body)[2] >= 0.9
 
 
 GENERIC_PAGE = """<!doctype html><html><head><meta charset="utf-8">
@@ -211,6 +230,18 @@ def test_refusals_are_one_line_and_exit_2(project, args, words):
         assert word in result.stderr
     assert not any(project["fixtures"].iterdir())
     assert project["registry"].read_text(encoding="utf-8") == REGISTRY_PATH.read_text(encoding="utf-8")
+
+
+NOT_ARTICLES = sorted(p for p in DEFAULT_FIXTURES.glob("*/*") if p.parent.name in registry()
+                      and p.suffix in (".html", ".xml") and not p.with_suffix(".json").exists())
+
+
+@pytest.mark.parametrize("saved", NOT_ARTICLES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_every_saved_list_page_and_feed_is_refused_as_not_an_article(project, saved):
+    spec = registry()[saved.parent.name]
+    result = add(project, "x2", f"{spec.scheme}://{spec.main_host}/news/view.php?no=123456", saved, "--region", "서울")
+    assert result.exit_code == 2 and "not an article page" in result.stderr, result.output
+    assert not any(project["fixtures"].iterdir())
 
 
 # --- the promise: a generated spec crawls the saved site with no hand edit ------------------
