@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 
 from crawler.cli.common import err, fail, out
+
+if TYPE_CHECKING:  # the command imports it when it runs
+    from crawler.devtools.onboard import CheckReport
 
 # The command imports the onboarding machinery (page objects, the registry, the evaluation)
 # when it runs: `newsdesk --help` must not pay for it.
@@ -81,7 +84,7 @@ def add(
         fail(str(exc))
     out.print("wrote " + ", ".join(str(p) for p in [written.registry] + ([written.families] if written.families else []) + written.files),
               highlight=False, soft_wrap=True)
-    _print_check(report, onboard)
+    _print_check(report)
     for entry in written.entries:
         if not entry.links_article:
             err.print(f"warning: the saved {entry.kind} ({entry.file}) does not link the article: a crawl of the saved "
@@ -100,10 +103,9 @@ def add(
               highlight=False, markup=False, soft_wrap=True)
 
 
-def _print_check(report: object, onboard: object) -> None:
-    from crawler.devtools.onboard import CheckReport, first_and_last_sentence
+def _print_check(report: CheckReport) -> None:
+    from crawler.devtools.onboard import first_and_last_sentence
 
-    assert isinstance(report, CheckReport)
     score = report.score
     doc = report.article
     out.print(f"\nextraction check (newsdesk evaluate's scoring): fields {score.field_accuracy:.0%}, body F1 {score.body_f1:.2f}",
