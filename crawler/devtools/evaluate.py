@@ -1,7 +1,8 @@
 """`newsdesk evaluate DIR`: how well extraction does on pages with hand-checked answers.
 
 DIR holds `<name>.html` + `<name>.json` pairs (searched recursively); the JSON has the page's
-`url` and its expected fields, either under "expected" or at the top level. Scores, for
+`url` and its expected fields, either under "expected" or at the top level. Pairs whose JSON
+says `"checked": false` (not read against the page by hand yet) are left out. Scores, for
 newsdesk and for trafilatura alone on the same pages in the same run:
 - field accuracy for title, published, modified, authors, region (exact match after
   whitespace normalization; datetimes compared as instants), plus published to the day,
@@ -72,14 +73,26 @@ class SystemScore:
     results: list[PageResult]
 
 
-def find_cases(folder: Path) -> list[tuple[Path, Path]]:
-    """(html, json) pairs under `folder`; JSON files without an HTML twin are ignored."""
+def find_cases(folder: Path, *, checked: bool = True) -> list[tuple[Path, Path]]:
+    """(html, json) pairs under `folder`; JSON files without an HTML twin are ignored. A JSON
+    that says `"checked": false` holds what the extractor made of its page (`newsdesk outlet
+    add` writes them so) and no hand-checked answer: it is not scored (`checked=False` lists
+    those instead)."""
     pairs = []
     for js in sorted(folder.rglob("*.json")):
         html = js.with_suffix(".html")
-        if html.is_file():
+        if html.is_file() and is_checked(js) == checked:
             pairs.append((html, js))
     return pairs
+
+
+def is_checked(path: Path) -> bool:
+    """False only for an expected JSON marked `"checked": false`."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return True  # scoring names the unreadable file
+    return not (isinstance(data, dict) and data.get("checked") is False)
 
 
 def load_expected(path: Path) -> tuple[str, dict[str, Any]]:
@@ -222,6 +235,9 @@ def score(system: str, cases: list[tuple[Path, Path]], extractor: Callable[[str,
 def evaluate(folder: Path) -> list[SystemScore]:
     cases = find_cases(folder)
     if not cases:
+        unchecked = len(find_cases(folder, checked=False))
+        if unchecked:
+            raise ValueError(f"{folder}: {unchecked} page(s), none checked by hand yet (\"checked\": false in the JSON)")
         raise ValueError(f"{folder}: no <name>.html + <name>.json pairs found")
     # warm both up once so one-time costs (the outlet registry, page templates, the first
     # parse) are not charged to the first page
