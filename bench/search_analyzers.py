@@ -36,7 +36,9 @@ match written together); a rule says whether an article holds one word:
   the stem plus a suffix (the position check the issue calls a tie-break); "NNP": also, when
   the query word alone is one proper noun (NNP), the morpheme there must be NNP; "not NNG":
   it must not be the stem alone read as a common noun (homographs: 전주 대비, 공주님);
-  "all @kiwi": the position check for every Hangul stem;
+  "window": the "not NNG" check as a search could run it at query time, kiwi analyzing
+  only WINDOW characters each side of each match (timed); "all @kiwi": the position check
+  for every Hangul stem;
 - rule OR kiwi 3+, @kiwi not NNG: the "3+" alternative and the "not NNG" check together;
 - rule OR substring 3+ (no kiwi): the rule, or a stem of three letters or more anywhere in
   the text: what the "3+" gain costs without an analyzer.
@@ -84,6 +86,7 @@ RUN = CONTENT | {"XPN", "XSN"}
 SUFFIXES = frozenset(korean.ADMIN) | frozenset(korean.PLACE) | {a + p for a in korean.ADMIN for p in korean.PLACE}
 MAX_SUFFIX = max(len(s) for s in SUFFIXES)
 CHARS_PER_TEXT = 1500
+WINDOW = 20  # characters each side of a match that the query-time check analyzes
 
 
 @dataclass
@@ -116,12 +119,12 @@ class Doc:
     kiwi: dict[str, Analysis] = field(default_factory=dict)
 
 
-def run_match(doc: Doc, a: Analysis, i: int, target: str, mode: str) -> bool:
+def run_match(text: str, a: Analysis, i: int, target: str, mode: str) -> bool:
     """Does a run of adjacent noun morphemes starting at morpheme `i` spell `target`, ending at
     a morpheme boundary ("exact"), plus a suffix of SUFFIXES ("admin"), or anywhere ("prefix")?"""
     spelled = ""
     for j in range(i, len(a.forms)):
-        if a.tags[j] not in RUN or (j > i and doc.text[a.ends[j - 1]:a.starts[j]] not in ("", " ")):
+        if a.tags[j] not in RUN or (j > i and text[a.ends[j - 1]:a.starts[j]] not in ("", " ")):
             return False
         spelled += a.forms[j]
         if spelled == target:
@@ -141,7 +144,9 @@ def run_match(doc: Doc, a: Analysis, i: int, target: str, mode: str) -> bool:
 
 
 def spelled_anywhere(doc: Doc, a: Analysis, target: str, mode: str) -> bool:
-    return bool(target) and any(a.tags[i] in RUN and run_match(doc, a, i, target, mode) for i in range(len(a.forms)))
+    if not target:
+        return False
+    return any(a.tags[i] in RUN and run_match(doc.text, a, i, target, mode) for i in range(len(a.forms)))
 
 
 class Kiwi:
@@ -163,6 +168,8 @@ class Kiwi:
             "saisiot split": {"saisiot": True},
             "affixes joined": {"match_options": Match.ALL | Match.JOIN_NOUN_PREFIX | Match.JOIN_NOUN_SUFFIX},
         }
+        self.window_s = 0.0  # analysis time and count of the query-time windows
+        self.windows = 0
         self._words: dict[tuple[str, str], list[tuple[str, str]]] = {}
 
     def analyze(self, text: str, option: str) -> Analysis:
@@ -241,7 +248,7 @@ def rules(kiwi: Kiwi) -> dict[str, Callable[[ParsedQuery, Doc], bool]]:
             name = len(alone) == 1 and alone[0][1] == "NNP"
             for start, _end in korean.find_word(doc.text, s):
                 i = a.at.get(start)
-                if i is None or not run_match(doc, a, i, s, "admin"):
+                if i is None or not run_match(doc.text, a, i, s, "admin"):
                     continue
                 if name and proper == "NNP" and a.tags[i] != "NNP":
                     continue
@@ -250,6 +257,30 @@ def rules(kiwi: Kiwi) -> dict[str, Callable[[ParsedQuery, Doc], bool]]:
                 return True
             return False
         return has
+
+    def window_check(doc: Doc, word: str) -> bool:
+        """"not NNG" as a search could run it: only the text around each match analyzed, at
+        query time (WINDOW characters each side, cut at spaces); the time goes to kiwi.window_s."""
+        s = korean.stem(word)
+        alone = [(f, t) for f, t in kiwi.word(word, "default") if t in CONTENT]
+        if len(s) != 2 or not all(korean.is_cjk(ch) for ch in s) or not (len(alone) == 1 and alone[0][1] == "NNP"):
+            return korean.has_word(doc.text, s)
+        for start, _end in korean.find_word(doc.text, s):
+            lo = max(0, start - WINDOW)
+            if lo:
+                lo = next((k + 1 for k in range(lo, start) if doc.text[k] in " \n"), start)
+            hi = min(len(doc.text), start + len(s) + WINDOW)
+            cut = max(doc.text.rfind(" ", start, hi), doc.text.rfind("\n", start, hi))
+            hi = cut if cut > start + len(s) and hi < len(doc.text) else hi
+            started = time.perf_counter()
+            a = kiwi.analyze(doc.text[lo:hi], "default")
+            kiwi.window_s += time.perf_counter() - started
+            kiwi.windows += 1
+            i = a.at.get(start - lo)
+            if i is not None and a.forms[i] == s and a.tags[i] == "NNG":
+                continue
+            return True
+        return False
 
     def longer(has: Has) -> Has:
         """`has` for Hangul stems of three letters or more; two-letter stems: the rule."""
@@ -279,6 +310,7 @@ def rules(kiwi: Kiwi) -> dict[str, Callable[[ParsedQuery, Doc], bool]]:
     out["rule, 2-letter @kiwi"] = of(at_kiwi(two_letters_only=True))
     out["rule, 2-letter @kiwi NNP"] = of(at_kiwi(two_letters_only=True, proper="NNP"))
     out["rule, 2-letter @kiwi not NNG"] = of(at_kiwi(two_letters_only=True, proper="not NNG"))
+    out["rule, 2-letter @kiwi not NNG, window"] = of(window_check)
     out["rule, all @kiwi"] = of(at_kiwi(two_letters_only=False))
     not_common = at_kiwi(two_letters_only=True, proper="not NNG")
     out["rule OR kiwi 3+, @kiwi not NNG"] = of(lambda d, w: not_common(d, w) or kiwi_longer(d, w))
@@ -360,7 +392,10 @@ def main() -> None:
         row: dict[str, Any] = {"q": q["q"], "kind": q["kind"], "relevant": len(q["relevant"])}
         relevant = set(q["relevant"])
         for name, matches in matchers.items():
+            windows, window_s = kiwi.windows, kiwi.window_s
             ids = [d.id for d in docs if matches(parsed, d)]  # newest first
+            if kiwi.windows > windows:
+                row["windows"] = {"n": kiwi.windows - windows, "ms": (kiwi.window_s - window_s) * 1000}
             hit = len(relevant & set(ids))
             row[name] = {**scores(ids, q), "precision": hit / len(ids) if ids else 0.0, "returned": len(ids),
                          "nonrelevant": len(ids) - hit, "missed": sorted(relevant - set(ids)),
@@ -390,15 +425,25 @@ def main() -> None:
           f"{CHARS_PER_TEXT:,} characters; analysis costs {cost['analysis_to_bigrams']}x that")
     t = cost["terms_per_article"]
     v = cost["vocabulary"]
+    checked = [r["windows"] for r in per_query if "windows" in r]
+    if checked:
+        worst = max(checked, key=lambda w: w["ms"])
+        cost["query_time_windows"] = {"queries": len(checked), "windows": kiwi.windows,
+                                      "ms_per_window": round(kiwi.window_s * 1000 / kiwi.windows, 2),
+                                      "worst_query_ms": round(worst["ms"], 1), "worst_query_windows": worst["n"]}
+        w = cost["query_time_windows"]
+        print(f"query-time \"not NNG\" check: {w['windows']} windows of {2 * WINDOW} characters or so in "
+              f"{w['queries']} queries, {w['ms_per_window']} ms each; the worst query {w['worst_query_ms']} ms "
+              f"({w['worst_query_windows']} windows, over the whole corpus)")
     print(f"distinct terms per article: bigram index {t['bigram index']}, kiwi content morphemes "
           f"{t['kiwi morphemes']}, both {t['both']}; vocabulary {v['bigram index']:,} / {v['kiwi morphemes']:,} / "
           f"{v['both']:,}")
     print("\nset precision and recall are means over queries; P@10 on the matches newest first (no ranking)")
-    print(f"{'':30}{'precision':>10}{'recall':>8}{'P@10':>7}{'non-rel':>8}{'perfect':>8}  traps failed "
+    print(f"{'':38}{'precision':>10}{'recall':>8}{'P@10':>7}{'non-rel':>8}{'perfect':>8}  traps failed "
           f"(of {len(trap_queries)}), homographs")
     for name, s in summary.items():
         failed = s["trap_queries_failed"]
-        print(f"{name:30}{s['precision']:10.3f}{s['recall']:8.3f}{s['p10_newest']:7.3f}{s['nonrelevant_matched']:8}"
+        print(f"{name:38}{s['precision']:10.3f}{s['recall']:8.3f}{s['p10_newest']:7.3f}{s['nonrelevant_matched']:8}"
               f"{s['queries_perfect']:8}  {len(failed)} {' '.join(failed)[:60]}; {s['homographs_returned']}")
 
     print("\nagainst the current rule, per query (R-/R+: relevant lost/gained, W+/W-: non-relevant added/dropped):")
