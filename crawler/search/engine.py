@@ -3,10 +3,9 @@
 A query is answered from the postings (crawler.search.index) without touching the
 articles collection until the page to show is known:
 
-1. read the postings of every query term, its title variant and the filter terms
-   (a few `_id` lookups per segment);
-2. intersect, rarest term first, keeping only entries inside the date range (postings
-   carry the published time); story filters intersect with the story_id index;
+1-2. find the candidates (crawler.search.candidates): read the postings of every query
+   term (bigrams, the first word's start term, a province's names), its title variant and
+   the filter terms, and intersect them, rarest first, inside the date range;
 3. order the candidates by a cheap estimate (idf of the words the title has, then recency),
    or by recency alone for sort="newest";
 4. fetch the articles in that order and verify them: every word must occur the Korean way
@@ -18,7 +17,8 @@ articles collection until the page to show is known:
    newest, only as many as the page needs are fetched. At most VERIFY_LIMIT failures are
    read past; the total is exact when every candidate was checked, else estimated from the
    share that passed.
-5. build highlighted snippets for the page.
+5. build highlighted snippets for the page; with facets, count the candidates per outlet,
+   region, section and day, each weighed by its verification (crawler.search.facets).
 
 Nothing here uses $text (SecantusDB has none) or sorts in the database. The postings are
 the search package's own storage format (crawler.search.index), so the engine reads them and
@@ -29,22 +29,28 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
 import numpy as np
 
+from crawler.search.candidates import (
+    Postings,
+    SearchError,
+    articles_collection,
+    find_candidates,
+    member,
+    terms_by_word,
+)
 from crawler.search.facets import KINDS, Facets, count_values, day_axis, histogram, split_by
 from crawler.search.filters import Filters
-from crawler.search.index import ENTRY, SearchIndex
+from crawler.search.index import ENTRY
 from crawler.search.query import ParsedQuery, parse_query, squash
 from crawler.search.snippets import Segment, highlight, snippets
 from crawler.store import Database, ObjectId
-from crawler.store.articles import COLLECTION
-from crawler.text.korean import split_points
-from crawler.text.terms import START, TITLE, filter_term, is_cjk, normalize, query_terms
+from crawler.text.terms import START, TITLE
 
 TITLE_WEIGHT = 3.0  # a title occurrence counts as this many body occurrences
 BM25_K1 = 1.2
@@ -57,10 +63,6 @@ FACET_SAMPLE = 100  # candidates verified at least, when facets are asked for, t
 _FETCH_CHUNK = 100
 DISPLAY_FIELDS = {"_id": 1, "canonical_url": 1, "url": 1, "outlet": 1, "title": 1, "subtitle": 1, "body": 1,
                   "published": 1, "region": 1, "sections": 1, "story_id": 1, "authors": 1}
-
-
-class SearchError(ValueError):
-    """A query that cannot be run (no searchable word, bad page); the message says why."""
 
 
 @dataclass
@@ -161,7 +163,7 @@ def search(
     facets = facets or split is not None
     parsed = parse_query(query)
     timings: dict[str, float] = {}
-    found = _candidates(db, query, parsed, filters)
+    found = find_candidates(db, query, parsed, filters)
     keys, ids, times, postings = found.keys, found.ids, found.times, found.postings
     required_terms, in_range, total_docs = found.required_terms, found.segments, found.total_docs
     timings["read_ms"] = found.read_ms
@@ -172,16 +174,16 @@ def search(
     # with BM25 on their text and sorted, by newest the verified order is the answer.
     idfs = {}
     bonus = np.zeros(len(keys))
-    for word, word_terms in _terms_by_word(parsed):
+    for word, word_terms in terms_by_word(parsed):
         counted = word_terms + [t for t in required_terms[:1] if t.startswith(START) and word == parsed.stems[0]]
         df = min(len(postings[t]) // ENTRY for t in counted)  # at most this many have the word
         idfs[word] = math.log(1 + (total_docs - df + 0.5) / (df + 0.5))
         if sort == "relevance" and len(keys):
-            title_keys = [_Postings(postings[TITLE + t]).keys for t in word_terms if postings[TITLE + t]]
+            title_keys = [Postings(postings[TITLE + t]).keys for t in word_terms if postings[TITLE + t]]
             if len(title_keys) == len(word_terms):
                 inside = np.ones(len(keys), dtype=bool)
                 for k in title_keys:
-                    inside &= _member(keys, k)
+                    inside &= member(keys, k)
                 bonus += idfs[word] * inside
     order = np.lexsort((times, bonus))[::-1]  # bonus, then time, both descending
     candidates = len(order)
@@ -227,82 +229,19 @@ def search(
         weights[passed_at] = 1.0
         counted = Facets(exact=exact)
         if len(keys):
-            for kind, values in count_values(db, in_range, keys, weights, _member, lambda b: _Postings(b).keys).items():
+            for kind, values in count_values(db, in_range, keys, weights, member, lambda b: Postings(b).keys).items():
                 setattr(counted, kind, values)
             axis = day_axis(times, weights, filters.since, filters.until)
             if axis is not None:
                 counted.bucket, counted.days = axis.bucket, list(zip(axis.starts, histogram(axis, times, weights)))
                 if split:
                     counted.split_by = split
-                    counted.split = split_by(db, in_range, split, keys, times, weights, axis, _member,
-                                             lambda b: _Postings(b).keys)
+                    counted.split = split_by(db, in_range, split, keys, times, weights, axis, member,
+                                             lambda b: Postings(b).keys)
         timings["facets_ms"] = _ms(mark)
 
     hits = [_hit(doc, score, parsed) for _article_id, doc, score in shown]
     return SearchResult(query, parsed, hits, total, exact, page, per_page, candidates, _ms(started), timings, counted)
-
-
-@dataclass
-class _Found:
-    """The candidates of a query: sorted unique 64-bit keys, with their ids and posting times."""
-
-    keys: np.ndarray
-    ids: np.ndarray
-    times: np.ndarray
-    postings: dict[str, bytes]
-    required_terms: list[str]
-    segments: list[dict[str, Any]]
-    total_docs: int
-    read_ms: float
-
-
-def _candidates(db: Database[Any], query: str, parsed: ParsedQuery, filters: Filters) -> _Found:
-    """Articles whose postings hold every required term and filter term in the date range:
-    a superset of the matches (verification reads the articles)."""
-    started = time.perf_counter()
-    required_terms, loose, either = _word_terms(parsed)
-    if not required_terms and not either:
-        raise SearchError(f"query {query!r} has no word to search for (letters or digits)")
-    scored = [t for _word, word_terms in _terms_by_word(parsed) for t in word_terms]  # idf and title bonus read these
-    terms = list(dict.fromkeys(required_terms + [t for group in loose + either for t in group] + scored))
-    index = SearchIndex(db)
-    segments = index.live_segments()
-    lo = int(filters.since.timestamp()) if filters.since else 0
-    hi = int(filters.until.timestamp()) if filters.until else 2**32
-    in_range = [s for s in segments if s.get("first", 0) < hi and s.get("last", 2**32) >= lo]
-    total_docs = max(1, index.article_count(in_range))  # idf over the segments read
-    groups = _filter_groups(filters)
-    wanted = terms + [TITLE + t for t in terms if not t.startswith(START)] + [t for group in groups for t in group]
-    postings = index.read(wanted, in_range)
-    read_ms = _ms(started)
-    ranked_terms = sorted(required_terms, key=lambda t: len(postings[t]))
-    if ranked_terms:
-        first = _Postings(postings[ranked_terms[0]])
-    else:  # only provinces: start from the articles with any name of the first
-        first = _Postings(b"".join(postings[t] for t in either[0]))
-        either = either[1:]
-    keep = (first.times >= lo) & (first.times < hi)
-    keys, unique = np.unique(first.keys[keep], return_index=True)  # an article once, whatever its copies
-    ids, times = first.ids[keep][unique], first.times[keep][unique]
-    # keys stay sorted (np.unique sorts them), so each test below is a binary search of
-    # every entry of the other list into the candidates, never a sort of the other list.
-    required: list[Callable[[], np.ndarray]] = [lambda t=t: _Postings(postings[t]).keys for t in ranked_terms[1:]]
-    required += [lambda g=g: np.concatenate([_Postings(postings[t]).keys for t in g]) for g in groups + either]
-    if filters.stories:
-        required.append(lambda: _story_keys(db, filters.stories))
-    for present in required:
-        if not len(keys):
-            break
-        mask = _member(keys, present())
-        keys, ids, times = keys[mask], ids[mask], times[mask]
-    for group in loose:  # a compound's inner bigrams: all but one (스마트 시티 lacks 트시)
-        if not len(keys):
-            break
-        have = sum(_member(keys, _Postings(postings[t]).keys).astype(np.int32) for t in group)
-        mask = have >= len(group) - 1
-        keys, ids, times = keys[mask], ids[mask], times[mask]
-
-    return _Found(keys, ids, times, postings, required_terms, in_range, total_docs, read_ms)
 
 
 def iter_matches(
@@ -317,7 +256,7 @@ def iter_matches(
     """
     filters = (filters or Filters()).resolved(db)
     parsed = parse_query(query)
-    found = _candidates(db, query, parsed, filters)
+    found = find_candidates(db, query, parsed, filters)
     order = np.argsort(found.times, kind="stable")
     if not oldest_first:
         order = order[::-1]
@@ -330,58 +269,6 @@ def iter_matches(
         title, rest = _fields(doc)
         if parsed.matches(title + "\n" + rest):
             yield doc
-
-
-def _word_terms(parsed: ParsedQuery) -> tuple[list[str], list[list[str]], list[list[str]]]:
-    """Index terms every match has, groups of terms of which all but one are needed, and
-    groups of which any one is (a province named in full or short: 충청남도 or 충남).
-
-    A Hangul compound stem may be written with a space inside (스마트 시티), which drops the
-    bigram across the space: its inner bigrams (the ones a split leaving two letters each
-    side can cut) form a loose group. Phrases and other words need all their terms.
-
-    The first word also needs its start term (START + its first two letters): it matches
-    only where it begins an eojeol. A later word may be found written together with the
-    word before it (스마트 시티 in 스마트시티), so it does not.
-    """
-    required: list[str] = []
-    loose: list[list[str]] = []
-    either: list[list[str]] = []
-    for position, (word_stem, alts) in enumerate(zip(parsed.stems, parsed.alternatives)):
-        if len(alts) > 1:  # a province by any of its names: one term of each name, any of them
-            either.append(list(dict.fromkeys(_start_term(a) if position == 0 else query_terms(a)[0] for a in alts)))
-            continue
-        if position == 0 and _start_term(word_stem).startswith(START):
-            required.append(_start_term(word_stem))
-        word_terms = query_terms(word_stem)
-        cuts = split_points(word_stem)
-        if len(cuts) and len(word_terms) == len(word_stem) - 1:
-            inner = word_terms[1:-1]
-            word_terms = [word_terms[0], word_terms[-1]]
-            if inner:
-                loose.append(inner)
-        required += [t for t in word_terms if t not in required]
-    for phrase in parsed.phrases:
-        required += [t for t in query_terms(phrase) if t not in required]
-    return required, loose, either
-
-
-def _start_term(word_stem: str) -> str:
-    """START + the first two letters of a Hangul stem; else its first query term."""
-    first = normalize(word_stem)
-    if len(first) >= 2 and is_cjk(first[0]) and is_cjk(first[1]):
-        return START + first[:2]
-    return query_terms(word_stem)[0]
-
-
-def _terms_by_word(parsed: ParsedQuery) -> list[tuple[str, list[str]]]:
-    """(stem or phrase, its terms) for idf: a word is at most as common as its rarest bigram."""
-    out = []
-    for needle in parsed.stems + parsed.phrases:
-        found = query_terms(needle)
-        if found:
-            out.append((needle, found))
-    return out
 
 
 def _fields(doc: dict[str, Any]) -> tuple[str, str]:
@@ -426,57 +313,6 @@ def _time(doc: dict[str, Any]) -> float:
     return published.timestamp() if isinstance(published, datetime) else 0.0
 
 
-def _filter_groups(filters: Filters) -> list[list[str]]:
-    """Filter terms grouped by field: any term of a group, every group."""
-    groups = []
-    for kind, values in (("o", filters.outlets), ("r", filters.regions), ("s", filters.sections)):
-        if values:
-            groups.append([filter_term(kind, v) for v in values])
-    return groups
-
-
-class _Postings:
-    """A posting list as arrays: 12-byte ids, times, and a 64-bit key per id for set tests.
-
-    numpy's isin on 64-bit integers is what keeps intersecting 50k-entry lists in
-    milliseconds; the key mixes all 12 bytes of the ObjectId (a collision would only add a
-    candidate, which verification then drops).
-    """
-
-    _DTYPE = np.dtype([("hi", ">u8"), ("lo", ">u4"), ("t", ">u4")])
-    _IDS = np.dtype([("id", "V12"), ("t", ">u4")])
-
-    def __init__(self, blob: bytes) -> None:
-        usable = len(blob) - len(blob) % ENTRY
-        entries = np.frombuffer(blob[:usable], dtype=self._DTYPE)
-        self.keys = entries["hi"].astype(np.uint64) ^ (entries["lo"].astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15))
-        self.times = entries["t"].astype(np.int64)
-        self.ids = np.frombuffer(blob[:usable], dtype=self._IDS)["id"]
-
-
-def _member(sorted_keys: np.ndarray, present: np.ndarray) -> np.ndarray:
-    """Mask of `sorted_keys` (sorted, unique) that occur in `present` (any order, repeats).
-
-    O(len(present) * log(len(sorted_keys))): cheap when the candidates are few and the
-    other posting list is long, which is the usual case after the rarest term.
-    """
-    found = np.zeros(len(sorted_keys), dtype=bool)
-    if not len(sorted_keys) or not len(present):
-        return found
-    at = np.searchsorted(sorted_keys, present)
-    inside = at < len(sorted_keys)
-    at, present = at[inside], present[inside]
-    found[at[sorted_keys[at] == present]] = True
-    return found
-
-
-def _story_keys(db: Database[Any], stories: Sequence[str]) -> np.ndarray:
-    """Keys of the articles of these stories (the story_id index, a handful of copies each)."""
-    found = [d["_id"].binary for d in _articles(db).find({"story_id": {"$in": list(stories)}}, {"_id": 1})
-             if isinstance(d["_id"], ObjectId)]
-    return _Postings(b"".join(i + b"\0\0\0\0" for i in found)).keys
-
-
 def _fetch_in_order(
     db: Database[Any], ranked: Sequence[bytes], limit: int, *, first: int,
     fields: dict[str, int] | None = None, largest: int | None = None,
@@ -490,16 +326,11 @@ def _fetch_in_order(
         found: dict[bytes, dict[str, Any]] = {}
         for part in range(0, len(chunk), _FETCH_CHUNK):
             ids = [ObjectId(k) for k in chunk[part : part + _FETCH_CHUNK]]
-            found.update((d["_id"].binary, d) for d in _articles(db).find({"_id": {"$in": ids}}, fields or DISPLAY_FIELDS))
+            found.update((d["_id"].binary, d) for d in articles_collection(db).find({"_id": {"$in": ids}}, fields or DISPLAY_FIELDS))
         for article_id in chunk:
             yield article_id, found.get(article_id)
         start += len(chunk)
         size = min(size * 2, largest) if largest else size * 2
-
-
-def _articles(db: Database[Any]) -> Any:
-    """The articles collection, datetimes read back aware in UTC whatever the client."""
-    return db.get_collection(COLLECTION, codec_options=db.codec_options.with_options(tz_aware=True, tzinfo=timezone.utc))
 
 
 def _aware(doc: dict[str, Any]) -> dict[str, Any]:

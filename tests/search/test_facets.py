@@ -10,6 +10,7 @@ import pytest
 from crawler.search import Filters, drain, search
 from crawler.search import engine
 from crawler.search.facets import _CACHE, day_counts
+from crawler.search.index import SearchIndex
 from crawler.store import ArticleStore
 from tests.search.conftest import BASE, article
 
@@ -86,7 +87,7 @@ def test_filter_postings_are_cached_per_segment(store, mongo_db, monkeypatch):
     cached = len(_CACHE.items)
     assert cached > 0
     reads = []
-    original = engine.SearchIndex.read
+    original = SearchIndex.read
     monkeypatch.setattr("crawler.search.facets.SearchIndex.read", lambda self, *a, **k: reads.append(a) or original(self, *a, **k))
     search(mongo_db, "세종", facets=True)
     assert not [terms for terms, *_ in reads if any(t.startswith("@") for t in terms)]  # all from the cache

@@ -180,7 +180,7 @@ def test_date_range_reads_only_segments_that_overlap_it(mongo_db, monkeypatch):
 def test_member_finds_sorted_candidates_in_any_list():
     import numpy as np
 
-    from crawler.search.engine import _member
+    from crawler.search.candidates import member as _member
 
     keys = np.array([3, 7, 9], dtype=np.uint64)
     assert _member(keys, np.array([9, 1, 3, 3, 100], dtype=np.uint64)).tolist() == [True, False, True]

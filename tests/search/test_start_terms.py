@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from crawler.search import drain, search
-from crawler.search.engine import _word_terms
+from crawler.search.candidates import word_terms as _word_terms
 from crawler.search.index import FORMAT, POSTINGS, SEGMENTS, SearchIndex, article_terms, bucket_of
 from crawler.search.query import parse_query
 from crawler.text.terms import START, start_terms
