@@ -33,6 +33,10 @@ def _order(spec: OutletSpec) -> tuple[int, str]:
     return (REGIONS.index(spec.region) if spec.region in REGIONS else len(REGIONS), spec.name)
 
 
+def _regions_phrase(n: int) -> str:
+    return f"all {n} of Korea's 시/도" if n == len(REGIONS) else f"{n} of Korea's {len(REGIONS)} 시/도"
+
+
 def outlets_markdown(specs: Iterable[OutletSpec]) -> str:
     """The page: a count per 시/도, then one row per outlet (region order, then id)."""
     rows = sorted(specs, key=_order)
@@ -46,8 +50,9 @@ def outlets_markdown(specs: Iterable[OutletSpec]) -> str:
         "<!-- Generated from crawler/outlets/outlets.toml by `newsdesk outlets --markdown > docs/outlets.md`;",
         "     edit the registry, not this page (tests/test_outlets.py compares the two). -->",
         "",
-        f"newsdesk crawls {len(rows)} outlets in {len(regions)} of Korea's 17 시/도. "
-        f"{len(verified)} of them are **verified**: a real article page of the outlet, saved from a "
+        f"newsdesk crawls {len(rows)} outlets in {_regions_phrase(len(regions))}. "
+        f"{len(verified)} of them {'is' if len(verified) == 1 else 'are'} **verified**: a real article page "
+        "of the outlet, saved from a "
         "public source, sits in `tests/fixtures/<outlet>/` with its fields checked by hand, and "
         "every test run extracts it. The others are **unverified**: their specs follow the outlet's "
         "known URL shapes and its CMS family's template, but no saved page of that outlet has "
