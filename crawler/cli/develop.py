@@ -182,7 +182,7 @@ def outlets(
             f"{kst_time(last['started'])} {last['status']}: {last['new']} new, {last['errors']} errors"
         )
         table.add_row(row["name"], row["name_ko"], row["region"], row["family"],
-                      "yes" if row["verified"] else "[yellow]unverified[/]", entry, f"{row['every_minutes']}m", status)
+                      "yes" if row["verified"] else "[yellow]no[/]", entry, f"{row['every_minutes']}m", status)
     out.print(table)
     if problem:
         err.print(f"note: last crawls unknown: {problem}", highlight=False, soft_wrap=True)
