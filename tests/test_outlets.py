@@ -233,6 +233,13 @@ def test_check_lists_every_problem_of_a_broken_registry(tmp_path):
     assert not any(p.startswith("demo:") for p in problems)
 
 
+def test_check_reports_values_of_the_wrong_type(tmp_path):
+    text = GOOD.replace('region = "대전"\n', 'region = "대전"\nevery_minutes = "often"\n')
+    assert check_registry(write(tmp_path, text), None) == [
+        "demo: a value of the wrong type: invalid literal for int() with base 10: 'often'"
+    ]
+
+
 def test_check_accepts_a_verified_outlet_whose_page_matches(tmp_path):
     fixtures = _copy_fixture(tmp_path, "jnilbo", "art_90000015817")
     jnilbo = BUNDLED.read_text(encoding="utf-8").split("\n[jnilbo]\n", 1)[1].split("\n\n[daejonilbo]", 1)[0]

@@ -43,6 +43,8 @@ def check_registry(path: Path, fixtures: Path | None) -> list[str]:
             specs[name] = _build(name, raw)
         except OutletError as exc:
             problems.append(f"{name}: {_strip_name(name, str(exc))}")
+        except (TypeError, ValueError, AttributeError) as exc:  # a value of the wrong type (every_minutes = "x")
+            problems.append(f"{name}: a value of the wrong type: {exc}")
     try:
         known = families()
     except OutletError as exc:
