@@ -95,15 +95,38 @@ def _not_html(data: bytes) -> str | None:
 @app.command()
 def outlets(
     as_json: bool = typer.Option(False, "--json", help="JSON for machines instead of a table."),
+    check: bool = typer.Option(False, "--check", help="Validate every spec instead (patterns, domains, entry "
+                               "points, saved page or unverified reason): exit 0 when sound, 1 with one line per problem."),
+    markdown: bool = typer.Option(False, "--markdown", help="Print the table of supported outlets as Markdown "
+                                  "(docs/outlets.md) instead."),
+    registry_file: Path = typer.Option(None, "--registry", help="Registry file to read instead of the bundled "
+                                       "outlets.toml (with --check or --markdown)."),
+    fixtures: Path = typer.Option(None, "--fixtures", help="Folder of saved pages that verified_by names "
+                                  "(default: tests/fixtures of this checkout; with --check)."),
 ) -> None:
-    """List the outlets newsdesk knows, with their entry points and last crawl (from the runs
-    of the database in use, which the output names)."""
-    from crawler.outlets import OutletError, registry
+    """List the outlets newsdesk knows, with their entry points, whether a saved real page backs
+    each spec (verified), and the last crawl (from the runs of the database in use, which the
+    output names)."""
+    from crawler.outlets import OutletError, load_registry, registry
 
+    if check + markdown + as_json > 1:
+        fail("--check, --markdown and --json exclude each other")
+    if fixtures is not None and not check:
+        fail("--fixtures goes with --check")
+    if registry_file is not None and not (check or markdown):
+        fail("--registry goes with --check or --markdown")
+    if check:
+        _check_outlets(registry_file, fixtures)
+        return
     try:
-        specs = registry()
+        specs = load_registry(registry_file) if registry_file is not None else registry()
     except OutletError as exc:
         fail(str(exc))
+    if markdown:
+        from crawler.outlets.markdown import outlets_markdown
+
+        sys.stdout.write(outlets_markdown(specs.values()))
+        return
     database, last_runs, problem = _last_runs(list(specs))
     rows = []
     for spec in specs.values():
@@ -137,14 +160,18 @@ def outlets(
             "rss_urls": list(spec.rss_urls),
             "list_urls": list(spec.list_urls),
             "sitemap_urls": list(spec.sitemap_urls),
+            "verified": spec.verified,
+            "verified_by": list(spec.verified_by),
+            "unverified": None if spec.verified else (spec.unverified or "no saved page named (verified_by)"),
             "last_crawl": last,
         })
     if as_json:
         sys.stdout.write(dumps(rows, indent=2) + "\n")
         return
     where = f"database {database['name']} at {database['uri']}" if database["name"] else "no database"
-    table = Table(title=f"{len(rows)} outlets (last crawl: runs of {where}; times KST)")
-    for column in ("outlet", "이름", "region", "family", "entry", "every", "last crawl"):
+    verified = sum(1 for row in rows if row["verified"])
+    table = Table(title=f"{len(rows)} outlets, {verified} verified (last crawl: runs of {where}; times KST)")
+    for column in ("outlet", "이름", "region", "family", "verified", "entry", "every", "last crawl"):
         table.add_column(column, overflow="fold")
     for row in rows:
         entry = "rss" if row["rss_urls"] else "list"
@@ -154,10 +181,34 @@ def outlets(
         status = (f"unknown ({problem})" if problem else "never") if last is None else (
             f"{kst_time(last['started'])} {last['status']}: {last['new']} new, {last['errors']} errors"
         )
-        table.add_row(row["name"], row["name_ko"], row["region"], row["family"], entry, f"{row['every_minutes']}m", status)
+        table.add_row(row["name"], row["name_ko"], row["region"], row["family"],
+                      "yes" if row["verified"] else "[yellow]no[/]", entry, f"{row['every_minutes']}m", status)
     out.print(table)
     if problem:
         err.print(f"note: last crawls unknown: {problem}", highlight=False, soft_wrap=True)
+    if verified < len(rows):
+        err.print(f"note: {len(rows) - verified} outlets are unverified: no saved page of theirs has tested the "
+                  "spec yet (reasons: newsdesk outlets --json; docs/outlets.md)", highlight=False, soft_wrap=True)
+
+
+def _check_outlets(registry_file: Path | None, fixtures: Path | None) -> None:
+    """`outlets --check`: one line per problem on stdout, exit 1; a summary line and exit 0 when
+    the registry is sound."""
+    from crawler.devtools.fixturesite import DEFAULT_FIXTURES
+    from crawler.outlets import REGISTRY_PATH, load_registry
+    from crawler.outlets.check import check_registry
+
+    path = registry_file if registry_file is not None else Path(str(REGISTRY_PATH))
+    folder = fixtures if fixtures is not None else DEFAULT_FIXTURES
+    problems = check_registry(path, folder)
+    if problems:
+        for line in problems:
+            out.print(line, highlight=False, soft_wrap=True, markup=False)
+        raise typer.Exit(1)
+    specs = load_registry(path)
+    verified = sum(1 for spec in specs.values() if spec.verified)
+    out.print(f"{path}: {len(specs)} outlets, all sound; {verified} verified by saved pages in {folder}",
+              highlight=False, soft_wrap=True, markup=False)
 
 
 def _last_runs(names: list[str]) -> tuple[dict[str, Any], dict[str, dict[str, Any]], str | None]:

@@ -387,7 +387,8 @@ def derive_spec(name: str, url: str, html: bytes, *, region: str | None = None, 
         table["scheme"] = "http"
         notes.append("scheme http: the article URL given is http; make it https if the site serves https")
     table["every_minutes"] = 30
-    table["verified"] = False  # until its fixture is checked by hand and a crawl of it is seen
+    # unverified until its fixture is checked by hand; then `verified_by = [page]` replaces it
+    table["unverified"] = "written by newsdesk outlet add; its fixture is not yet checked by hand"
     aliases = {h: main_host for h in domains if h != main_host and site_of(h) == site and (h == site or h.startswith(_HOST_PREFIXES))}
     table["canonical"] = {"keep_params": keep, "host_aliases": aliases, **({"path_aliases": path_aliases} if path_aliases else {})}
     page_name = "art_" + (re.sub(r"\D", "_", _identifier(url, keep)).strip("_") or "1")

@@ -28,6 +28,9 @@ from crawler.text.urls import canonicalize_url
 REGISTRY_PATH: Traversable = resources.files(__name__).joinpath("outlets.toml")
 FAMILIES_PATH: Traversable = resources.files(__name__).joinpath("families.toml")
 DEFAULT_PAGE = "crawler.pages.template.TemplateArticlePage"
+# The 17 시/도 an outlet's `region` names, in the customary order (서울 first, 제주 last).
+REGIONS = ("서울", "부산", "대구", "인천", "광주", "대전", "울산", "세종", "경기", "강원", "충북", "충남",
+           "전북", "전남", "경북", "경남", "제주")
 
 
 class OutletError(ValueError):
@@ -63,6 +66,15 @@ class OutletSpec:
     scheme: str = "https"  # "http" for sites that serve no https: canonical URLs and fetches use it
     cron: str | None = None  # crontab in Korea time; when set it replaces every_minutes
     expected_min_items: int | None = None  # article links a crawl should find (None: monitoring's default)
+    # Verification: the saved real article pages (stems under tests/fixtures/<outlet>/) that back
+    # this spec, or why it has none. A spec with neither is unverified too; `outlets --check` flags it.
+    verified_by: tuple[str, ...] = ()
+    unverified: str | None = None
+
+    @property
+    def verified(self) -> bool:
+        """Backed by at least one saved real article page with hand-checked fields."""
+        return bool(self.verified_by)
 
     def print_edition_from_url(self, url: str) -> Any:
         """Print date and page when the outlet encodes them in article URLs (국제신문's key)."""
@@ -161,6 +173,7 @@ def _build(name: str, raw: Mapping[str, Any]) -> OutletSpec:
             cron_trigger(str(cron))
         except ScheduleError as exc:
             raise OutletError(f"outlet {name!r}: cron: {exc}") from None
+    verified_by, unverified = _verification(name, raw)
     expected = raw.get("expected_min_items")
     if expected is not None and (not isinstance(expected, int) or isinstance(expected, bool) or expected < 0):
         raise OutletError(f"outlet {name!r}: expected_min_items must be a whole number >= 0, got {expected!r}")
@@ -189,7 +202,23 @@ def _build(name: str, raw: Mapping[str, Any]) -> OutletSpec:
         scheme=scheme,
         cron=str(cron) if cron is not None else None,
         expected_min_items=expected,
+        verified_by=verified_by,
+        unverified=unverified,
     )
+
+
+def _verification(name: str, raw: Mapping[str, Any]) -> tuple[tuple[str, ...], str | None]:
+    """`verified_by` (saved real pages) and `unverified` (the reason there are none) exclude
+    each other: a spec is either backed by a page or says why it is not."""
+    pages = raw.get("verified_by", [])
+    reason = raw.get("unverified")
+    if not isinstance(pages, list) or not all(isinstance(p, str) and p.strip() for p in pages):
+        raise OutletError(f"outlet {name!r}: verified_by must be a list of saved page names, got {pages!r}")
+    if reason is not None and (not isinstance(reason, str) or not reason.strip()):
+        raise OutletError(f"outlet {name!r}: unverified must be a reason (text), got {reason!r}")
+    if pages and reason is not None:
+        raise OutletError(f"outlet {name!r}: verified_by and unverified exclude each other")
+    return tuple(pages), reason
 
 
 def load_registry(path: Path | Traversable = REGISTRY_PATH) -> dict[str, OutletSpec]:

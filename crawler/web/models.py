@@ -31,6 +31,8 @@ class Outlet(BaseModel):
     name: str = Field(description="Outlet id, the stored `outlet` value")
     name_ko: str
     region: str = Field(description="시/도 the outlet covers")
+    verified: bool = Field(description="A saved real page of the outlet backs its spec (tests/fixtures)")
+    unverified: str | None = Field(None, description="Why no saved page backs the spec yet (null when verified)")
 
 
 class Segment(BaseModel):
@@ -453,6 +455,8 @@ class OutletHealthModel(BaseModel):
     failed_24h: int
     new_24h: int = Field(description="New articles stored by the last day's runs")
     alerts: list[Alert] = Field(description="Open conditions found by crawler.monitoring")
+    verified: bool | None = Field(None, description="A saved real page of the outlet backs its spec "
+                                                    "(null: the outlet is not in the registry)")
 
 
 class CheckVerdict(BaseModel):

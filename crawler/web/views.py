@@ -72,7 +72,8 @@ def outlet_names() -> dict[str, str]:
 
 
 def outlet_list() -> list[Outlet]:
-    return [Outlet(name=s.name, name_ko=s.name_ko, region=s.region) for s in registry().values()]
+    return [Outlet(name=s.name, name_ko=s.name_ko, region=s.region, verified=s.verified,
+                   unverified=None if s.verified else (s.unverified or "no saved page named")) for s in registry().values()]
 
 
 SPAN_TTL = 60.0  # seconds an empty window's "what the database holds" is kept
@@ -273,6 +274,9 @@ def runs(
 
 def health(db: Database[Any]) -> HealthResponse:
     response = HealthResponse.of(status.health(db))
+    specs = registry()
+    for row in response.outlets:
+        row.verified = specs[row.outlet].verified if row.outlet in specs else None
     response.search_queue = status.search_queue_pending(db)
     response.database = db.name
     code, line = status.check(db)

@@ -95,8 +95,11 @@ def test_outlets_reads_the_runs_of_the_database_in_use(env):
     assert last["run_id"] == run_id and last["status"] == "finished" and last["new"] == 2
     assert last["started"].endswith("+09:00")
     assert rows["kwnews"]["database"]["name"] == db.name and rows["joongdo"]["last_crawl"] is None
+    assert rows["jnilbo"]["verified"] and rows["jnilbo"]["verified_by"] == ["art_90000015817"]
+    assert not rows["kwnews"]["verified"] and "no saved page" in rows["kwnews"]["unverified"]
     table = newsdesk(environment, "outlets").stdout
     assert f"database {db.name}" in table and "finished: 2 new" in table
+    assert f"{len(rows)} outlets, 1 verified" in table
 
 
 def test_run_now_without_a_scheduler_says_so(env):

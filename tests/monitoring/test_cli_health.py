@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from crawler.monitoring.conditions import Condition
+from crawler.outlets import registry
 from crawler.store.alerts import AlertStore
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -68,9 +69,9 @@ def test_json_for_machines(env, histories):
     proc = newsdesk(env[0], "--json")
     assert proc.returncode == 0, proc.stderr  # without --check, unhealthy is not an error
     report = json.loads(proc.stdout)
-    assert report["status"].startswith("CRITICAL: 1 of 27 outlets unhealthy")
+    assert report["status"].startswith(f"CRITICAL: 1 of {len(registry())} outlets unhealthy")
     outlets = {o["outlet"]: o for o in report["outlets"]}
-    assert len(outlets) == 27
+    assert len(outlets) == len(registry())
     assert outlets["kwnews"]["state"] == "unhealthy" and outlets["kwnews"]["open"] == ["drift"]
     assert outlets["kwnews"]["conditions"]["drift"]["detail"]["fallback_extraction"] == {"value": 1.0, "usual": 0.0}
     joongdo = outlets["joongdo"]

@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from crawler.monitoring.conditions import Condition
+from crawler.outlets import registry
 from crawler.store.alerts import AlertStore
 from crawler.text.dates import KST
 from crawler.web import create_app
@@ -184,12 +185,15 @@ def test_health(client: TestClient) -> None:
     assert rows["joongdo"]["verdict"] == "ok" and rows["joongdo"]["new_24h"] == 4
     assert rows["busan"]["verdict"] == "no runs"
     assert body["outlets"][0]["outlet"] == "kwnews"  # worst first
+    assert rows["jnilbo"]["verified"] is True and rows["kwnews"]["verified"] is False
     assert [r["outlet"] for r in body["recent_failures"]] == ["kwnews"]
 
 
 def test_outlets(client: TestClient) -> None:
-    body = client.get("/api/outlets").json()
-    assert {"name": "joongdo", "name_ko": "중도일보", "region": "대전"} in body
+    body = {row["name"]: row for row in client.get("/api/outlets").json()}
+    assert body["joongdo"]["name_ko"] == "중도일보" and body["joongdo"]["region"] == "대전"
+    assert body["jnilbo"]["verified"] is True and body["jnilbo"]["unverified"] is None
+    assert body["joongdo"]["verified"] is False and "no saved page" in body["joongdo"]["unverified"]
 
 
 # -- read-only, limits, headers ------------------------------------------------------------------
@@ -286,6 +290,8 @@ def test_volume_page_draws_bars(client: TestClient) -> None:
 def test_health_and_runs_pages(client: TestClient) -> None:
     health = client.get("/health").text
     assert "강원일보" in health and "failing" in health and "exited with code 1 &lt;oops&gt;" in health
+    # unverified specs carry a badge; the one verified outlet does not
+    assert health.count('class="status status-unverified"') == len(registry()) - 1
     runs = client.get("/runs").text
     assert "kwnews" in runs and "joongdo" in runs
     assert client.get("/runs", params={"outlet": "nosuch"}).status_code == 422
