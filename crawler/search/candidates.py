@@ -107,7 +107,8 @@ def word_terms(parsed: ParsedQuery) -> tuple[list[str], list[list[str]], list[li
 
     The first word also needs its start term (START + its first two letters): it matches
     only where it begins an eojeol. A later word may be found written together with the
-    word before it (스마트 시티 in 스마트시티), so it does not.
+    word before it (스마트 시티 in 스마트시티), so it needs its start term or the bigram
+    across the two words.
     """
     required: list[str] = []
     loose: list[list[str]] = []
@@ -118,6 +119,11 @@ def word_terms(parsed: ParsedQuery) -> tuple[list[str], list[list[str]], list[li
             continue
         if position == 0 and start_term(word_stem).startswith(START):
             required.append(start_term(word_stem))
+        elif start_term(word_stem).startswith(START):
+            # a later word starts an eojeol, or is written together with the word before it
+            # (지역경제 for 지역 경제), which leaves the bigram across the two
+            across = query_terms(normalize(parsed.words[position - 1])[-1:] + normalize(word_stem)[:1])
+            either.append([start_term(word_stem), *[t for t in across if len(t) == 2]])
         word_terms = query_terms(word_stem)
         cuts = split_points(word_stem)
         if len(cuts) and len(word_terms) == len(word_stem) - 1:

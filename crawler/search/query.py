@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 from crawler.text.korean import alternatives, find_word, has_word, stem
 from crawler.text.terms import normalize, query_terms
@@ -32,12 +33,12 @@ class ParsedQuery:
     phrases: tuple[str, ...]
     excluded: tuple[str, ...] = ()
 
-    @property
+    @cached_property
     def stems(self) -> tuple[str, ...]:
         """The stem of each word, in order (crawler.text.korean.stem)."""
         return tuple(stem(w) for w in self.words)
 
-    @property
+    @cached_property
     def alternatives(self) -> tuple[tuple[str, ...], ...]:
         """Per word, the stems it is matched by: its own, then a province's other names
         (crawler.text.korean.alternatives)."""

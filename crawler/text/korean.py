@@ -74,6 +74,7 @@ def _hangul(text: str) -> bool:
     return bool(text) and all(is_cjk(ch) for ch in text)
 
 
+@lru_cache(maxsize=4096)
 def stem(word: str) -> str:
     """The stem a query word is matched by: trailing particles/endings, then an administrative
     suffix, stripped while two letters or more remain. Only all-Hangul words are changed."""

@@ -26,10 +26,11 @@ def test_an_article_is_indexed_by_its_start_terms_and_they_share_the_plain_bigra
     assert all(bucket_of("<대전", n) == bucket_of("대전", n) == bucket_of("^대전", n) for n in (1, 7, 31))
 
 
-def test_only_the_first_word_needs_its_start_term():
-    required, _loose, _either = _word_terms(parse_query("스마트 시티"))
+def test_a_later_word_needs_its_start_term_or_the_bigram_across_the_words():
+    required, _loose, either = _word_terms(parse_query("스마트 시티"))
     assert required[0] == START + "스마"
     assert START + "시티" not in required  # 스마트시티 has 시티 inside an eojeol
+    assert either == [[START + "시티", "트시"]]  # 시티 starting an eojeol, or 스마트시티
     required, _, _ = _word_terms(parse_query("KTX 대전"))
     assert not any(t.startswith(START) for t in required)
     required, _, _ = _word_terms(parse_query("쌀"))
@@ -86,7 +87,18 @@ def test_a_merge_of_old_and_new_segments_keeps_the_older_format(store, mongo_db)
 
 def test_a_province_is_looked_up_by_any_of_its_names():
     required, _loose, either = _word_terms(parse_query("충청남도 예산"))
-    assert either == [["<충청", "<충남"]]  # the first word: start terms of both names
+    assert either[0] == ["<충청", "<충남"]  # the first word: start terms of both names
     assert "예산" in required and not any(t.startswith(START) for t in required)
     _r, _l, either = _word_terms(parse_query("대전 충남"))
     assert either == [["충남", "충청"]]  # a later word: a plain bigram of each (대전충남 is a match too)
+
+
+def test_a_later_word_written_together_with_the_one_before_is_still_found(mongo_db):
+    from crawler.store import ArticleStore
+
+    store = ArticleStore(mongo_db)
+    store.ensure_indexes()
+    store.upsert_many([article(0, "지역경제 활성화", "지역경제가 살아났다."), article(1, "지역 소식", "국제경제 동향. 지역민 모임.")])
+    drain(mongo_db)
+    assert [h.canonical_url for h in search(mongo_db, "지역 경제").hits] == ["https://news.example/0"]
+    assert search(mongo_db, "지역 경제").candidates == 1  # 경제 starts no eojeol in article 1 and is not written with 지역
