@@ -242,8 +242,9 @@ def evaluate(
     folder: Path = typer.Argument(..., help="Folder of <name>.html + <name>.json pairs (searched recursively)."),
     output: Path = typer.Option(Path("evaluation.json"), "--output", "-o", help="Where to write the full results as JSON."),
 ) -> None:
-    """Score extraction against hand-checked pages, beside trafilatura alone on the same pages."""
-    from crawler.devtools.evaluate import FIELDS, evaluate as run_evaluation, to_json as scores_json
+    """Score extraction against hand-checked pages: the outlets' own pages and pages of unseen
+    sites reported apart, each for newsdesk, its generic fallback alone and trafilatura alone."""
+    from crawler.devtools.evaluate import FIELDS, GROUPS, evaluate as run_evaluation, to_json as scores_json
 
     if not folder.is_dir():
         fail(f"{folder} is not a folder")
@@ -252,21 +253,28 @@ def evaluate(
         scores = run_evaluation(folder)
     except ValueError as exc:
         fail(str(exc))
-    table = Table(title=f"extraction on {scores[0].pages} pages in {folder}")
-    table.add_column("metric")
-    for s in scores:
-        table.add_column(s.system, justify="right")
-    for name in FIELDS:
-        table.add_row(f"{name} accuracy", *(f"{s.accuracy.get(name, float('nan')):.3f}" for s in scores))
-    table.add_row("field accuracy (all)", *(f"{s.field_accuracy:.3f}" for s in scores))
-    table.add_row("body precision", *(f"{s.body_precision:.3f}" for s in scores))
-    table.add_row("body recall", *(f"{s.body_recall:.3f}" for s in scores))
-    table.add_row("body F1", *(f"{s.body_f1:.3f}" for s in scores))
-    table.add_row("ms per page", *(f"{s.ms_per_page:.1f}" for s in scores))
-    out.print(table)
-    misses = [(r.name, r.wrong) for r in scores[0].results if r.wrong]
-    for name, wrong in misses:
-        out.print(f"[yellow]newsdesk miss[/] {name}: {json.dumps(wrong, ensure_ascii=False)}", highlight=False)
+    for group in GROUPS:
+        systems = [s for s in scores if s.group == group]
+        if not systems:
+            continue
+        what = "outlets' own pages" if group == "own" else "pages of unseen sites"
+        table = Table(title=f"{group}: extraction on {systems[0].pages} {what} in {folder}")
+        table.add_column("metric")
+        for s in systems:
+            table.add_column(s.system, justify="right")
+        for name in FIELDS:
+            if any(name in s.accuracy for s in systems):
+                table.add_row(f"{name} accuracy", *(f"{s.accuracy.get(name, float('nan')):.3f}" for s in systems))
+        table.add_row("field accuracy (all)", *(f"{s.field_accuracy:.3f}" for s in systems))
+        table.add_row("body precision", *(f"{s.body_precision:.3f}" for s in systems))
+        table.add_row("body recall", *(f"{s.body_recall:.3f}" for s in systems))
+        table.add_row("body F1", *(f"{s.body_f1:.3f}" for s in systems))
+        table.add_row("ms per page", *(f"{s.ms_per_page:.1f}" for s in systems))
+        out.print(table)
+        for result in systems[0].results:
+            if result.wrong:
+                out.print(f"[yellow]newsdesk miss ({group})[/] {result.name}: {json.dumps(result.wrong, ensure_ascii=False)}",
+                          highlight=False)
     try:
         output.write_text(scores_json(scores), encoding="utf-8")
     except OSError as exc:

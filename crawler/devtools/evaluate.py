@@ -2,16 +2,36 @@
 
 DIR holds `<name>.html` + `<name>.json` pairs (searched recursively); the JSON has the page's
 `url` and its expected fields, either under "expected" or at the top level. Pairs whose JSON
-says `"checked": false` (not read against the page by hand yet) are left out. Scores, for
-newsdesk and for trafilatura alone on the same pages in the same run:
-- field accuracy for title, published, modified, authors, region (exact match after
-  whitespace normalization; datetimes compared as instants), plus published to the day,
-  because trafilatura only gives dates to the day;
-- body precision, recall and F1 at character level (matching blocks of the two texts with
-  whitespace normalized), macro-averaged over pages;
-- milliseconds per page.
-"generic only" is newsdesk's fallback (JSON-LD, meta, printed labels, densest block,
-trafilatura) with no outlet template: what a page of an unknown or changed site gets.
+says `"checked": false` (not read against the page by hand yet) are left out. Pages fall in two
+groups, reported apart:
+- "own": pages of a configured outlet (the URL's domain is in crawler/outlets/outlets.toml),
+  the outlets' own fixtures;
+- "unseen": pages of any other site (tests/fixtures/unseen/), what newsdesk meets on a site
+  it was never configured for.
+
+Each group is scored by three systems on the same pages, in the same run:
+- "newsdesk": what newsdesk does with the page: the outlet's page object (template + generic
+  fallback) for an outlet's page, the path of `newsdesk extract` for an unknown domain;
+- "generic only": newsdesk's generic fallback (JSON-LD, meta, printed labels, densest block,
+  trafilatura) with no outlet template, for every page;
+- "trafilatura": trafilatura alone (`bare_extraction` with metadata).
+
+Scores, per group and system:
+- field accuracy: title, published, modified, authors, region compare exactly (whitespace
+  normalized; datetimes as instants; modified null means the page was never updated);
+  published_day is published to the day (trafilatura gives dates to the day) and is not
+  counted in the overall figure. Three body checks count as fields too: body_start (the
+  extracted body, whitespace normalized, begins with the expected first sentence), body_end
+  (it ends with the expected last sentence) and no_chrome (none of the expected
+  `must_not_contain` strings, which are printed on the page, appears in it). A field the
+  page's JSON does not state is not scored for that page. "field accuracy (all)" is the mean
+  of every scored check but published_day.
+- body precision, recall and F1 at character level: both texts whitespace normalized (runs
+  of whitespace are one space), the characters of the matching blocks that difflib's
+  SequenceMatcher finds between them count as matched; precision = matched / extracted
+  length, recall = matched / expected length, F1 their harmonic mean; macro-averaged over
+  the pages that state a body.
+- milliseconds per page (wall clock of the extraction, the page already read).
 """
 
 from __future__ import annotations
@@ -35,7 +55,9 @@ from crawler.text.dates import KST, parse_iso_datetime
 from crawler.text.encoding import decode_html
 from pipelines.normalize import NormalizePipeline
 
-FIELDS = ("title", "published", "published_day", "modified", "authors", "region")
+FIELDS = ("title", "published", "published_day", "modified", "authors", "region", "body_start", "body_end", "no_chrome")
+GROUPS = ("own", "unseen")
+DATE_FIELDS = ("published", "modified")
 
 
 @dataclass
@@ -46,6 +68,17 @@ class Extracted:
     authors: list[str]
     region: str | None
     body: str
+
+
+@dataclass
+class Case:
+    """One hand-checked page: where it is, its URL, its group and its expected fields."""
+
+    html: Path
+    json: Path
+    url: str
+    group: str
+    expected: dict[str, Any]
 
 
 @dataclass
@@ -62,6 +95,7 @@ class PageResult:
 
 @dataclass
 class SystemScore:
+    group: str
     system: str
     pages: int
     accuracy: dict[str, float]
@@ -96,6 +130,7 @@ def is_checked(path: Path) -> bool:
 
 
 def load_expected(path: Path) -> tuple[str, dict[str, Any]]:
+    """The page's URL and expected fields, or ValueError naming the file and what is wrong."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -108,7 +143,43 @@ def load_expected(path: Path) -> tuple[str, dict[str, Any]]:
     expected = data.get("expected", data)
     if not isinstance(expected, dict):
         raise ValueError(f"{path}: \"expected\" must be an object of field values")
+    for name in DATE_FIELDS:
+        value = expected.get(name)
+        if value is not None and (not isinstance(value, str) or _as_dt(value) is None):
+            raise ValueError(f"{path}: \"{name}\" {value!r} is not an ISO 8601 datetime (or null)")
+    for name in ("authors", "must_not_contain"):
+        value = expected.get(name)
+        if value is not None and (not isinstance(value, list) or not all(isinstance(v, str) for v in value)):
+            raise ValueError(f"{path}: \"{name}\" must be a list of strings")
+    for name in ("title", "region", "body", "body_start", "body_end"):
+        value = expected.get(name)
+        if value is not None and not isinstance(value, str):
+            raise ValueError(f"{path}: \"{name}\" must be a string (or null)")
     return url, expected
+
+
+def group_of(url: str) -> str:
+    """"own" for a configured outlet's page, "unseen" for any other site's."""
+    try:
+        outlet_for_url(url)
+    except (OutletError, ValueError):
+        return "unseen"
+    return "own"
+
+
+def load_cases(folder: Path) -> list[Case]:
+    """Every pair under `folder`, each JSON checked, or ValueError naming the first bad one."""
+    pairs = find_cases(folder)
+    if not pairs:
+        unchecked = len(find_cases(folder, checked=False))
+        if unchecked:
+            raise ValueError(f"{folder}: {unchecked} page(s), none checked by hand yet (\"checked\": false in the JSON)")
+        raise ValueError(f"{folder}: no <name>.html + <name>.json pairs found")
+    cases = []
+    for html, js in pairs:
+        url, expected = load_expected(js)
+        cases.append(Case(html, js, url, group_of(url), expected))
+    return cases
 
 
 def read_page(path: Path) -> bytes:
@@ -124,6 +195,7 @@ def _norm(text: str | None) -> str:
 
 
 def body_scores(expected: str, got: str) -> tuple[float, float, float]:
+    """Character-level precision, recall and F1 of `got` against `expected` (module docstring)."""
     exp, out = _norm(expected), _norm(got)
     if not exp and not out:
         return 1.0, 1.0, 1.0
@@ -142,10 +214,12 @@ def _as_dt(value: Any) -> datetime | None:
 
 
 def compare(expected: dict[str, Any], got: Extracted) -> tuple[dict[str, bool], dict[str, Any]]:
+    """Which stated fields `got` has right, and for each wrong one what was expected and got."""
     correct: dict[str, bool] = {}
     wrong: dict[str, Any] = {}
     exp_pub, exp_mod = _as_dt(expected.get("published")), _as_dt(expected.get("modified"))
-    checks = {
+    body = _norm(got.body)
+    checks: dict[str, tuple[Any, Any]] = {
         "title": (_norm(expected.get("title")), _norm(got.title)),
         "published": (exp_pub, got.published),
         "published_day": (
@@ -156,29 +230,48 @@ def compare(expected: dict[str, Any], got: Extracted) -> tuple[dict[str, bool], 
         "authors": (list(expected.get("authors") or []), list(got.authors)),
         "region": (expected.get("region"), got.region),
     }
+    stated = {("published" if name == "published_day" else name) for name in checks} & set(expected)
     for name, (want, have) in checks.items():
-        if ("published" if name == "published_day" else name) not in expected:
+        if ("published" if name == "published_day" else name) not in stated:
             continue  # the page states no expectation for this field
         correct[name] = want == have
         if not correct[name]:
             wrong[name] = {"expected": str(want), "got": str(have)}
+    if expected.get("body_start"):
+        start = _norm(expected["body_start"])
+        correct["body_start"] = body.startswith(start)
+        if not correct["body_start"]:
+            wrong["body_start"] = {"expected": start, "got": body[: len(start) + 20]}
+    if expected.get("body_end"):
+        end = _norm(expected["body_end"])
+        correct["body_end"] = body.endswith(end)
+        if not correct["body_end"]:
+            wrong["body_end"] = {"expected": end, "got": body[-(len(end) + 20):]}
+    if "must_not_contain" in expected:
+        found = [s for s in expected["must_not_contain"] if _norm(s) and _norm(s) in body]
+        correct["no_chrome"] = not found
+        if found:
+            wrong["no_chrome"] = {"found": found}
     return correct, wrong
 
 
+def _from_article(article: Any) -> Extracted:
+    return Extracted(article.title, article.published, article.modified, article.authors, article.region, article.body)
+
+
 def newsdesk_extract(url: str, html: bytes) -> Extracted:
+    """What newsdesk does with the page: its outlet's page object, or generic for an unknown domain."""
     try:
         spec = outlet_for_url(url)
         page: Any = spec.page_class()(url=url, html=html, outlet=spec)
     except OutletError:
         page = GenericArticlePage(url, html)
-    article = NormalizePipeline().process_item(page.to_article())
-    return Extracted(article.title, article.published, article.modified, article.authors, article.region, article.body)
+    return _from_article(NormalizePipeline().process_item(page.to_article()))
 
 
 def generic_extract(url: str, html: bytes) -> Extracted:
     """newsdesk's generic fallback alone, as for a domain no outlet spec knows."""
-    article = NormalizePipeline().process_item(GenericArticlePage(url, html).to_article())
-    return Extracted(article.title, article.published, article.modified, article.authors, article.region, article.body)
+    return _from_article(NormalizePipeline().process_item(GenericArticlePage(url, html).to_article()))
 
 
 def trafilatura_extract(url: str, html: bytes) -> Extracted:
@@ -199,58 +292,61 @@ def trafilatura_extract(url: str, html: bytes) -> Extracted:
     return Extracted(doc.title, published, None, authors, None, doc.text or "")
 
 
-def score(system: str, cases: list[tuple[Path, Path]], extractor: Callable[[str, bytes], Extracted]) -> SystemScore:
+SYSTEMS: tuple[tuple[str, Callable[[str, bytes], Extracted]], ...] = (
+    ("newsdesk", newsdesk_extract),
+    ("generic only", generic_extract),
+    ("trafilatura", trafilatura_extract),
+)
+
+
+def score(system: str, cases: list[Case], extractor: Callable[[str, bytes], Extracted], group: str = "") -> SystemScore:
     results: list[PageResult] = []
-    for html_path, json_path in cases:
-        url, expected = load_expected(json_path)
-        html = read_page(html_path)
+    for case in cases:
+        html = read_page(case.html)
         started = time.perf_counter()
-        got = extractor(url, html)
+        got = extractor(case.url, html)
         ms = (time.perf_counter() - started) * 1000
-        correct, wrong = compare(expected, got)
-        p, r, f1 = body_scores(expected.get("body") or "", got.body) if "body" in expected else (1.0, 1.0, 1.0)
+        correct, wrong = compare(case.expected, got)
+        has_body = "body" in case.expected
+        p, r, f1 = body_scores(case.expected.get("body") or "", got.body) if has_body else (1.0, 1.0, 1.0)
         if f1 < 1.0:
             wrong["body"] = {"precision": round(p, 4), "recall": round(r, 4)}
-        name = str(html_path.with_suffix(""))
-        results.append(PageResult(name, url, correct, p, r, f1, ms, wrong))
+        results.append(PageResult(str(case.html.with_suffix("")), case.url, correct, p, r, f1, ms, wrong))
     accuracy = {
         name: mean(res.correct[name] for res in results if name in res.correct)
         for name in FIELDS
         if any(name in res.correct for res in results)
     }
     all_checks = [ok for res in results for name, ok in res.correct.items() if name != "published_day"]
+    with_body = [res for res, case in zip(results, cases) if "body" in case.expected]
     return SystemScore(
+        group=group,
         system=system,
         pages=len(results),
         accuracy=accuracy,
         field_accuracy=mean(all_checks) if all_checks else 0.0,
-        body_precision=mean(r.body_precision for r in results) if results else 0.0,
-        body_recall=mean(r.body_recall for r in results) if results else 0.0,
-        body_f1=mean(r.body_f1 for r in results) if results else 0.0,
+        body_precision=mean(r.body_precision for r in with_body) if with_body else 0.0,
+        body_recall=mean(r.body_recall for r in with_body) if with_body else 0.0,
+        body_f1=mean(r.body_f1 for r in with_body) if with_body else 0.0,
         ms_per_page=mean(r.ms for r in results) if results else 0.0,
         results=results,
     )
 
 
 def evaluate(folder: Path) -> list[SystemScore]:
-    cases = find_cases(folder)
-    if not cases:
-        unchecked = len(find_cases(folder, checked=False))
-        if unchecked:
-            raise ValueError(f"{folder}: {unchecked} page(s), none checked by hand yet (\"checked\": false in the JSON)")
-        raise ValueError(f"{folder}: no <name>.html + <name>.json pairs found")
-    # warm both up once so one-time costs (the outlet registry, page templates, the first
-    # parse) are not charged to the first page
-    for _html, json_path in cases:  # every case's JSON checked before seconds of scoring
-        load_expected(json_path)
-    url, _ = load_expected(cases[0][1])
-    newsdesk_extract(url, read_page(cases[0][0]))
-    trafilatura_extract(url, read_page(cases[0][0]))
-    return [
-        score("newsdesk", cases, newsdesk_extract),
-        score("generic only", cases, generic_extract),
-        score("trafilatura", cases, trafilatura_extract),
-    ]
+    """Every system on every group that has pages under `folder`: own first, then unseen."""
+    cases = load_cases(folder)  # every case's JSON checked before seconds of scoring
+    # warm every system up once so one-time costs (the outlet registry, page templates, the
+    # first parse) are not charged to the first page
+    first = read_page(cases[0].html)
+    for _name, extractor in SYSTEMS:
+        extractor(cases[0].url, first)
+    scores = []
+    for group in GROUPS:
+        members = [case for case in cases if case.group == group]
+        if members:
+            scores.extend(score(name, members, extractor, group) for name, extractor in SYSTEMS)
+    return scores
 
 
 def to_json(scores: list[SystemScore]) -> str:
