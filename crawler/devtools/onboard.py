@@ -31,7 +31,7 @@ from urllib.parse import parse_qsl, urljoin, urlsplit
 from itemadapter import ItemAdapter
 from selectolax.lexbor import LexborNode
 
-from crawler.devtools.evaluate import Extracted, SystemScore, score
+from crawler.devtools.evaluate import Case, Extracted, SystemScore, load_expected, score
 from crawler.devtools.fixturesite import DEFAULT_FIXTURES, SiteSpec, route_key
 from crawler.outlets import FAMILIES_PATH, REGISTRY_PATH, OutletError, OutletSpec, families, load_registry, registry
 from crawler.pages.base import ArticlePage
@@ -802,8 +802,8 @@ def check_fixture(spec: OutletSpec, template: PageTemplate, html_path: Path, jso
         article = extract(spec, template, url, html)
         return Extracted(article.title, article.published, article.modified, article.authors, article.region, article.body)
 
-    result = score("newsdesk", [(html_path, json_path)], extractor)
-    url = json.loads(json_path.read_text(encoding="utf-8"))["url"]
+    url, expected = load_expected(json_path)
+    result = score("newsdesk", [Case(html_path, json_path, url, "own", expected)], extractor, "own")
     article = extract(spec, template, url, html_path.read_bytes())
     fallbacks = {k: v for k, v in article.provenance.items() if v not in ("selector", "text")}
     dropped = None
