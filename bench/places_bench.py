@@ -1,0 +1,101 @@
+"""Place tagging against the labelled set bench/places/labels.jsonl, beside the outlet's home region.
+
+Run: .venv/bin/python bench/places_bench.py [--repeat 5] [--misses]
+
+For every labelled article about one 시도 (its `sido` list is not empty) it compares the first
+place crawler.text.places.tag() gives with the labels (any listed name is right: 광주·전남
+stories list both); for every article about one 시군구 it does the same for the 시군구. The
+baseline, in the same run, is what analysts had before: the outlet's home region as the 시도,
+and no 시군구 at all. National articles (empty `sido`) are counted apart: the tagger may only
+name the outlet's region for them (source "outlet"), or a place the text names.
+Time per article is the best of `--repeat` passes over the whole set, one thread.
+Writes bench/results/places.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from crawler.text.places import Place, gazetteer, tag  # noqa: E402
+
+LABELS = ROOT / "bench" / "places" / "labels.jsonl"
+
+
+def load() -> list[dict[str, Any]]:
+    return [json.loads(line) for line in LABELS.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def run(article: dict[str, Any]) -> list[Place]:
+    return tag(article["title"], article["body"], subtitle=article.get("subtitle"),
+               region=article.get("region"), home=article["home"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--misses", action="store_true", help="print every article the tagger got wrong")
+    args = parser.parse_args()
+    articles = load()
+    gazetteer()  # the table is read once per process: not part of the time per article
+    best = float("inf")
+    results: list[list[Place]] = []
+    for _ in range(max(1, args.repeat)):
+        started = time.perf_counter()
+        results = [run(a) for a in articles]
+        best = min(best, time.perf_counter() - started)
+    table = gazetteer()
+    sido_n = sido_ok = base_ok = sgg_n = sgg_ok = 0
+    national = national_outlet = 0
+    misses: list[str] = []
+    for article, places in zip(articles, results):
+        first = places[0] if places else None
+        if not article["sido"]:
+            national += 1
+            national_outlet += bool(first is None or first.source == "outlet")
+            continue
+        sido_n += 1
+        home = table.sido(article["home"]).name
+        base_ok += home in article["sido"]
+        got = first is not None and first.sido in article["sido"]
+        sido_ok += got
+        if not got:
+            misses.append(f"시도 {article['id']}: got {first.sido if first else None}, want {article['sido']} "
+                          f"({article['title'][:40]})")
+        if article["sigungu"]:
+            sgg_n += 1
+            full = first.sigungu_full if first is not None else None
+            sgg_ok += full in article["sigungu"]
+            if full not in article["sigungu"]:
+                misses.append(f"시군구 {article['id']}: got {full}, want {article['sigungu']} ({article['title'][:40]})")
+    per_ms = best / len(articles) * 1000
+    result = {
+        "articles": len(articles), "about_one_sido": sido_n, "about_one_sigungu": sgg_n, "national": national,
+        "sido_accuracy": round(sido_ok / sido_n, 4) if sido_n else None,
+        "sido_accuracy_outlet_home": round(base_ok / sido_n, 4) if sido_n else None,
+        "sigungu_accuracy": round(sgg_ok / sgg_n, 4) if sgg_n else None,
+        "sigungu_accuracy_outlet_home": 0.0,
+        "national_left_to_outlet": national_outlet,
+        "ms_per_article": round(per_ms, 4),
+    }
+    print(f"labelled articles: {len(articles)} ({sido_n} about one 시도, {sgg_n} about one 시군구, {national} national)")
+    print(f"시도 accuracy:   tagger {result['sido_accuracy']:.3f}   outlet home region {result['sido_accuracy_outlet_home']:.3f}")
+    print(f"시군구 accuracy: tagger {result['sigungu_accuracy']:.3f}   outlet home region 0.000 (it names no 시군구)")
+    print(f"national articles given only the outlet's region: {national_outlet}/{national}")
+    print(f"time per article: {per_ms:.3f} ms (best of {args.repeat}, one thread)")
+    if args.misses:
+        print("\n".join(misses))
+    out = ROOT / "bench" / "results" / "places.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
