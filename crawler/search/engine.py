@@ -54,7 +54,7 @@ VERIFY_LIMIT = 1000  # candidates that may fail verification before a page stops
 MAX_PER_PAGE = 100
 _FETCH_CHUNK = 100
 DISPLAY_FIELDS = {"_id": 1, "canonical_url": 1, "url": 1, "outlet": 1, "title": 1, "subtitle": 1, "body": 1,
-                  "published": 1, "region": 1, "sections": 1, "story_id": 1, "authors": 1}
+                  "published": 1, "region": 1, "sido": 1, "sigungu": 1, "sections": 1, "story_id": 1, "authors": 1}
 
 
 class SearchError(ValueError):
@@ -176,6 +176,8 @@ def search(
     required += [lambda g=g: np.concatenate([_Postings(postings[t]).keys for t in g]) for g in groups]
     if filters.stories:
         required.append(lambda: _story_keys(db, filters.stories))
+    if filters.sidos or filters.sigungus:
+        required.append(lambda: _place_keys(db, filters))
     for present in required:
         if not len(keys):
             break
@@ -362,6 +364,15 @@ def _story_keys(db: Database[Any], stories: Sequence[str]) -> np.ndarray:
     """Keys of the articles of these stories (the story_id index, a handful of copies each)."""
     found = [d["_id"].binary for d in _articles(db).find({"story_id": {"$in": list(stories)}}, {"_id": 1})
              if isinstance(d["_id"], ObjectId)]
+    return _Postings(b"".join(i + b"\0\0\0\0" for i in found)).keys
+
+
+def _place_keys(db: Database[Any], filters: Filters) -> np.ndarray:
+    """Keys of the articles in the filters' 시도 / 시군구 and date range (the sido/sigungu +
+    published indexes; the postings hold no place terms, so a re-tagged article is found)."""
+    clauses = filters.mongo()
+    query = {k: clauses[k] for k in ("sigungu", "sido", "published") if k in clauses}  # an indexed place first
+    found = [d["_id"].binary for d in _articles(db).find(query, {"_id": 1}) if isinstance(d["_id"], ObjectId)]
     return _Postings(b"".join(i + b"\0\0\0\0" for i in found)).keys
 
 

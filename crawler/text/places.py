@@ -44,11 +44,15 @@ __all__ = [
     "gazetteer",
     "resolve_sido",
     "resolve_sigungu",
+    "VERSION",
+    "fields",
+    "filter_names",
     "tag",
 ]
 
 DATA = Path(__file__).with_name("data")
 SOURCES = ("dateline", "title", "lead", "outlet")
+VERSION = 1  # of the table and rules: stored as `places_version`; a new one makes `newsdesk places --reindex` redo every article
 LEAD_CHARS = 300  # the lead: the subtitle and this much of the body's start
 MAX_PLACES = 6
 
@@ -138,6 +142,7 @@ class Gazetteer:
         self.by_full: dict[str, Unit] = {}
         self.forms: dict[str, list[_Target]] = {}
         self.sido_forms: dict[str, Unit] = {}
+        self.former_sido: dict[str, set[str]] = {}  # 시군구 code -> codes of 시도 it was in (군위: 경북)
         districts: list[tuple[str, str, str]] = []  # 일반구: (code, name, city code)
         for code10, name in rows:
             words = name.split()
@@ -176,7 +181,11 @@ class Gazetteer:
                 raise ValueError(f"place_aliases.tsv: {alias!r} names {current!r}, which is not in places.tsv")
             if unit.is_sido:
                 self.sido_forms.setdefault(alias, unit)
-            self._add(alias.split()[-1], unit, True)  # 경상북도 군위군 -> 군위군 (now in 대구)
+            elif " " in alias:  # 경상북도 군위군 -> 대구광역시 군위군: 경북 군위 still finds it
+                old = self.sido_forms.get(alias.split()[0])
+                if old is not None and old.code != unit.sido_code:
+                    self.former_sido.setdefault(unit.code, set()).add(old.code)
+            self._add(alias.split()[-1], unit, True)
         names = sorted(self.forms, key=len, reverse=True)
         self.pattern = re.compile("(?<![가-힣])(" + "|".join(map(re.escape, names)) + ")([가-힣]*)")
 
@@ -212,9 +221,13 @@ class Gazetteer:
             candidates = [t.unit for t in self.forms.get(text, []) if not t.unit.is_sido or t.unit == self.sejong]
             if text in self.sido_forms and self.sido_forms[text].code == getattr(self.sejong, "sido_code", None):
                 candidates = [self.sejong] if self.sejong else []
+            elsewhere = list(dict.fromkeys(candidates))
             if sido is not None:
                 candidates = [u for u in candidates if u.sido_code == sido.code]
             candidates = list(dict.fromkeys(candidates))
+            if not candidates and sido is not None and elsewhere:
+                raise PlaceError(f"시군구 {name!r} is not in {sido.name}: "
+                                 f"{', '.join(u.full for u in elsewhere)}")
             if not candidates:
                 pool = [t for t in self.forms if any(not x.unit.is_sido for x in self.forms[t])]
                 close = difflib.get_close_matches(text, pool, n=3, cutoff=0.5)
@@ -256,11 +269,8 @@ class Gazetteer:
                 found.append([sido_targets[0].unit])
                 continue
             if context is not None:
-                inside = [t for t in targets if t.unit.sido_code == context.code]
-                moved = [t for t in targets if not t.unit.is_sido]
-                targets = inside or (moved if len({t.unit for t in moved}) == 1 else [])
-                if found and found[-1] == [context]:
-                    found.pop()  # 대전 유성구: one place
+                targets = [t for t in targets if t.unit.sido_code == context.code
+                           or context.code in self.former_sido.get(t.unit.code, ())]
             elif source != "dateline":
                 if form in TRAP_STEMS and not rest:
                     continue
@@ -268,6 +278,8 @@ class Gazetteer:
                     continue
             units = list(dict.fromkeys(t.unit for t in targets))
             if units:
+                if context is not None and found and found[-1] == [context]:
+                    found.pop()  # 대전 유성구: one place
                 found.append(units)
             last_sido = None
         return found
@@ -330,6 +342,18 @@ def resolve_sigungu(name: str, sido: str | None = None) -> Unit:
     """The 시군구 a person means by `name` (공주시, 공주, 대전 유성구, 44150), within `sido`."""
     table = gazetteer()
     return table.sigungu(name, table.sido(sido) if sido else None)
+
+
+def filter_names(sidos: Iterable[str], sigungus: Iterable[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The stored names for 시도 and 시군구 a person asked for: official 시도 names, and
+    시군구 as `충청남도 공주시` (within the one 시도 given, if exactly one is). PlaceError, with
+    a hint, for a name not in the table or one naming several places."""
+    table = gazetteer()
+    sido_units = [table.sido(s) for s in sidos]
+    within = sido_units[0] if len(sido_units) == 1 else None
+    sigungu_units = [table.sigungu(s, within) for s in sigungus]
+    return (tuple(dict.fromkeys(u.name for u in sido_units)),
+            tuple(dict.fromkeys(u.full for u in sigungu_units)))
 
 
 def _dateline(region: str | None, body: str) -> str:
@@ -434,4 +458,5 @@ def fields(places: list[Place]) -> dict[str, Any]:
         "places": [p.as_dict() for p in places],
         "sido": list(dict.fromkeys(p.sido for p in places)),
         "sigungu": list(dict.fromkeys(p.sigungu_full for p in places if p.sigungu_full)),
+        "places_version": VERSION,
     }

@@ -27,8 +27,11 @@ from crawler.web.params import (
     Regions,
     SearchPage,
     Sections,
+    Sigungus,
     Since,
+    Sidos,
     Until,
+    check_places,
 )
 
 router = APIRouter(prefix="/api")
@@ -55,11 +58,14 @@ def search(
     until: Until = None,
     page: SearchPage = 1,
     per_page: PerPage = 20,
+    sido: Sidos = [],
+    sigungu: Sigungus = [],
 ) -> SearchResponse:
     """Articles containing every word and phrase (Korean words match inside longer words:
     대전 finds 대전시는), title matches first, then newest. Snippets are segments; highlighted
     ones are the matches."""
-    return views.search(request.app.state.db, q, outlet, region, section, since, until, page, per_page)
+    return views.search(request.app.state.db, q, outlet, region, section, since, until, page, per_page,
+                        places=check_places(sido, sigungu))
 
 
 @router.get("/articles", response_model=ArticleList, tags=["articles"], summary="Newest articles in a date window")

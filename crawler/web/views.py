@@ -108,11 +108,13 @@ def with_story_outlets(db: Database[Any], items: list[Any]) -> None:
 def search(
     db: Database[Any], q: str, outlet: list[str], region: list[str], section: list[str],
     since: date | None, until: date | None, page: int, per_page: int,
+    *, places: tuple[tuple[str, ...], tuple[str, ...]] = ((), ()),
 ) -> SearchResponse:
     outlets = check_outlets(outlet, outlet_names())
     since, until = optional_range(since, until)
     start, end = day_range(since, until)
-    filters = Filters(outlets=outlets, regions=tuple(region), sections=tuple(section), since=start, until=end)
+    filters = Filters(outlets=outlets, regions=tuple(region), sections=tuple(section), since=start, until=end,
+                      sidos=places[0], sigungus=places[1])
     try:
         result = run_search(db, q, filters, page=page, per_page=per_page)
     except SearchError as exc:
