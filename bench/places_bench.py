@@ -4,7 +4,9 @@ Run: .venv/bin/python bench/places_bench.py [--repeat 5] [--misses]
 
 For every labelled article about one 시도 (its `sido` list is not empty) it compares the first
 place crawler.text.places.tag() gives with the labels (any listed name is right: 광주·전남
-stories list both); for every article about one 시군구 it does the same for the 시군구. The
+stories list both); for every article about one 시군구 it does the same for the 시군구, over
+all of them and over those whose text names the 시군구 (`sigungu_named`; the others name only
+an institution whose place a reader knows: KAIST, 벡스코). The
 baseline, in the same run, is what analysts had before: the outlet's home region as the 시도,
 and no 시군구 at all. National articles (empty `sido`) are counted apart: the tagger may only
 name the outlet's region for them (source "outlet"), or a place the text names.
@@ -52,7 +54,7 @@ def main() -> None:
         results = [run(a) for a in articles]
         best = min(best, time.perf_counter() - started)
     table = gazetteer()
-    sido_n = sido_ok = base_ok = sgg_n = sgg_ok = 0
+    sido_n = sido_ok = base_ok = sgg_n = sgg_ok = named_n = named_ok = 0
     national = national_outlet = 0
     misses: list[str] = []
     for article, places in zip(articles, results):
@@ -73,6 +75,9 @@ def main() -> None:
             sgg_n += 1
             full = first.sigungu_full if first is not None else None
             sgg_ok += full in article["sigungu"]
+            if article.get("sigungu_named"):
+                named_n += 1
+                named_ok += full in article["sigungu"]
             if full not in article["sigungu"]:
                 misses.append(f"시군구 {article['id']}: got {full}, want {article['sigungu']} ({article['title'][:40]})")
     per_ms = best / len(articles) * 1000
@@ -82,12 +87,16 @@ def main() -> None:
         "sido_accuracy_outlet_home": round(base_ok / sido_n, 4) if sido_n else None,
         "sigungu_accuracy": round(sgg_ok / sgg_n, 4) if sgg_n else None,
         "sigungu_accuracy_outlet_home": 0.0,
+        "about_one_sigungu_named_in_text": named_n,
+        "sigungu_accuracy_named_in_text": round(named_ok / named_n, 4) if named_n else None,
         "national_left_to_outlet": national_outlet,
         "ms_per_article": round(per_ms, 4),
     }
     print(f"labelled articles: {len(articles)} ({sido_n} about one 시도, {sgg_n} about one 시군구, {national} national)")
     print(f"시도 accuracy:   tagger {result['sido_accuracy']:.3f}   outlet home region {result['sido_accuracy_outlet_home']:.3f}")
     print(f"시군구 accuracy: tagger {result['sigungu_accuracy']:.3f}   outlet home region 0.000 (it names no 시군구)")
+    print(f"  where the text names it ({named_n}): tagger {result['sigungu_accuracy_named_in_text']:.3f} "
+          f"(the others name only an institution: KAIST, 벡스코)")
     print(f"national articles given only the outlet's region: {national_outlet}/{national}")
     print(f"time per article: {per_ms:.3f} ms (best of {args.repeat}, one thread)")
     if args.misses:

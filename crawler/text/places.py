@@ -10,15 +10,20 @@ reader knows (내포 -> 충남, 분당 -> 성남시). Codes are the 법정동 co
 
 `tag()` reads, in this order of trust, the dateline (`공주=`, `[대전=뉴시스]`), the title, the
 lead (subtitle and first paragraph) and, only when none of them names a place, the outlet's home
-region (source "outlet"). A name counts where it starts a word and is followed only by what
-follows a place name (공주시청, 공주시의회, 공주에서, 공주지역): so 대전환, 부산물, 광주리,
+region (source "outlet"). A name counts where it starts a word and is followed by what follows
+a place name (공주시청, 공주시의회, 공주에서, 공주지역), or by two letters or more of a longer
+word (논산딸기축제, 창원특례시, 인천국세청; one letter is how personal names run on: 김해숙),
+except the words listed in _BAD_REST (대전환, 세종대왕, 영주권, 김해공항); so 부산물, 광주리,
 울산바위 and 휴대전화 name nothing. Names that are also ordinary words (공주, 예산, 고령, 동해,
 진도, 경기 ...: TRAP_STEMS) count only with their suffix (예산군), in a dateline, or right after
 their 시도 (충남 예산). Names of several units (중구, 고성, 강서구, and 광주시, which is 광주광역시
 or 경기 광주시) take the 시도 written just before them, else the 시도 the article names
 elsewhere, else the outlet's home 시도; else they give the 시도 only if all candidates share it,
 or nothing. Places of the lead in another 시도 than the dateline's and title's are left out
-(a 광양 story signed in 서울 is not about 서울).
+(a 광양 story signed in 서울 is not about 서울); the lead's places come most-named 시도 first;
+and 서울 named once in a lead, when the title and dateline name no place, is where national
+news happens (a briefing at 대한상의 in 서울 중구, the exchange in 여의도), not its subject,
+unless the outlet is from 서울.
 
 Pure Python over the standard library; the table is read once per process.
 """
@@ -55,6 +60,7 @@ SOURCES = ("dateline", "title", "lead", "outlet")
 VERSION = 1  # of the table and rules: stored as `places_version`; a new one makes `newsdesk places --reindex` redo every article
 LEAD_CHARS = 300  # the lead: the subtitle and this much of the body's start
 MAX_PLACES = 6
+CAPITAL = "11"  # 서울: named once in a lead, it is where national news happens (see tag)
 
 # Two-letter names that are also ordinary words or names of other things: they name a place
 # only with their suffix, in a dateline, or right after their 시도 (see the module docstring).
@@ -67,12 +73,21 @@ TRAP_STEMS = frozenset({
 })
 # Words after a name that make it something else (전주 대비: the previous week).
 _NOT_BEFORE = {"전주": ("대비", "비해", "보다", "比")}
+# What a name may not run into (대전환, 영주권, 세종대왕, 김해공항 is in 부산 강서구).
+_BAD_REST = {
+    "대전": ("환", "차", "제", "투", "략"), "부산": ("물",), "광주": ("리",), "울산": ("바위",), "대구": ("탕",),
+    "세종": ("대왕", "문화회관", "대로", "학당", "대학"), "제주": ("항공",), "영주": ("권",), "여주": ("인공",),
+    "무안": ("하", "한", "해", "함"), "김해": ("공항", "국제공항"), "천안": ("함",),
+}
+# A name at the start of a longer word (논산딸기축제, 창원특례시, 인천국세청) counts when what
+# follows is two letters or more: one letter is how Korean names run on (김해숙, 이천수).
+MIN_COMPOUND_REST = 2
 # What may follow a place name inside its word, besides particles.
 _SUFFIXES = frozenset({
     "청", "시청", "군청", "구청", "도청", "시장", "군수", "구청장", "도지사", "시의회", "군의회", "구의회",
     "도의회", "의회", "시의원", "군의원", "구의원", "도의원", "교육청", "교육지원청", "시교육청", "도교육청",
     "역", "시민", "도민", "군민", "구민", "지역", "지역민", "권", "권역", "지방", "항", "일대", "일원", "시내",
-    "도심", "경찰서", "소방서", "시정", "군정", "구정", "도정", "시청사", "군청사", "구청사",
+    "도심", "경찰서", "소방서", "시정", "군정", "구정", "도정", "시청사", "군청사", "구청사", "특례시",
 })
 _PARTICLES = tuple(sorted(
     set(PARTICLES) - {"적", "상", "내", "별", "용", "간", "키로", "시키는", "시켰다", "하기로", "하다", "한다",
@@ -252,7 +267,9 @@ class Gazetteer:
         for m in self.pattern.finditer(text):
             form, rest = m.group(1), m.group(2)
             targets = self.forms[form]
-            if not _fits(rest):
+            if form in _BAD_REST and rest.startswith(_BAD_REST[form]):
+                continue
+            if not _fits(rest) and (len(rest) < MIN_COMPOUND_REST or form in TRAP_STEMS):
                 continue
             after = text[m.end():m.end() + 4].lstrip()
             if form in _NOT_BEFORE and (rest in _NOT_BEFORE[form] or after.startswith(_NOT_BEFORE[form])):
@@ -260,7 +277,7 @@ class Gazetteer:
             context = last_sido[0] if last_sido is not None and m.start() - last_sido[1] <= 1 else None
             sido_targets = [t for t in targets if t.unit.is_sido]
             if sido_targets and len(targets) == 1:
-                if form == "경기" and not (rest.startswith("도") or rest in ("지역", "남부", "북부")):
+                if form == "경기" and not rest.startswith(("도", "지역", "남부", "북부")):
                     # 경기 is also a game and the economy: a 시도 only as 경기도, or before a 경기 시군구
                     nxt = self.pattern.match(text, m.end() + 1) if text[m.end():m.end() + 1] == " " else None
                     if nxt is None or not any(t.unit.sido_code == "41" for t in self.forms[nxt.group(1)]):
@@ -395,12 +412,18 @@ def tag(title: str, body: str = "", *, subtitle: str | None = None, region: str 
     places: list[Place] = []
     strong_sidos: set[str] = set()
     for source, found in readings:
+        if source == "lead":  # the 시도 the lead names most comes first (a passing mention after it)
+            named = [units[0].sido_code for units in found if len({u.sido_code for u in units}) == 1]
+            found = sorted(found, key=lambda units: -named.count(units[0].sido_code))
         for units in found:
             unit = _choose(units, first_sido, home_sido, known, table)
             if unit is None:
                 continue
             if source == "lead" and strong_sidos and unit.sido_code not in strong_sidos:
                 continue
+            if (source == "lead" and not strong_sidos and unit.sido_code == CAPITAL and named.count(CAPITAL) < 2
+                    and (home_sido is None or home_sido.code != CAPITAL)):
+                continue  # where national news happens (서울 중구 대한상의 in a caption), not what it is about
             if source != "lead":
                 strong_sidos.add(unit.sido_code)
             places.append(_place(unit, source, table))

@@ -132,3 +132,25 @@ def test_filter_names_and_their_errors():
         filter_names(["충남"], ["유성구"])
     with pytest.raises(PlaceError, match="unknown 시도"):
         filter_names(["충낭"], [])
+
+
+def test_a_name_starting_a_longer_word():
+    assert first("논산딸기축제 로컬100 선정")[:2] == ("충청남도", "논산시")
+    assert first("창원특례시, 공공와이파이 성과")[:2] == ("경상남도", "창원시")
+    assert first("대전국세청 소송 패소율")[:2] == ("대전광역시", None)
+    assert first("김해숙 배우 인터뷰") is None  # one letter more: a personal name
+    assert first("영주권 취득 외국인") is None
+    assert first("세종대왕 동상 보수") is None
+    assert first("김해공항 국제선 증편") is None  # the airport is in 부산 강서구
+
+
+def test_the_lead_names_its_main_place_most():
+    found = tag("현장체험학습 기피", "속초 사건 이후 경기도 내 학교들이 경기도교육청과 협의했다.")
+    assert found[0].sido == "경기도"
+
+
+def test_seoul_named_once_in_a_lead_is_where_national_news_happens():
+    body = "김 장관은 23일 서울 중구 대한상공회의소에서 대책회의를 주재했다."
+    assert first("수출여건 훼손 안 되게 협의", body, home="대구") == ("대구광역시", None, "outlet")
+    assert first("수출여건 훼손 안 되게 협의", body, home="서울")[:2] == ("서울특별시", "중구")
+    assert first("수출여건 협의", "충남 태안 본사에서 선포식을 열었다.", home="부산")[:2] == ("충청남도", "태안군")
