@@ -7,6 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 
+from crawler.search.filters import Filters, day_range
+from crawler.search.stats import place_counts
 from crawler.web import views
 from crawler.web.models import (
     ArticleDetail,
@@ -15,6 +17,7 @@ from crawler.web.models import (
     Outlet,
     RevisionList,
     RunDetail,
+    PlacesResponse,
     RunList,
     SearchResponse,
     Story,
@@ -31,10 +34,14 @@ from crawler.web.params import (
     Since,
     Sidos,
     Until,
+    check_outlets,
+    window,
     check_places,
 )
 
 router = APIRouter(prefix="/api")
+PLACES_DEFAULT_DAYS = 30
+PLACES_MAX_DAYS = 366
 
 ArticleId = Annotated[str, Path(pattern=r"^[0-9a-f]{24}$", description="Article id (24 hex digits)")]
 StoryId = Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
@@ -78,10 +85,13 @@ def articles(
     until: Until = None,
     per_page: PerPage = 20,
     before: Before = None,
+    sido: Sidos = [],
+    sigungu: Sigungus = [],
 ) -> ArticleList:
     """Articles published in the window (default: the last 7 Korea-time days, at most 366),
     newest first."""
-    return views.browse(request.app.state.db, outlet, region, section, since, until, per_page, before)
+    return views.browse(request.app.state.db, outlet, region, section, since, until, per_page, before,
+                        places=check_places(sido, sigungu))
 
 
 @router.get("/articles/by-url", response_model=ArticleDetail, tags=["articles"], summary="An article by its URL")
@@ -107,6 +117,25 @@ def revisions(request: Request, article_id: ArticleId) -> RevisionList:
             summary="Every copy of a story across outlets")
 def story(request: Request, story_id: StoryId) -> Story:
     return views.story(request.app.state.db, story_id)
+
+
+@router.get("/places", response_model=PlacesResponse, tags=["volume"],
+            summary="Article counts per 시도 and per 시군구, with their 법정동 codes")
+def places(
+    request: Request,
+    outlet: Outlets = [],
+    sido: Sidos = [],
+    since: Since = None,
+    until: Until = None,
+) -> PlacesResponse:
+    """Articles published in the window (default: the last 30 Korea-time days, at most 366)
+    per 시도 and per 시군구 they are about, most first (crawler.search.stats.place_counts)."""
+    outlets = check_outlets(outlet, views.outlet_names())
+    sidos, _none = check_places(sido, [])
+    span = window(since, until, default_days=PLACES_DEFAULT_DAYS, max_days=PLACES_MAX_DAYS)
+    start, end = day_range(span.since, span.until)
+    counts = place_counts(request.app.state.db, Filters(outlets=outlets, sidos=sidos, since=start, until=end))
+    return PlacesResponse.of(counts, span.since, span.until)
 
 
 @router.get("/volume", response_model=VolumeResponse, tags=["volume"],

@@ -127,6 +127,7 @@ def search(
 def browse(
     db: Database[Any], outlet: list[str], region: list[str], section: list[str],
     since: date | None, until: date | None, per_page: int, before: str | None,
+    *, places: tuple[tuple[str, ...], tuple[str, ...]] = ((), ()),
 ) -> ArticleList:
     outlets = check_outlets(outlet, outlet_names())
     span = window(since, until, default_days=LIST_DEFAULT_DAYS, max_days=LIST_MAX_DAYS)
@@ -136,6 +137,7 @@ def browse(
         return reads.list_articles(
             db, since=day_start(span.since), until=day_start(span.until + timedelta(days=1)),
             outlets=outlets, regions=region, sections=section, limit=per_page, cursor=page_cursor,
+            sidos=places[0], sigungus=places[1],
         )
 
     docs, next_page = read(span)

@@ -96,3 +96,19 @@ def test_counts_say_how_many_articles_have_no_places_yet(mongo_db):
     store.upsert_many(DOCS[:2])
     counts = place_counts(mongo_db, Filters())
     assert counts.untagged == 2 and counts.sido == []
+
+
+def test_browsing_filters_by_place_and_details_carry_places(mongo_db):
+    from crawler.store import reads
+    from crawler.web.models import ArticleDetail, ArticleSummary
+
+    store = ArticleStore(mongo_db)
+    store.ensure_indexes()
+    store.upsert_many(DOCS)
+    reindex_places(mongo_db)
+    docs, _next = reads.list_articles(mongo_db, since=BASE - timedelta(days=1), until=BASE + timedelta(days=1),
+                                      sidos=("충청남도",), limit=10)
+    assert [d["title"] for d in docs] == ["천안 전통시장 북적", "공주시, 백제문화제 준비"]
+    assert ArticleSummary.of(docs[0], {}).sigungu == ["충청남도 천안시"]
+    detail = ArticleDetail.of(reads.article_by_url(mongo_db, "https://news.example/p3"), {})
+    assert [(p.sigungu, p.sigungu_code, p.source) for p in detail.places] == [("천안시", "44130", "dateline")]

@@ -323,3 +323,15 @@ def test_search_filters_by_place(client: TestClient) -> None:
     response = client.get("/api/search", params={"q": "행정", "sido": "대전", "sigungu": "유성구"})
     assert response.status_code == 200, response.text
     assert response.json()["total"] == 0
+
+
+def test_places_counts_and_bad_places(client: TestClient) -> None:
+    response = client.get("/api/places", params={"since": "2024-05-01", "until": "2024-05-31"})
+    assert response.status_code == 200, response.text
+    data = response.json()
+    assert data["since"] == "2024-05-01" and data["untagged"] == data["total"]  # seeded before places existed
+    assert data["sido"] == [] and data["sigungu"] == []
+    bad = client.get("/api/places", params={"sido": "충낭"})
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["query", "sido"]
+    assert client.get("/api/articles", params={"sigungu": "중구"}).status_code == 422
+    assert client.get("/api/articles", params={"sido": "대전", "sigungu": "유성구"}).status_code == 200
