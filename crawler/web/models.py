@@ -3,6 +3,11 @@
 Datetimes go out as ISO 8601 in Korea time (+09:00), the way analysts read them; text goes
 out as stored (JSON needs no HTML escaping; the pages escape it). Search snippets are
 segments, {"text", "highlight"}, never markup.
+
+Why one module: every response model is built from stored documents with the same few
+helpers (Korea time, text and list coercion, the article summary's fields), and together
+they are the API's one schema namespace (/api/openapi.json): split, the helpers would be
+shared across modules and names could collide unseen.
 """
 
 from __future__ import annotations
