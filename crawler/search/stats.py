@@ -76,7 +76,8 @@ class PlaceCounts:
     sido: list[dict[str, Any]]  # {sido, sido_code, articles}
     sigungu: list[dict[str, Any]]  # {sido, sido_code, sigungu, sigungu_code, articles}
     total: int  # articles matching the filters
-    untagged: int  # of them, articles without places (stored before tagging; `newsdesk places --reindex`)
+    untagged: int  # of them, articles without any place: stored before tagging (`newsdesk places --reindex`),
+    # or from an outlet without a home region whose text names no place
 
     def as_dict(self) -> dict[str, Any]:
         return {"sido": self.sido, "sigungu": self.sigungu, "total": self.total, "untagged": self.untagged}

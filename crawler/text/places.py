@@ -363,12 +363,25 @@ def resolve_sigungu(name: str, sido: str | None = None) -> Unit:
 
 def filter_names(sidos: Iterable[str], sigungus: Iterable[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The stored names for 시도 and 시군구 a person asked for: official 시도 names, and
-    시군구 as `충청남도 공주시` (within the one 시도 given, if exactly one is). PlaceError, with
-    a hint, for a name not in the table or one naming several places."""
+    시군구 as `충청남도 공주시`, looked for within the 시도 given (중구 with 서울 and 부산 is
+    both 중구). PlaceError, with a hint, for a name not in the table, in none of the 시도
+    given, or naming several places when no 시도 is given."""
     table = gazetteer()
     sido_units = [table.sido(s) for s in sidos]
-    within = sido_units[0] if len(sido_units) == 1 else None
-    sigungu_units = [table.sigungu(s, within) for s in sigungus]
+    sigungu_units: list[Unit] = []
+    for name in sigungus:
+        if len(sido_units) < 2:
+            sigungu_units.append(table.sigungu(name, sido_units[0] if sido_units else None))
+            continue
+        found = []
+        for sido in sido_units:
+            try:
+                found.append(table.sigungu(name, sido))
+            except PlaceError:
+                pass
+        if not found:
+            raise PlaceError(f"시군구 {name!r} is in none of {', '.join(u.name for u in sido_units)}")
+        sigungu_units.extend(found)
     return (tuple(dict.fromkeys(u.name for u in sido_units)),
             tuple(dict.fromkeys(u.full for u in sigungu_units)))
 

@@ -132,6 +132,9 @@ def test_filter_names_and_their_errors():
         filter_names(["충남"], ["유성구"])
     with pytest.raises(PlaceError, match="unknown 시도"):
         filter_names(["충낭"], [])
+    assert filter_names(["서울", "부산"], ["중구"])[1] == ("서울특별시 중구", "부산광역시 중구")
+    with pytest.raises(PlaceError, match="in none of"):
+        filter_names(["서울", "부산"], ["유성구"])
 
 
 def test_a_name_starting_a_longer_word():
