@@ -42,16 +42,16 @@ from typing import Any
 from crawler.text.korean import PARTICLES
 
 __all__ = [
+    "SOURCES",
+    "VERSION",
     "Place",
     "PlaceError",
-    "SOURCES",
     "Unit",
+    "fields",
+    "filter_names",
     "gazetteer",
     "resolve_sido",
     "resolve_sigungu",
-    "VERSION",
-    "fields",
-    "filter_names",
     "tag",
 ]
 
@@ -69,7 +69,7 @@ TRAP_STEMS = frozenset({
     "영동", "강서", "영광", "장성", "진도", "완주", "장수", "영양", "수성", "수영", "사상", "기장", "동작",
     "연수", "남동", "강화", "광명", "고양", "음성", "예산", "동해", "남해", "광산", "사하", "오산", "양주",
     "용인", "유성", "관악", "달성", "거창", "사천", "강진", "신안", "경주", "안성", "내포", "인제", "봉화",
-    "곡성", "금정", "중랑", "서천", "성주", "강남", "강북", "강동", "청도", "영천", "횡성", "태안", "제천",
+    "곡성", "성주", "강남", "강북", "강동", "청도",
 })
 # Words after a name that make it something else (전주 대비: the previous week).
 _NOT_BEFORE = {"전주": ("대비", "비해", "보다", "比")}
