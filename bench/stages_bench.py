@@ -6,7 +6,7 @@ The end-to-end profile (bench/throughput_bench.py --profile) samples wall time o
 thread, where the store's writer thread and the lookup thread take the GIL now and then, so its
 per-function times are blurred. Here each stage runs alone over the same simulated pages
 (crawler/devtools/simulator, the families' real templates): the page object (decode, parse, extract),
-normalize, validate, dedup (story signature and index assignment, against an index holding the
+normalize, places, validate, dedup (story signature and index assignment, against an index holding the
 articles before it), the store pipeline's item-to-document step, and BSON encoding (what the
 writer thread does before the database sees anything). Also times parsel's parse of the same
 pages, the cost a bare Scrapy crawl with CSS extraction pays, as the yardstick.
@@ -61,6 +61,7 @@ def main() -> None:
     from crawler.dedup.index import StoryIndex
     from crawler.dedup.stories import signature
     from pipelines.normalize import NormalizePipeline
+    from pipelines.places import PlacesPipeline
     from pipelines.store import item_to_document
     from pipelines.validate import ValidatePipeline
 
@@ -72,6 +73,7 @@ def main() -> None:
                                                        content_type=p[2].content_type).to_article())
     normalize, validate = NormalizePipeline(), ValidatePipeline()
     results["normalize"], articles = timed("normalize", articles, normalize.process_item)
+    results["places"], articles = timed("places", articles, PlacesPipeline().process_item)
     results["validate"], _ = timed("validate", articles, validate.process_item)
 
     def dedup_all(items: list[Any]) -> list[Any]:

@@ -45,6 +45,13 @@ class Article:
     authors: list[str] = field(default_factory=list)  # reporter names, no titles or emails
     region: str | None = None  # dateline region (`세종=` in `세종=오희룡 기자`)
     wire: str | None = None  # wire source when printed (뉴시스, 연합뉴스, 뉴스1, 보도자료)
+    # Set by the places pipeline (crawler.text.places): the 시도/시군구 the article is about,
+    # most trusted first, [{sido, sido_code, sigungu, sigungu_code, source}], and the flat,
+    # indexed lists of their official names (시군구 with its 시도: "충청남도 공주시").
+    places: list[dict[str, Any]] = field(default_factory=list)
+    sido: list[str] = field(default_factory=list)
+    sigungu: list[str] = field(default_factory=list)
+    places_version: int | None = None  # crawler.text.places.VERSION that set them
     images: list[Image] = field(default_factory=list)
     # Which method produced each field ("selector", "meta", "jsonld", "text"): the early sign
     # of a site change is a field that stops coming from its selector.

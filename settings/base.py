@@ -84,6 +84,7 @@ NEWSDESK_PARSE_PROCESSES = "auto"
 
 ITEM_PIPELINES = {
     "pipelines.normalize.NormalizePipeline": 100,
+    "pipelines.places.PlacesPipeline": 150,
     "pipelines.validate.ValidatePipeline": 200,
     "pipelines.dedup.DedupPipeline": 300,
     "pipelines.store.MongoStorePipeline": 800,

@@ -18,7 +18,7 @@ def test_polite_defaults():
     assert base.TELNETCONSOLE_ENABLED is False and base.REMOTE_CONTROL_ENABLED is False
     assert base.EXTENSIONS["scrapy.extensions.telnet.TelnetConsole"] is None
     assert base.DOWNLOADER_MIDDLEWARES["scrapy.downloadermiddlewares.retry.RetryMiddleware"] is None
-    assert list(base.ITEM_PIPELINES.values()) == [100, 200, 300, 800]
+    assert list(base.ITEM_PIPELINES.values()) == [100, 150, 200, 300, 800]
 
 
 def test_scrapy_sees_the_overlay_for_the_environment():

@@ -37,12 +37,14 @@ SECTION = typer.Option(None, "--section", help="Only articles in this section, e
 SINCE = typer.Option(None, "--since", help="From this Korea-time day, YYYY-MM-DD (inclusive).")
 UNTIL = typer.Option(None, "--until", help="Through this Korea-time day, YYYY-MM-DD (inclusive).")
 STORY = typer.Option(None, "--story", help="Only copies of this story_id (repeat for several).")
+SIDO = typer.Option(None, "--sido", help="Only articles about this 시도, e.g. 충남 or 충청남도 (repeat for several).")
+SIGUNGU = typer.Option(None, "--sigungu", help="Only articles about this 시군구, e.g. 공주시, 대전 유성구 (repeat for several).")
 
 
 def _filters(
     outlet: Optional[list[str]], region: Optional[list[str]], section: Optional[list[str]],
     since: Optional[str], until: Optional[str], story: Optional[list[str]],
-    *, default_days: int | None = None,
+    *, default_days: int | None = None, sido: Optional[list[str]] = None, sigungu: Optional[list[str]] = None,
 ) -> Any:
     """Filters from the shared options; one-line errors for bad dates or unknown outlets.
 
@@ -76,11 +78,26 @@ def _filters(
         unknown = [o for o in outlet if o not in known]
         if unknown:
             fail(f"unknown outlet {', '.join(unknown)} (see `newsdesk outlets`)")
+    sidos, sigungus = _places(sido, sigungu)
     start, end = day_range(first, last)
     return Filters(
         outlets=tuple(outlet or ()), regions=tuple(region or ()), sections=tuple(section or ()),
-        since=start, until=end, stories=tuple(story or ()),
+        since=start, until=end, stories=tuple(story or ()), sidos=sidos, sigungus=sigungus,
     )
+
+
+def _places(sido: Optional[list[str]], sigungu: Optional[list[str]]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """--sido/--sigungu as stored names; a name not in the 법정동 table is exit 2 with a hint."""
+    if not sido and not sigungu:
+        return (), ()
+    from crawler.text.places import PlaceError, filter_names
+
+    try:
+        return filter_names(sido or (), sigungu or ())
+    except PlaceError as exc:
+        option = "--sigungu" if "시군구" in str(exc) else "--sido"
+        fail(f"{option}: {exc}")
+        raise AssertionError("unreachable") from exc
 
 
 @contextmanager
@@ -129,6 +146,8 @@ def search_command(
     query: Optional[str] = typer.Argument(None, help='Words (each must occur; 대전시가 also finds 대전, 대전광역시), "exact phrases", -excluded.'),
     outlet: Optional[list[str]] = OUTLET,
     region: Optional[list[str]] = REGION,
+    sido: Optional[list[str]] = SIDO,
+    sigungu: Optional[list[str]] = SIGUNGU,
     section: Optional[list[str]] = SECTION,
     since: Optional[str] = SINCE,
     until: Optional[str] = UNTIL,
@@ -155,7 +174,7 @@ def search_command(
         fail("give a query, e.g. newsdesk search '대전 아파트' or '\"전통시장 활성화\"'")
     if len(query.strip()) > MAX_QUERY_CHARS:
         fail(f"QUERY is {len(query.strip())} characters long: at most {MAX_QUERY_CHARS} (as the dashboard's q)")
-    filters = _filters(outlet, region, section, since, until, story)
+    filters = _filters(outlet, region, section, since, until, story, sido=sido, sigungu=sigungu)
     with _database() as db:
         try:
             result = search(db, query, filters, page=page, per_page=per_page, sort=sort)
@@ -210,29 +229,33 @@ def _reindex(full: bool) -> None:
 def stats_command(
     since: Optional[str] = SINCE,
     until: Optional[str] = UNTIL,
-    by: Optional[list[str]] = typer.Option(None, "--by", help="outlet, region or day; repeat to cross them (default outlet)."),
+    by: Optional[list[str]] = typer.Option(None, "--by", help="outlet, region, sido, sigungu or day; repeat to cross them (default outlet)."),
     outlet: Optional[list[str]] = OUTLET,
     region: Optional[list[str]] = REGION,
+    sido: Optional[list[str]] = SIDO,
+    sigungu: Optional[list[str]] = SIGUNGU,
     section: Optional[list[str]] = SECTION,
     story: Optional[list[str]] = STORY,
     as_json: bool = typer.Option(False, "--json", help="JSON instead of a table."),
     query: Optional[str] = typer.Option(None, "-q", "--query", help="A trend: articles a search for these words finds, per day (with --by outlet, region or section: split by it)."),
 ) -> None:
-    """Articles per outlet, region or day (Korea time) in a date range (default: the last 30 days, through
-    today; when those hold no article, the 30 days to the newest stored article's day). With --query, how
-    often the words appear per day over the whole range of matches (or --since/--until), split by --by."""
+    """Articles per outlet, region, 시도, 시군구 or day (Korea time) in a date range (default: the last 30
+    days, through today; when those hold no article, the 30 days to the newest stored article's day).
+    With --query, how often the words appear per day over the whole range of matches (or
+    --since/--until), split by --by."""
     from crawler.search.stats import DIMENSIONS, article_stats
     from crawler.store import reads
     from crawler.text.dates import KST
 
     if query is not None:
-        _query_trend(query, by, _filters(outlet, region, section, since, until, story), as_json)
+        _query_trend(query, by, _filters(outlet, region, section, since, until, story, sido=sido, sigungu=sigungu), as_json)
         return
     dims = by or ["outlet"]
     unknown = [d for d in dims if d not in DIMENSIONS]
     if unknown:
         fail(f"--by {unknown[0]!r}: expected one of {', '.join(DIMENSIONS)}")
-    filters = _filters(outlet, region, section, since, until, story, default_days=STATS_DEFAULT_DAYS)
+    filters = _filters(outlet, region, section, since, until, story, default_days=STATS_DEFAULT_DAYS,
+                       sido=sido, sigungu=sigungu)
     moved_from: tuple[date, date] | None = None
     span = None
     with _database() as db:
@@ -245,7 +268,7 @@ def stats_command(
             if since is None and until is None and newest is not None and filters.since and newest < filters.since.date():
                 moved_from = (filters.since.date(), (filters.until - timedelta(days=1)).date())
                 filters = _filters(outlet, region, section, str(newest - timedelta(days=STATS_DEFAULT_DAYS - 1)),
-                                   str(newest), story)
+                                   str(newest), story, sido=sido, sigungu=sigungu)
                 result = article_stats(db, filters, dims)
     first = filters.since.date() if filters.since else None
     last = (filters.until - timedelta(days=1)).date() if filters.until else None
@@ -268,7 +291,7 @@ def stats_command(
     out.print(f"articles published {first} to {last} (Korea time), by {', '.join(result.by)}", highlight=False)
     if stored is not None and result.total == 0:
         if stored["newest"]:
-            matching = "; those matching the filters were" if (outlet or region or section) else ","
+            matching = "; those matching the filters were" if (outlet or region or section or sido or sigungu) else ","
             out.print(f"the database holds {stored['articles']:,} articles{matching} published {stored['oldest']} to "
                       f"{stored['newest']}: try --since {stored['oldest']} --until {stored['newest']}", highlight=False)
         else:
@@ -346,6 +369,8 @@ def export_command(
     bom: bool = typer.Option(False, "--bom", help="CSV: start with a UTF-8 byte-order mark (Excel then reads Korean right)."),
     outlet: Optional[list[str]] = OUTLET,
     region: Optional[list[str]] = REGION,
+    sido: Optional[list[str]] = SIDO,
+    sigungu: Optional[list[str]] = SIGUNGU,
     section: Optional[list[str]] = SECTION,
     since: Optional[str] = SINCE,
     until: Optional[str] = UNTIL,
@@ -366,7 +391,7 @@ def export_command(
     if bom and chosen != "csv":
         fail("--bom applies to CSV only")
     check_writable(output, "--output")
-    filters = _filters(outlet, region, section, since, until, story)
+    filters = _filters(outlet, region, section, since, until, story, sido=sido, sigungu=sigungu)
     with _database() as db, _progress() as progress:
         try:
             total = count_articles(db, filters, query)
@@ -386,3 +411,70 @@ def export_command(
             raise AssertionError("unreachable") from exc
     err.print(f"wrote {rows} articles to {output}", highlight=False)
 
+
+
+# ---------------------------------------------------------------------------------------
+@app.command("places")
+def places_command(
+    reindex: bool = typer.Option(False, "--reindex", help="Tag every stored article not tagged by this version of the table and rules."),
+    force: bool = typer.Option(False, "--force", help="With --reindex: tag every article again, tagged or not."),
+    since: Optional[str] = SINCE,
+    until: Optional[str] = UNTIL,
+    sido: Optional[list[str]] = SIDO,
+    top: int = typer.Option(20, "--top", min=1, help="시군구 rows to show."),
+    as_json: bool = typer.Option(False, "--json", help="JSON instead of tables."),
+) -> None:
+    """Articles per 시도 and 시군구 in a date range (default: the last 30 days); with --reindex,
+    give stored articles their places (resumable: a run started again skips what is done)."""
+    if force and not reindex:
+        fail("--force applies to --reindex only")
+    if reindex:
+        _reindex_places(force)
+        return
+    from crawler.search.stats import place_counts
+
+    filters = _filters(None, None, None, since, until, None, default_days=STATS_DEFAULT_DAYS, sido=sido)
+    with _database() as db:
+        counts = place_counts(db, filters)
+    if as_json:
+        data = counts.as_dict()
+        data["since"] = str(filters.since.date()) if filters.since else None
+        data["until"] = str((filters.until - timedelta(days=1)).date()) if filters.until else None
+        sys.stdout.write(dumps(data, indent=2) + "\n")
+        return
+    table = Table(title="articles per 시도")
+    for column in ("시도", "code", "articles"):
+        table.add_column(column, justify="right" if column == "articles" else "left")
+    for row in counts.sido:
+        table.add_row(row["sido"], row["sido_code"], f"{row['articles']:,}")
+    out.print(table)
+    table = Table(title=f"articles per 시군구 (top {top})")
+    for column in ("시도", "시군구", "code", "articles"):
+        table.add_column(column, justify="right" if column == "articles" else "left")
+    for row in counts.sigungu[:top]:
+        table.add_row(row["sido"], row["sigungu"], row["sigungu_code"], f"{row['articles']:,}")
+    out.print(table)
+    if counts.untagged:
+        out.print(f"{counts.untagged:,} of {counts.total:,} articles have no places yet: `newsdesk places --reindex`",
+                  highlight=False)
+
+
+def _reindex_places(force: bool) -> None:
+    from crawler.search.places import reindex_places
+
+    with _database() as db, _progress() as progress:
+        from crawler.store.articles import ArticleStore
+
+        total = ArticleStore(db, search=False).count()
+        task = progress.add_task("tagging places", total=total, rate="")
+        started = datetime.now()
+        done = 0
+
+        def report(count: int) -> None:
+            nonlocal done
+            done += count
+            seconds = max(1e-6, (datetime.now() - started).total_seconds())
+            progress.update(task, completed=done, total=max(total, done), rate=f"{done / seconds:.0f}/s")
+
+        result = reindex_places(db, force=force, progress=report)
+    err.print(f"tagged {result.tagged} articles ({result.skipped} already tagged by this version)", highlight=False)

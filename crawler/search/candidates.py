@@ -82,6 +82,8 @@ def find_candidates(db: Database[Any], query: str, parsed: ParsedQuery, filters:
     required += [lambda g=g: np.concatenate([Postings(postings[t]).keys for t in g]) for g in groups + either]
     if filters.stories:
         required.append(lambda: story_keys(db, filters.stories))
+    if filters.sidos or filters.sigungus:
+        required.append(lambda: place_keys(db, filters))
     for present in required:
         if not len(keys):
             break
@@ -209,3 +211,12 @@ def story_keys(db: Database[Any], stories: Sequence[str]) -> np.ndarray:
 def articles_collection(db: Database[Any]) -> Any:
     """The articles collection, datetimes read back aware in UTC whatever the client."""
     return db.get_collection(COLLECTION, codec_options=db.codec_options.with_options(tz_aware=True, tzinfo=timezone.utc))
+
+
+def place_keys(db: Database[Any], filters: Filters) -> np.ndarray:
+    """Keys of the articles in the filters' 시도 / 시군구 and date range (the sido/sigungu +
+    published indexes; the postings hold no place terms, so a re-tagged article is found)."""
+    clauses = filters.mongo()
+    query = {k: clauses[k] for k in ("sigungu", "sido", "published") if k in clauses}  # an indexed place first
+    found = [d["_id"].binary for d in articles_collection(db).find(query, {"_id": 1}) if isinstance(d["_id"], ObjectId)]
+    return Postings(b"".join(i + b"\0\0\0\0" for i in found)).keys

@@ -62,7 +62,7 @@ MAX_PER_PAGE = 100
 FACET_SAMPLE = 100  # candidates verified at least, when facets are asked for, to estimate the rest
 _FETCH_CHUNK = 100
 DISPLAY_FIELDS = {"_id": 1, "canonical_url": 1, "url": 1, "outlet": 1, "title": 1, "subtitle": 1, "body": 1,
-                  "published": 1, "region": 1, "sections": 1, "story_id": 1, "authors": 1}
+                  "published": 1, "region": 1, "sido": 1, "sigungu": 1, "sections": 1, "story_id": 1, "authors": 1}
 
 
 @dataclass

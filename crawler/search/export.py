@@ -27,9 +27,9 @@ from crawler.text.dates import KST
 
 FORMATS = ("jsonl", "csv", "parquet")
 FIELDS = ("canonical_url", "url", "outlet", "title", "subtitle", "sections", "published", "modified", "first_seen",
-          "last_seen", "authors", "region", "wire", "print_edition", "story_id", "revision", "body")
+          "last_seen", "authors", "region", "sido", "sigungu", "wire", "print_edition", "story_id", "revision", "body")
 DATE_FIELDS = frozenset({"published", "modified", "first_seen", "last_seen"})
-LIST_FIELDS = frozenset({"sections", "authors"})
+LIST_FIELDS = frozenset({"sections", "authors", "sido", "sigungu"})
 CSV_COLUMNS = tuple(c for name in FIELDS for c in (
     ("print_edition_date", "print_edition_page") if name == "print_edition" else (name,)))
 ROW_GROUP = 5000

@@ -1,4 +1,4 @@
-"""Filters shared by search, stats and export: outlet, region, section, date range, story.
+"""Filters shared by search, stats and export: outlet, region, 시도, 시군구, section, date range, story.
 
 One definition so `newsdesk search`, `stats`, `export` and the dashboard select the same
 articles for the same options. Dates bound `published` (an indexed field: SecantusDB
@@ -30,6 +30,8 @@ class Filters:
     since: datetime | None = None
     until: datetime | None = None
     stories: tuple[str, ...] = ()
+    sidos: tuple[str, ...] = ()  # official 시도 names (crawler.text.places: resolve_sido(...).name)
+    sigungus: tuple[str, ...] = ()  # 시군구 as stored: "충청남도 공주시" (resolve_sigungu(...).full)
 
     def __post_init__(self) -> None:
         for name in ("since", "until"):
@@ -68,6 +70,10 @@ class Filters:
             query["outlet"] = _one_or_in(self.outlets)
         if self.regions:
             query["region"] = _one_or_in(self.regions)
+        if self.sidos:
+            query["sido"] = _one_or_in(self.sidos)
+        if self.sigungus:
+            query["sigungu"] = _one_or_in(self.sigungus)
         if self.sections:
             query["sections"] = _one_or_in(self.sections)
         return query
@@ -79,6 +85,10 @@ class Filters:
         if self.regions and doc.get("region") not in self.regions:
             return False
         if self.sections and not set(doc.get("sections") or []) & set(self.sections):
+            return False
+        if self.sidos and not set(doc.get("sido") or []) & set(self.sidos):
+            return False
+        if self.sigungus and not set(doc.get("sigungu") or []) & set(self.sigungus):
             return False
         if self.stories and doc.get("story_id") not in self.stories:
             return False

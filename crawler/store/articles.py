@@ -70,6 +70,8 @@ INDEXES = [
     IndexModel([("story_id", ASCENDING)], sparse=True),
     IndexModel([("outlet", ASCENDING), ("body_hash", ASCENDING)]),
     IndexModel([("aliases", ASCENDING)], sparse=True),
+    IndexModel([("sido", ASCENDING), ("published", ASCENDING)]),  # filters and counts by 시도 / 시군구
+    IndexModel([("sigungu", ASCENDING), ("published", ASCENDING)]),
 ]
 REVISION_INDEXES = [IndexModel([("canonical_url", ASCENDING), ("revision", ASCENDING)], unique=True)]
 
@@ -441,6 +443,27 @@ class ArticleStore:
         """What signatures_since() returns, for the articles stored under these canonical URLs."""
         for chunk in _chunks(canonical_urls, _LOOKUP_CHUNK):
             yield from self.collection.find({"canonical_url": {"$in": list(chunk)}}, self._SIGNATURE_FIELDS)
+
+    def scan(self, after: ObjectId | None, limit: int, fields: Sequence[str]) -> list[dict[str, Any]]:
+        """Up to `limit` articles with `_id` > `after`, in `_id` order, with `fields`: a resumable
+        walk over the whole collection in batches (the _id index)."""
+        query: dict[str, Any] = {"_id": {"$gt": after}} if after is not None else {}
+        projection = {"_id": 1, **{name: 1 for name in fields}}
+        return list(self.collection.find(query, projection).sort("_id", ASCENDING).limit(limit))
+
+    def set_fields(self, updates: Sequence[tuple[ObjectId, Mapping[str, Any]]]) -> int:
+        """$set derived fields (places) on stored articles, one bulk write; content_hash, revisions
+        and the search queue are untouched: these fields are not content. Returns how many."""
+        if not updates:
+            return 0
+        for _id, fields in updates:
+            for key, value in fields.items():
+                if key in STORE_MANAGED or key == "canonical_url" or key.startswith("$") or "." in key:
+                    raise ValueError(f"{key!r} cannot be set on a stored article here")
+                _check_aware(value, f"article {_id}: field {key}")
+        result = self.collection.bulk_write([UpdateOne({"_id": _id}, {"$set": dict(fields)}) for _id, fields in updates],
+                                            ordered=False)
+        return int(result.matched_count)
 
     # -- reads ----------------------------------------------------------------------------
 

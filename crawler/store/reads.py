@@ -39,10 +39,11 @@ MAX_REVISIONS = 200
 LIST_FIELDS = {
     "_id": 1, "outlet": 1, "title": 1, "subtitle": 1, "published": 1, "region": 1, "sections": 1,
     "authors": 1, "url": 1, "canonical_url": 1, "story_id": 1, "revision": 1, "first_seen": 1,
+    "sido": 1, "sigungu": 1,
 }
 DETAIL_FIELDS = {
     **LIST_FIELDS, "body": 1, "modified": 1, "modified_detected": 1, "last_seen": 1, "aliases": 1,
-    "images": 1, "story_similarity": 1, "story_closest": 1, "print_edition": 1, "wire": 1,
+    "images": 1, "story_similarity": 1, "story_closest": 1, "print_edition": 1, "wire": 1, "places": 1,
 }
 STORY_FIELDS = {"_id": 1, "outlet": 1, "title": 1, "published": 1, "first_seen": 1, "canonical_url": 1,
                 "url": 1, "story_similarity": 1, "story_closest": 1}
@@ -64,8 +65,11 @@ def list_articles(
     sections: Sequence[str] = (),
     limit: int,
     cursor: Cursor | None = None,
+    sidos: Sequence[str] = (),
+    sigungus: Sequence[str] = (),
 ) -> tuple[list[dict[str, Any]], Cursor | None]:
-    """The newest articles published in [since, until), newest first, with the filters."""
+    """The newest articles published in [since, until), newest first, with the filters
+    (`sidos`, `sigungus`: stored place names, crawler.text.places)."""
     query: dict[str, Any] = {}
     if outlets:
         query["outlet"] = outlets[0] if len(outlets) == 1 else {"$in": list(outlets)}
@@ -73,6 +77,9 @@ def list_articles(
         query["region"] = regions[0] if len(regions) == 1 else {"$in": list(regions)}
     if sections:
         query["sections"] = sections[0] if len(sections) == 1 else {"$in": list(sections)}
+    for field, values in (("sido", sidos), ("sigungu", sigungus)):
+        if values:
+            query[field] = values[0] if len(values) == 1 else {"$in": list(values)}
     return newest(articles(db), "published", floor=since, ceiling=until, limit=limit, query=query,
                   projection=LIST_FIELDS, cursor=cursor)
 

@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import FileResponse
 
+from crawler.search.filters import Filters, day_range
+from crawler.search.stats import place_counts
 from crawler.web import views
 from crawler.web.models import (
     ArticleDetail,
@@ -16,6 +18,7 @@ from crawler.web.models import (
     Outlet,
     RevisionList,
     RunDetail,
+    PlacesResponse,
     RunList,
     SearchResponse,
     Story,
@@ -28,11 +31,18 @@ from crawler.web.params import (
     Regions,
     SearchPage,
     Sections,
+    Sigungus,
     Since,
+    Sidos,
     Until,
+    check_outlets,
+    window,
+    check_places,
 )
 
 router = APIRouter(prefix="/api")
+PLACES_DEFAULT_DAYS = 30
+PLACES_MAX_DAYS = 366
 
 Q = Annotated[str, Query(min_length=1, max_length=200, description='Words (each must occur), "exact phrases", -excluded words')]
 Sort = Annotated[Literal["relevance", "newest"], Query(description="relevance (BM25, title words weigh more) or newest first")]
@@ -61,12 +71,14 @@ def search(
     per_page: PerPage = 20,
     sort: Sort = "relevance",
     facets: Annotated[bool, Query(description="Also count the matches per outlet, region, section and day")] = False,
+    sido: Sidos = [],
+    sigungu: Sigungus = [],
 ) -> SearchResponse:
     """Articles containing every word and phrase (a word matches its forms with particles and
     administrative suffixes: 대전 finds 대전시는, not 휴대전화), ranked by relevance or newest.
     Snippets are segments; highlighted ones are the matches."""
     return views.search(request.app.state.db, q, outlet, region, section, since, until, page, per_page,
-                        sort=sort, facets=facets)
+                        sort=sort, facets=facets, places=check_places(sido, sigungu))
 
 
 @router.get("/search/download", tags=["articles"], summary="The matching articles as a CSV or JSONL file",
@@ -80,11 +92,14 @@ def download(
     section: Sections = [],
     since: Since = None,
     until: Until = None,
+    sido: Sidos = [],
+    sigungu: Sigungus = [],
 ) -> FileResponse:
     """Every matching article (up to the first DOWNLOAD_MAX, oldest first) with the fields of
     `newsdesk export`; the X-Newsdesk-Rows header says how many, X-Newsdesk-Truncated whether
     more matched."""
-    return views.download(request.app.state.db, q, format, outlet, region, section, since, until)
+    return views.download(request.app.state.db, q, format, outlet, region, section, since, until,
+                          check_places(sido, sigungu))
 
 
 @router.get("/trend", response_model=SearchResponse, tags=["articles"], summary="How often a query appears per day")
@@ -97,11 +112,13 @@ def trend(
     section: Sections = [],
     since: Since = None,
     until: Until = None,
+    sido: Sidos = [],
+    sigungu: Sigungus = [],
 ) -> SearchResponse:
     """Matching articles per Korea-time day (per month past ten years) in `facets.days`, and
     with `by`, per value in `facets.split`; the first hit only."""
     return views.search(request.app.state.db, q, outlet, region, section, since, until, 1, 1,
-                        sort="newest", facets=True, split=by)
+                        sort="newest", facets=True, split=by, places=check_places(sido, sigungu))
 
 
 @router.get("/articles", response_model=ArticleList, tags=["articles"], summary="Newest articles in a date window")
@@ -114,10 +131,13 @@ def articles(
     until: Until = None,
     per_page: PerPage = 20,
     before: Before = None,
+    sido: Sidos = [],
+    sigungu: Sigungus = [],
 ) -> ArticleList:
     """Articles published in the window (default: the last 7 Korea-time days, at most 366),
     newest first."""
-    return views.browse(request.app.state.db, outlet, region, section, since, until, per_page, before)
+    return views.browse(request.app.state.db, outlet, region, section, since, until, per_page, before,
+                        places=check_places(sido, sigungu))
 
 
 @router.get("/articles/by-url", response_model=ArticleDetail, tags=["articles"], summary="An article by its URL")
@@ -143,6 +163,25 @@ def revisions(request: Request, article_id: ArticleId) -> RevisionList:
             summary="Every copy of a story across outlets")
 def story(request: Request, story_id: StoryId) -> Story:
     return views.story(request.app.state.db, story_id)
+
+
+@router.get("/places", response_model=PlacesResponse, tags=["volume"],
+            summary="Article counts per 시도 and per 시군구, with their 법정동 codes")
+def places(
+    request: Request,
+    outlet: Outlets = [],
+    sido: Sidos = [],
+    since: Since = None,
+    until: Until = None,
+) -> PlacesResponse:
+    """Articles published in the window (default: the last 30 Korea-time days, at most 366)
+    per 시도 and per 시군구 they are about, most first (crawler.search.stats.place_counts)."""
+    outlets = check_outlets(outlet, views.outlet_names())
+    sidos, _none = check_places(sido, [])
+    span = window(since, until, default_days=PLACES_DEFAULT_DAYS, max_days=PLACES_MAX_DAYS)
+    start, end = day_range(span.since, span.until)
+    counts = place_counts(request.app.state.db, Filters(outlets=outlets, sidos=sidos, since=start, until=end))
+    return PlacesResponse.of(counts, span.since, span.until)
 
 
 @router.get("/volume", response_model=VolumeResponse, tags=["volume"],

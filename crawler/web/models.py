@@ -3,6 +3,11 @@
 Datetimes go out as ISO 8601 in Korea time (+09:00), the way analysts read them; text goes
 out as stored (JSON needs no HTML escaping; the pages escape it). Search snippets are
 segments, {"text", "highlight"}, never markup.
+
+Why one module: every response model is built from stored documents with the same few
+helpers (Korea time, text and list coercion, the article summary's fields), and together
+they are the API's one schema namespace (/api/openapi.json): split, the helpers would be
+shared across modules and names could collide unseen.
 """
 
 from __future__ import annotations
@@ -48,6 +53,8 @@ class ArticleSummary(BaseModel):
     subtitle: str | None = None
     published: datetime | None = None
     region: str | None = Field(None, description="The dateline's place (세종 in 세종=홍길동 기자)")
+    sido: list[str] = Field([], description="시도 the article is about (official names); see `places` of one article")
+    sigungu: list[str] = Field([], description="시군구 the article is about, with their 시도: 충청남도 공주시")
     sections: list[str] = []
     authors: list[str] = []
     url: str | None = None
@@ -70,6 +77,7 @@ def _summary_fields(doc: dict[str, Any], names: dict[str, str]) -> dict[str, Any
         "sections": _strs(doc.get("sections")), "authors": _strs(doc.get("authors")),
         "url": _str(doc.get("url")), "canonical_url": str(doc.get("canonical_url") or ""),
         "story_id": _str(doc.get("story_id")), "revision": int(doc.get("revision") or 0),
+        "sido": _strs(doc.get("sido")), "sigungu": _strs(doc.get("sigungu")),
     }
 
 
@@ -196,7 +204,27 @@ class Image(BaseModel):
     caption: str | None = None
 
 
+class PlaceModel(BaseModel):
+    sido: str
+    sido_code: str = Field(description="법정동 code of the 시도, two digits")
+    sigungu: str | None = None
+    sigungu_code: str | None = Field(None, description="법정동 code of the 시군구, five digits")
+    source: str = Field(description="Where it was read: dateline, title, lead, or outlet (the outlet's home "
+                                    "region, when the text names no place)")
+
+
+def _places(value: Any) -> list[PlaceModel]:
+    out = []
+    for place in value or []:
+        if isinstance(place, dict) and place.get("sido") and place.get("sido_code"):
+            out.append(PlaceModel(sido=str(place["sido"]), sido_code=str(place["sido_code"]),
+                                  sigungu=_str(place.get("sigungu")), sigungu_code=_str(place.get("sigungu_code")),
+                                  source=str(place.get("source") or "")))
+    return out
+
+
 class ArticleDetail(ArticleSummary):
+    places: list[PlaceModel] = Field([], description="The 시도 and 시군구 it is about, most trusted first")
     body: str
     modified: datetime | None = None
     modified_detected: bool = Field(False, description="modified is when a change was seen (the page printed none)")
@@ -222,7 +250,7 @@ class ArticleDetail(ArticleSummary):
             last_seen=kst(doc.get("last_seen")), aliases=_strs(doc.get("aliases")), images=images,
             wire=_str(doc.get("wire")), print_edition=PrintEdition.of(doc.get("print_edition")),
             story_similarity=float(similarity) if isinstance(similarity, (int, float)) else None,
-            story_closest=_str(doc.get("story_closest")),
+            story_closest=_str(doc.get("story_closest")), places=_places(doc.get("places")),
         )
 
 
@@ -493,3 +521,31 @@ class HealthResponse(BaseModel):
         return cls(generated=kst(health.generated) or health.generated, schedulers=health.schedulers,
                    counts=health.counts, outlets=outlets,
                    recent_failures=[Run.of(r) for r in health.recent_failures], monitoring=health.monitoring)
+
+
+class SidoCount(BaseModel):
+    sido: str
+    sido_code: str
+    articles: int
+
+
+class SigunguCount(BaseModel):
+    sido: str
+    sido_code: str
+    sigungu: str
+    sigungu_code: str
+    articles: int
+
+
+class PlacesResponse(BaseModel):
+    since: date
+    until: date
+    total: int = Field(description="Articles matching the filters")
+    untagged: int = Field(description="Of them, articles without places yet (`newsdesk places --reindex`)")
+    sido: list[SidoCount] = Field(description="Most articles first; an article about two 시도 counts under both")
+    sigungu: list[SigunguCount] = Field(description="Most articles first")
+
+    @classmethod
+    def of(cls, counts: Any, since: date, until: date) -> "PlacesResponse":
+        return cls(since=since, until=until, total=counts.total, untagged=counts.untagged,
+                   sido=[SidoCount(**row) for row in counts.sido], sigungu=[SigunguCount(**row) for row in counts.sigungu])

@@ -17,6 +17,7 @@ from pydantic import AfterValidator, StringConstraints
 from crawler.search.filters import FIRST_DAY, LAST_DAY
 from crawler.store import Cursor, CursorError
 from crawler.text.dates import KST
+from crawler.text.places import PlaceError, filter_names
 
 MAX_QUERY_CHARS = 200
 MAX_VALUES = 30  # repeated filter values (outlet=a&outlet=b...)
@@ -57,6 +58,20 @@ class ParamError(ValueError):
 Outlets = Annotated[list[Text], Query(max_length=MAX_VALUES, description="Outlet ids (repeat for any of several)")]
 Regions = Annotated[list[Text], Query(max_length=MAX_VALUES, description="Dateline regions, e.g. 세종 (repeat for several)")]
 Sections = Annotated[list[Text], Query(max_length=MAX_VALUES, description="Sections (repeat for several)")]
+Sidos = Annotated[list[Text], Query(max_length=MAX_VALUES,
+                                    description="시도 the articles are about: 충남 or 충청남도 (repeat for several)")]
+Sigungus = Annotated[list[Text], Query(max_length=MAX_VALUES,
+                                       description="시군구 the articles are about: 공주시, 대전 유성구 (repeat for several)")]
+
+
+def check_places(sido: list[str], sigungu: list[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The stored names of the 시도 and 시군구 asked for (crawler.text.places.filter_names);
+    ParamError naming the parameter, with a hint, for a name not in the 법정동 table or one
+    naming several places (중구 without its 시도)."""
+    try:
+        return filter_names(sido, sigungu)
+    except PlaceError as exc:
+        raise ParamError("sigungu" if "시군구" in str(exc) else "sido", str(exc)) from None
 
 
 def in_day_range(day: date | None) -> date | None:

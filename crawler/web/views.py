@@ -114,19 +114,22 @@ def with_story_outlets(db: Database[Any], items: list[Any]) -> None:
 
 
 def search_filters(outlet: list[str], region: list[str], section: list[str],
-                   since: date | None, until: date | None) -> Filters:
+                   since: date | None, until: date | None,
+                   places: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())) -> Filters:
     outlets = check_outlets(outlet, outlet_names())
     since, until = optional_range(since, until)
     start, end = day_range(since, until)
-    return Filters(outlets=outlets, regions=tuple(region), sections=tuple(section), since=start, until=end)
+    return Filters(outlets=outlets, regions=tuple(region), sections=tuple(section), since=start, until=end,
+                   sidos=places[0], sigungus=places[1])
 
 
 def search(
     db: Database[Any], q: str, outlet: list[str], region: list[str], section: list[str],
     since: date | None, until: date | None, page: int, per_page: int,
     sort: str = "relevance", facets: bool = False, split: str | None = None,
+    *, places: tuple[tuple[str, ...], tuple[str, ...]] = ((), ()),
 ) -> SearchResponse:
-    filters = search_filters(outlet, region, section, since, until)
+    filters = search_filters(outlet, region, section, since, until, places)
     if sort not in SORTS:
         raise ParamError("sort", f"{sort!r}: expected one of {', '.join(SORTS)}")
     if split is not None and split not in FACET_KINDS:
@@ -145,10 +148,11 @@ DOWNLOAD_MAX = 10_000  # rows of one "download these results"; `newsdesk export 
 
 
 def download(db: Database[Any], q: str, fmt: str, outlet: list[str], region: list[str], section: list[str],
-             since: date | None, until: date | None) -> FileResponse:
+             since: date | None, until: date | None,
+             places: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())) -> FileResponse:
     """The matching articles as a file (export's fields and writers), written to a temporary
     file that is removed once sent."""
-    filters = search_filters(outlet, region, section, since, until)
+    filters = search_filters(outlet, region, section, since, until, places)
     handle = tempfile.NamedTemporaryFile(prefix="newsdesk-", suffix=f".{fmt}", delete=False)
     handle.close()
     path = Path(handle.name)
@@ -170,6 +174,7 @@ def download(db: Database[Any], q: str, fmt: str, outlet: list[str], region: lis
 def browse(
     db: Database[Any], outlet: list[str], region: list[str], section: list[str],
     since: date | None, until: date | None, per_page: int, before: str | None,
+    *, places: tuple[tuple[str, ...], tuple[str, ...]] = ((), ()),
 ) -> ArticleList:
     outlets = check_outlets(outlet, outlet_names())
     span = window(since, until, default_days=LIST_DEFAULT_DAYS, max_days=LIST_MAX_DAYS)
@@ -179,6 +184,7 @@ def browse(
         return reads.list_articles(
             db, since=day_start(span.since), until=day_start(span.until + timedelta(days=1)),
             outlets=outlets, regions=region, sections=section, limit=per_page, cursor=page_cursor,
+            sidos=places[0], sigungus=places[1],
         )
 
     docs, next_page = read(span)

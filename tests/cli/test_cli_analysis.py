@@ -236,3 +236,29 @@ def test_export_query_writes_only_the_matches(env, tmp_path):
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert [r["canonical_url"] for r in rows] == ["https://news.example/joongdo/0", "https://news.example/busan/2"]
     assert set(rows[0]) >= {"title", "body", "published", "print_edition", "story_id"}
+
+
+def test_places_reindex_then_filters_and_stats_by_sido(env):
+    result = runner.invoke(app, ["places", "--reindex"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "tagged 4 articles" in result.output
+    again = runner.invoke(app, ["places", "--reindex"], env=env)
+    assert "tagged 0 articles (4 already tagged" in again.output
+    data = json.loads(invoke(["search", "대전", "--sido", "대전", "--json"], env).stdout)
+    assert {h["title"] for h in data["hits"]} == {"대전시 예산 \"확정\", 쉼표"}
+    stats = json.loads(invoke(["stats", "--since", "2025-03-01", "--until", "2025-03-31", "--by", "sido", "--json"],
+                              env).stdout)
+    assert {r["sido"]: r["articles"] for r in stats["rows"]} == {"대전광역시": 1, "세종특별자치시": 1, "부산광역시": 1}
+    counts = json.loads(invoke(["places", "--since", "2025-03-01", "--until", "2025-03-31", "--json"], env).stdout)
+    assert {r["sido_code"] for r in counts["sido"]} == {"30", "36", "26"}
+
+
+@pytest.mark.parametrize("args, message", [
+    (["search", "대전", "--sigungu", "중구"], "names 6 places"),
+    (["stats", "--sido", "충낭"], "unknown 시도"),
+    (["export", "-o", "x.csv", "--sido", "충남", "--sigungu", "유성구"], "not in 충청남도"),
+])
+def test_unknown_or_ambiguous_places_exit_2_with_a_hint(env, args, message):
+    result = runner.invoke(app, args, env=env)
+    assert result.exit_code == 2
+    assert message in result.output

@@ -69,6 +69,9 @@ def test_search_finds_a_revised_article_by_its_new_text(client: TestClient) -> N
         ({"q": "행정", "since": "2024-05-02", "until": "2024-05-01"}, "since"),
         ({"q": "행정", "outlet": "nosuchpaper"}, "outlet"),
         ({"q": "!!!"}, "q"),
+        ({"q": "행정", "sido": "충낭"}, "sido"),
+        ({"q": "행정", "sigungu": "중구"}, "sigungu"),
+        ({"q": "행정", "sido": "충남", "sigungu": "유성구"}, "sigungu"),
     ],
 )
 def test_search_rejects_bad_parameters(client: TestClient, params: dict[str, Any], field: str) -> None:
@@ -318,3 +321,23 @@ def test_health_shows_monitoring_alerts(mongo_db: Any) -> None:
         assert [a["condition"] for a in row["alerts"]] == ["drift"] and row["alerts"][0]["opened"].endswith("+09:00")
         page = client.get("/health").text
         assert "likely selector drift: body found on 10% &lt;b&gt;of&lt;/b&gt; articles" in page
+
+
+def test_search_filters_by_place(client: TestClient) -> None:
+    """Seeded articles carry no places (stored before tagging): a 시도 filter finds none, and
+    a valid one is not an error."""
+    response = client.get("/api/search", params={"q": "행정", "sido": "대전", "sigungu": "유성구"})
+    assert response.status_code == 200, response.text
+    assert response.json()["total"] == 0
+
+
+def test_places_counts_and_bad_places(client: TestClient) -> None:
+    response = client.get("/api/places", params={"since": "2024-05-01", "until": "2024-05-31"})
+    assert response.status_code == 200, response.text
+    data = response.json()
+    assert data["since"] == "2024-05-01" and data["untagged"] == data["total"]  # seeded before places existed
+    assert data["sido"] == [] and data["sigungu"] == []
+    bad = client.get("/api/places", params={"sido": "충낭"})
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["query", "sido"]
+    assert client.get("/api/articles", params={"sigungu": "중구"}).status_code == 422
+    assert client.get("/api/articles", params={"sido": "대전", "sigungu": "유성구"}).status_code == 200
