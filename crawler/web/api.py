@@ -8,8 +8,6 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import FileResponse
 
-from crawler.search.filters import Filters, day_range
-from crawler.search.stats import place_counts
 from crawler.web import views
 from crawler.web.models import (
     ArticleDetail,
@@ -35,14 +33,10 @@ from crawler.web.params import (
     Since,
     Sidos,
     Until,
-    check_outlets,
-    window,
     check_places,
 )
 
 router = APIRouter(prefix="/api")
-PLACES_DEFAULT_DAYS = 30
-PLACES_MAX_DAYS = 366
 
 Q = Annotated[str, Query(min_length=1, max_length=200, description='Words (each must occur), "exact phrases", -excluded words')]
 Sort = Annotated[Literal["relevance", "newest"], Query(description="relevance (BM25, title words weigh more) or newest first")]
@@ -174,14 +168,10 @@ def places(
     since: Since = None,
     until: Until = None,
 ) -> PlacesResponse:
-    """Articles published in the window (default: the last 30 Korea-time days, at most 366)
-    per 시도 and per 시군구 they are about, most first (crawler.search.stats.place_counts)."""
-    outlets = check_outlets(outlet, views.outlet_names())
-    sidos, _none = check_places(sido, [])
-    span = window(since, until, default_days=PLACES_DEFAULT_DAYS, max_days=PLACES_MAX_DAYS)
-    start, end = day_range(span.since, span.until)
-    counts = place_counts(request.app.state.db, Filters(outlets=outlets, sidos=sidos, since=start, until=end))
-    return PlacesResponse.of(counts, span.since, span.until)
+    """Articles published in the window (default: the last 30 Korea-time days, at most 366;
+    when those hold no article, the 30 days to the newest one) per 시도 and per 시군구 they are
+    about, most first (crawler.search.stats.place_counts)."""
+    return views.places(request.app.state.db, outlet, sido, since, until)
 
 
 @router.get("/volume", response_model=VolumeResponse, tags=["volume"],

@@ -113,3 +113,60 @@ def row_chart(
         ))
     return Chart("rows", width, height, title, bars, [Tick(t, round(left + t * scale, 2)) for t in ticks],
                  left, width - right, top, height - bottom)
+
+
+# The 17 시도 as tiles laid out roughly where they lie (column, row): a tile map, which keeps
+# small 시도 (세종, 광주, 대전) as visible as large provinces, unlike a drawn outline.
+TILES: dict[str, tuple[int, int, str]] = {
+    "인천광역시": (0, 0, "인천"), "서울특별시": (1, 0, "서울"), "경기도": (2, 0, "경기"), "강원특별자치도": (3, 0, "강원"),
+    "충청남도": (0, 1, "충남"), "세종특별자치시": (1, 1, "세종"), "충청북도": (2, 1, "충북"), "경상북도": (3, 1, "경북"),
+    "전북특별자치도": (0, 2, "전북"), "대전광역시": (1, 2, "대전"), "대구광역시": (2, 2, "대구"), "울산광역시": (3, 2, "울산"),
+    "광주광역시": (0, 3, "광주"), "전라남도": (1, 3, "전남"), "경상남도": (2, 3, "경남"), "부산광역시": (3, 3, "부산"),
+    "제주특별자치도": (0, 4, "제주"),
+}
+
+
+@dataclass(frozen=True)
+class Tile:
+    name: str
+    label: str
+    value: int
+    x: float
+    y: float
+    width: float
+    height: float
+    shade: float  # 0 (none) to 1 (the most articles): the tile's fill opacity
+    tip: str
+    href: str | None = None
+
+
+@dataclass
+class TileMap:
+    width: int
+    height: int
+    title: str
+    tiles: list[Tile]
+
+    @property
+    def empty(self) -> bool:
+        return not any(tile.value for tile in self.tiles)
+
+
+def tile_map(counts: dict[str, int], *, title: str, hrefs: dict[str, str] | None = None,
+             tile_w: int = 130, tile_h: int = 64, gap: int = 6) -> TileMap:
+    """A tile per 시도 (TILES, keyed by official name), labelled with its short name and
+    shaded by its count relative to the largest; every 시도 is drawn, those without articles
+    blank."""
+    top = max(counts.values(), default=0)
+    tiles = []
+    for name, (col, row, short) in TILES.items():
+        value = counts.get(name, 0)
+        tiles.append(Tile(
+            name=name, label=short, value=value,
+            x=col * (tile_w + gap), y=row * (tile_h + gap), width=tile_w, height=tile_h,
+            shade=round(0.12 + 0.88 * value / top, 3) if value and top else 0.0,
+            tip=f"{name}: {value:,}", href=(hrefs or {}).get(name),
+        ))
+    cols = 1 + max(c for c, _r, _s in TILES.values())
+    rows = 1 + max(r for _c, r, _s in TILES.values())
+    return TileMap(cols * (tile_w + gap) - gap, rows * (tile_h + gap) - gap, title, tiles)

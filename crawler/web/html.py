@@ -1,4 +1,4 @@
-"""The HTML pages: search, article, trend, volume, health, runs, and the API reference.
+"""The HTML pages: search, article, trend, places, volume, health, runs, and the API reference.
 
 Pages take their parameters as text (an HTML form sends empty fields as `name=`) and parse
 them here into what the API takes, so a bad value is a 422 page naming the field, with the
@@ -14,8 +14,8 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from crawler.web import views
-from crawler.web.charts import column_chart, row_chart
-from crawler.web.params import MAX_QUERY_CHARS, MAX_VALUES, ParamError, in_day_range
+from crawler.web.charts import column_chart, row_chart, tile_map
+from crawler.web.params import MAX_QUERY_CHARS, MAX_VALUES, ParamError, check_places, in_day_range
 from crawler.web.render import query as build_query
 
 router = APIRouter(include_in_schema=False)
@@ -67,6 +67,8 @@ def search_page(
     outlet: Texts = [],
     region: Texts = [],
     section: Texts = [],
+    sido: Texts = [],
+    sigungu: Texts = [],
     since: Field = "",
     until: Field = "",
     page: Field = "",
@@ -76,22 +78,23 @@ def search_page(
     """Search with filters, facet counts, a histogram of the matches per day and downloads;
     without words, the newest articles of the window."""
     form = {"q": q.strip(), "outlet": _texts(outlet, "outlet"), "region": _texts(region, "region"),
-            "section": _texts(section, "section"), "since": since.strip(), "until": until.strip(),
-            "sort": sort.strip() or "relevance"}
+            "section": _texts(section, "section"), "sido": _texts(sido, "sido"), "sigungu": _texts(sigungu, "sigungu"),
+            "since": since.strip(), "until": until.strip(), "sort": sort.strip() or "relevance"}
     context: dict[str, Any] = {"nav": "search", "form": form, "outlets": views.outlet_list(),
                                "result": None, "listing": None, "errors": [], "facet_links": {}, "histogram": None}
     db = request.app.state.db
     try:
         start, end = _day("since", since), _day("until", until)
+        places = check_places(form["sido"], form["sigungu"])
         if form["q"]:
             number = _int("page", page, 1, 1, 100)
             result = views.search(db, form["q"], form["outlet"], form["region"], form["section"],
-                                  start, end, number, PER_PAGE, sort=form["sort"], facets=True)
+                                  start, end, number, PER_PAGE, sort=form["sort"], facets=True, places=places)
             context["result"] = result
             context["facet_links"], context["histogram"] = _facet_views(form, result)
         else:
             context["listing"] = views.browse(db, form["outlet"], form["region"], form["section"], start, end,
-                                              PER_PAGE, before.strip() or None)
+                                              PER_PAGE, before.strip() or None, places=places)
     except ParamError as exc:
         context["errors"] = [f"{exc.name}: {exc.message}"]
         return _renderer(request).page(request, "search.html", status=422, **context)
@@ -105,7 +108,7 @@ def _facet_views(form: dict[str, Any], result: Any) -> tuple[dict[str, list[tupl
     """Per facet, (label, count, link, selected): a link adds the value to the filters (or
     removes it when selected); and the histogram of matches whose bars narrow to their day."""
     facets = result.facets
-    base = {key: form[key] for key in ("q", "outlet", "region", "section", "since", "until")}
+    base = {key: form[key] for key in ("q", "outlet", "region", "section", "sido", "sigungu", "since", "until")}
     if form["sort"] != "relevance":
         base["sort"] = form["sort"]
     links: dict[str, list[tuple[str, int, str, bool]]] = {}
@@ -233,6 +236,36 @@ def trend_page(
             for i, (label, day) in enumerate(zip([p[0] for p in points], facets.days))
         ]
     return _renderer(request).page(request, "trend.html", **context)
+
+
+SIGUNGU_SHOWN = 60  # 시군구 rows in the table of /places
+
+
+@router.get("/places", response_class=HTMLResponse)
+def places_page(
+    request: Request,
+    outlet: Texts = [],
+    sido: Texts = [],
+    since: Field = "",
+    until: Field = "",
+) -> HTMLResponse:
+    """Articles per 시도 as a tile map and per 시군구 as a table, each linking to its articles."""
+    form = {"outlet": _texts(outlet, "outlet"), "sido": _texts(sido, "sido"), "since": since.strip(), "until": until.strip()}
+    context: dict[str, Any] = {"nav": "places", "form": form, "outlets": views.outlet_list(), "errors": [],
+                               "places": None, "map": None, "sigungu_rows": []}
+    try:
+        data = views.places(request.app.state.db, form["outlet"], form["sido"], _day("since", since), _day("until", until))
+    except ParamError as exc:
+        context["errors"] = [f"{exc.name}: {exc.message}"]
+        return _renderer(request).page(request, "places.html", status=422, **context)
+    window = {"outlet": form["outlet"], "since": data.since, "until": data.until}
+    context["places"] = data
+    context["map"] = tile_map({row.sido: row.articles for row in data.sido},
+                              title="Articles per 시도 they are about (a click lists them)",
+                              hrefs={row.sido: "/" + build_query(window, sido=row.sido) for row in data.sido})
+    context["sigungu_rows"] = [(row, "/" + build_query(window, sigungu=f"{row.sido} {row.sigungu}"))
+                               for row in data.sigungu[:SIGUNGU_SHOWN]]
+    return _renderer(request).page(request, "places.html", **context)
 
 
 @router.get("/health", response_class=HTMLResponse)

@@ -542,6 +542,8 @@ class PlacesResponse(BaseModel):
     until: date
     total: int = Field(description="Articles matching the filters")
     untagged: int = Field(description="Of them, articles without places yet (`newsdesk places --reindex`)")
+    window_moved: bool = Field(False, description=WINDOW_MOVED)
+    stored: Stored | None = Field(None, description="When the window is empty or was moved: what the database holds")
     sido: list[SidoCount] = Field(description="Most articles first; an article about two 시도 counts under both")
     sigungu: list[SigunguCount] = Field(description="Most articles first")
 

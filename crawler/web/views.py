@@ -33,6 +33,7 @@ from crawler.web.models import (
     HealthResponse,
     NamedCount,
     Outlet,
+    PlacesResponse,
     Revision,
     RevisionList,
     Run,
@@ -45,6 +46,7 @@ from crawler.web.models import (
     VolumeResponse,
     kst,
 )
+from crawler.search.stats import place_counts
 from crawler.web.params import (
     LIST_DEFAULT_DAYS,
     LIST_MAX_DAYS,
@@ -55,6 +57,7 @@ from crawler.web.params import (
     ParamError,
     Window,
     check_outlets,
+    check_places,
     cursor,
     day_start,
     optional_range,
@@ -261,6 +264,34 @@ def volume(
         by_outlet=[NamedCount(name=o, label=names.get(o), articles=n) for o, n in counts.by_outlet],
         by_region=[NamedCount(name=r, articles=n) for r, n in counts.by_region],
     )
+
+
+PLACES_DEFAULT_DAYS = 30
+PLACES_MAX_DAYS = 366
+
+
+def places(db: Database[Any], outlet: list[str], sido: list[str], since: date | None,
+           until: date | None) -> PlacesResponse:
+    """Articles per 시도 and 시군구 in the window; an empty default window moves to the 30 days
+    ending at the newest stored article, as /volume does."""
+    outlets = check_outlets(outlet, outlet_names())
+    sidos, _none = check_places(sido, [])
+    span = window(since, until, default_days=PLACES_DEFAULT_DAYS, max_days=PLACES_MAX_DAYS)
+
+    def count(span: Window) -> Any:
+        start, end = day_range(span.since, span.until)
+        return place_counts(db, Filters(outlets=outlets, sidos=sidos, since=start, until=end))
+
+    counts = count(span)
+    moved, held = False, None
+    if counts.total == 0:
+        held = stored(published_span(db, outlets))
+        if since is None and until is None and held.newest is not None and held.newest < span.since:
+            span, moved = Window(held.newest - timedelta(days=PLACES_DEFAULT_DAYS - 1), held.newest), True
+            counts = count(span)
+    response = PlacesResponse.of(counts, span.since, span.until)
+    response.window_moved, response.stored = moved, held
+    return response
 
 
 def runs(

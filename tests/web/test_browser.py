@@ -235,6 +235,17 @@ def test_trend_page_chart_and_numbers(page: Any, base_url: str) -> None:
     page.screenshot(path=str(_artifacts() / "trend.png"), full_page=True)
 
 
+def test_places_tile_map_is_drawn(page: Any, base_url: str) -> None:
+    page.goto(base_url + "/places")
+    svg = page.locator("#chart-sido svg")
+    box = svg.bounding_box()
+    assert box is not None and box["width"] > 300 and box["height"] > 200
+    assert page.locator("#chart-sido g.tile").count() == 17
+    labels = page.locator("#chart-sido text.tile-name").all_inner_texts()
+    assert {"서울", "충남", "제주", "세종"} <= set(labels)
+    page.screenshot(path=str(_artifacts() / "places.png"), full_page=True)
+
+
 def test_volume_chart_is_drawn(page: Any, base_url: str) -> None:
     page.goto(base_url + "/volume")
     chart = page.locator("#chart-day svg")
