@@ -241,7 +241,7 @@ def test_places_tile_map_is_drawn(page: Any, base_url: str) -> None:
     box = svg.bounding_box()
     assert box is not None and box["width"] > 300 and box["height"] > 200
     assert page.locator("#chart-sido g.tile").count() == 17
-    labels = page.locator("#chart-sido text.tile-name").all_inner_texts()
+    labels = page.locator("#chart-sido text.tile-name").all_text_contents()
     assert {"서울", "충남", "제주", "세종"} <= set(labels)
     page.screenshot(path=str(_artifacts() / "places.png"), full_page=True)
 
