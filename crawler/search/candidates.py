@@ -133,6 +133,10 @@ def word_terms(parsed: ParsedQuery) -> tuple[list[str], list[list[str]], list[li
             word_terms = [word_terms[0], word_terms[-1]]
             if inner:
                 loose.append(inner)
+            # at each place a space may fall, the compound has the bigram across it, or the
+            # space and so its next part starts an eojeol (세계대전 or 세계 대전)
+            stem_text = normalize(word_stem)
+            either += [[stem_text[i - 1 : i + 1], START + stem_text[i : i + 2]] for i in cuts]
         required += [t for t in word_terms if t not in required]
     for phrase in parsed.phrases:
         required += [t for t in query_terms(phrase) if t not in required]

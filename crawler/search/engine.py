@@ -55,7 +55,7 @@ from crawler.text.terms import START, TITLE
 TITLE_WEIGHT = 3.0  # a title occurrence counts as this many body occurrences
 BM25_K1 = 1.2
 BM25_B = 0.5  # mild length normalization: news bodies vary less than web pages
-RERANK_WINDOW = 200  # verified candidates scored with BM25 (relevance sort)
+RERANK_WINDOW = 100  # verified candidates scored with BM25 (relevance sort); bench/search_bench.py times it
 SORTS = ("relevance", "newest")
 VERIFY_LIMIT = 1000  # candidates that may fail verification before a page stops filling
 MAX_PER_PAGE = 100

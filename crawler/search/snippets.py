@@ -11,6 +11,7 @@ particle) and never inside 휴대전화. A plain sequence of strings is matched 
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -33,11 +34,30 @@ class Segment:
 Query = Union["ParsedQuery", Sequence[str]]
 
 
+_SPACE = re.compile(r"\s+")
+_SIMPLE = re.compile(r"[\u0021-\u007e\uac00-\ud7a3\u00b7\u2018-\u201d\u2026\u3001-\u3011]+")
+
+
 def _folded(text: str) -> tuple[str, list[int]]:
     """The text normalized for matching, whitespace runs as one space, with a map from each
     folded character back to its position in `text` (so matches land on the original)."""
-    chars: list[str] = []
-    where: list[int] = []
+    if text.isascii() or all(_SIMPLE.fullmatch(part) for part in _SPACE.split(text) if part):
+        # letters that NFKC and case folding map one to one (Hangul syllables, ASCII): fold
+        # the whole text at once and keep only the whitespace bookkeeping per character
+        folded = unicodedata.normalize("NFKC", text).casefold()
+        if len(folded) == len(text):
+            chars, where = [], []
+            for index, ch in enumerate(folded):
+                if ch.isspace():
+                    if chars and chars[-1] != " ":
+                        chars.append(" ")
+                        where.append(index)
+                    continue
+                chars.append(ch)
+                where.append(index)
+            return "".join(chars), where
+    chars = []
+    where = []
     for index, ch in enumerate(text):
         if ch.isspace():
             if chars and chars[-1] != " ":
