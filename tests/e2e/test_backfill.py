@@ -1,0 +1,187 @@
+"""`newsdesk backfill` against the simulator: the window, stopping at --since, stored articles
+skipped, a kill -9 midway and the resume, the lease, the NDSoft id walk.
+
+Each backfill is the real command in a subprocess (`python -m crawler.cli backfill`), so a kill
+is a real SIGKILL of the process holding the lease, the run and the checkpoint. The simulator
+counts every page it answers: what a resumed backfill fetches again is measured, not assumed.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from crawler.crawl.backfill_state import Window
+from crawler.devtools.simulator import Fault, NewsConfig, Simulator
+from crawler.store.leases import LeaseStore, lease_name
+from crawler.text.dates import KST
+
+pytestmark = pytest.mark.e2e
+ROOT = Path(__file__).resolve().parents[2]
+OUTLET = "jnilbo"
+
+
+def cli_env(mongo_uri: str, db_name: str, tmp_path: Path) -> dict[str, str]:
+    env = dict(os.environ, MONGO_URI=mongo_uri, NEWSDESK_DB=db_name, NEWSDESK_ENV="test",
+               NEWSDESK_DATA_DIR=str(tmp_path / "data"), SCRAPY_SETTINGS_MODULE="settings", NEWSDESK_PROGRESS="0")
+    env.pop("NEWSDESK_PARENT_PID", None)
+    return env
+
+
+def backfill_cmd(base_url: str, since: date, until: date | None = None, *extra: str) -> list[str]:
+    cmd = [sys.executable, "-m", "crawler.cli", "backfill", OUTLET, "--since", since.isoformat(),
+           "--base-url", base_url, "--set", "NEWSDESK_BACKFILL_PROGRESS_SECONDS=1", *extra]
+    return cmd + (["--until", until.isoformat()] if until else [])
+
+
+def expected_urls(sim: Simulator, window: Window) -> set[str]:
+    site = sim.sites[OUTLET]
+    return {site.article_url(i) for i in range(sim.news.config.articles)
+            if window.contains(sim.news.article(OUTLET, i).published)}
+
+
+def stored_urls(db) -> list[str]:
+    return [d["canonical_url"] for d in db.articles.find({"outlet": OUTLET}, {"canonical_url": 1})]
+
+
+def list_fetches(server) -> dict[str, int]:
+    return {path: n for path, n in server.requests.items() if "articleList" in path}
+
+
+def test_killed_backfill_resumes_and_stores_exactly_its_window(mongo_uri, mongo_client, tmp_path):
+    """400 articles half an hour apart (8 days); the window is the five days before yesterday.
+    The backfill is killed with SIGKILL a third of the way through, then run again."""
+    db_name = f"test_backfill_{uuid.uuid4().hex[:10]}"
+    env = cli_env(mongo_uri, db_name, tmp_path)
+    today = datetime.now(KST).date()
+    window = Window(today - timedelta(days=6), today - timedelta(days=2))
+    # every article answers a little slowly, so the kill lands in the middle of the backfill
+    faults = {OUTLET: [Fault("slow", rate=1.0, delay=0.05)]}
+    config = NewsConfig(articles=400, spacing_minutes=30, syndicated=0.0, corrected=0.0)
+    try:
+        with Simulator([OUTLET], config, faults=faults) as sim:
+            server = sim.servers[OUTLET]
+            expected = expected_urls(sim, window)
+            assert 150 < len(expected) < 250
+            cmd = backfill_cmd(server.base_url, window.since, window.until)
+            first = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            deadline = time.monotonic() + 120
+            while sum(server.article_fetches().values()) < len(expected) // 3 and first.poll() is None:
+                assert time.monotonic() < deadline, "the backfill did not get going"
+                time.sleep(0.05)
+            assert first.poll() is None, "the backfill ended before it could be killed: " + first.communicate()[0].decode()
+            first.send_signal(signal.SIGKILL)
+            first.wait(timeout=30)
+            first.stdout.close()
+            assert server.wait_idle()
+            db = mongo_client[db_name]
+            at_kill = set(stored_urls(db))
+            fetched_at_kill = server.article_fetches()
+            lists_at_kill = list_fetches(server)
+            assert 0 < len(at_kill) < len(expected)
+            folders = list((tmp_path / "data" / "jobs" / "backfill").iterdir())
+            assert [f.name for f in folders] == [f"{OUTLET}-{window.key}"], "the killed backfill left no checkpoint"
+
+            resumed = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
+            assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+            assert "complete" in resumed.stdout
+            assert "reached" in resumed.stderr  # the progress line
+
+            stored = stored_urls(db)
+            assert len(stored) == len(set(stored)), "an article was stored twice"
+            assert set(stored) == expected, (
+                f"missing {len(expected - set(stored))}, outside the window {len(set(stored) - expected)}")
+            # after the resume: nothing stored before the kill was fetched again, and only the
+            # articles the kill caught between download and store were: at most the requests in
+            # flight (4 in the test settings), the answers waiting to be parsed (~1 MB of
+            # pages), the items in the pipelines (8) and the store's batches (4 x 4)
+            after = server.article_fetches()
+            site = sim.sites[OUTLET]
+            again = {site.article_url(i) for i, n in after.items() if n > fetched_at_kill.get(i, 0) and fetched_at_kill.get(i, 0)}
+            assert not again & at_kill, "a stored article was fetched again after the resume"
+            assert len(again) <= 40, f"{len(again)} articles fetched again"
+            assert max(after.values()) <= 2
+            lists_after = list_fetches(server)
+            assert sum(1 for path, n in lists_after.items() if n > lists_at_kill.get(path, 0) and lists_at_kill.get(path)) <= 1
+            # the list walk stopped at --since: at most one page past the window's start was read
+            oldest_page = max(int(dict(p.split("=") for p in path.split("?")[1].split("&")).get("page", 1))
+                              for path in lists_after)
+            assert oldest_page <= len(expected) // 20 + 4
+            assert not (tmp_path / "data" / "jobs" / "backfill" / f"{OUTLET}-{window.key}").exists()
+
+            runs = sorted(db.runs.find({"outlet": OUTLET}), key=lambda r: r["started"])
+            assert [r["trigger"] for r in runs] == ["backfill", "backfill"]
+            assert [r["status"] for r in runs] == ["abandoned", "finished"]
+            assert runs[1]["stats"]["newsdesk/backfill/skipped_stored"] >= len(at_kill) - 40
+
+            # run again: every article of the window is stored and none is fetched; only those
+            # listed just after --until (within NEWSDESK_BACKFILL_LIST_DATE_MARGIN_HOURS) are read
+            # again to be judged by their own date
+            before = server.article_fetches()
+            again_run = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
+            assert again_run.returncode == 0, again_run.stdout + again_run.stderr
+            fetched = {site.article_url(i) for i, n in server.article_fetches().items() if n > before.get(i, 0)}
+            assert not fetched & expected
+            published = {site.article_url(i): sim.news.article(OUTLET, i).published for i in range(config.articles)}
+            assert all(window.end <= published[url] < window.end + timedelta(days=1) for url in fetched)
+    finally:
+        mongo_client.drop_database(db_name)
+
+
+def test_undated_short_lists_fall_back_to_articles_and_ids(mongo_uri, mongo_client, tmp_path):
+    """Lists that print no dates and show three pages only: the lists are judged by their
+    articles' dates, and the NDSoft ids below the lowest listed one are walked down to the
+    window's start."""
+    db_name = f"test_backfill_{uuid.uuid4().hex[:10]}"
+    env = cli_env(mongo_uri, db_name, tmp_path)
+    today = datetime.now(KST).date()
+    window = Window(today - timedelta(days=4), today)
+    config = NewsConfig(articles=240, spacing_minutes=60, syndicated=0.0, corrected=0.0)
+    try:
+        with Simulator([OUTLET], config, page_size=20, list_depth=3, list_dates=False) as sim:
+            server = sim.servers[OUTLET]
+            expected = expected_urls(sim, window)
+            assert len(expected) > 80  # more than the three list pages show
+            done = subprocess.run(backfill_cmd(server.base_url, window.since), env=env, cwd=ROOT,
+                                  capture_output=True, text=True, timeout=300)
+            assert done.returncode == 0, done.stdout + done.stderr
+            db = mongo_client[db_name]
+            stored = stored_urls(db)
+            assert len(stored) == len(set(stored)) and set(stored) == expected
+            run = db.runs.find_one({"outlet": OUTLET, "trigger": "backfill"})
+            stats = run["stats"]
+            assert stats["newsdesk/backfill/id_walk/requested"] > 0
+            # the walk stopped within a batch or two past the window's start
+            fetched_old = sum(1 for i in server.article_fetches() if not window.contains(sim.news.article(OUTLET, i).published))
+            assert fetched_old <= 40
+            assert stats["newsdesk/backfill/outside_window"] == fetched_old
+    finally:
+        mongo_client.drop_database(db_name)
+
+
+def test_backfill_refuses_while_the_outlet_is_being_crawled(mongo_uri, mongo_client, tmp_path):
+    db_name = f"test_backfill_{uuid.uuid4().hex[:10]}"
+    env = cli_env(mongo_uri, db_name, tmp_path)
+    leases = LeaseStore(mongo_client[db_name])
+    try:
+        assert leases.acquire(lease_name(OUTLET), "scheduler@elsewhere:1:abc", info={"trigger": "schedule"})
+        with Simulator([OUTLET], NewsConfig(articles=20)) as sim:
+            server = sim.servers[OUTLET]
+            done = subprocess.run(backfill_cmd(server.base_url, date.today() - timedelta(days=1)), env=env, cwd=ROOT,
+                                  capture_output=True, text=True, timeout=120)
+            assert done.returncode == 1
+            message = done.stderr.strip().splitlines()[-1]
+            assert "scheduler@elsewhere:1:abc" in message and "schedule" in message and "--wait" in message
+            assert sum(server.article_fetches().values()) == 0
+        assert mongo_client[db_name].runs.count_documents({}) == 0
+        assert leases.holder(lease_name(OUTLET))["owner"] == "scheduler@elsewhere:1:abc"
+    finally:
+        mongo_client.drop_database(db_name)
