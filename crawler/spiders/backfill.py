@@ -20,6 +20,10 @@ subclass walks the same lists as deep as they go, and its checkpoint
 Stored articles are never fetched (one store lookup per page). An article fetched and found
 outside [since, until] is not stored (newsdesk/backfill/outside_window). RSS is not read: a
 feed holds only the newest articles.
+
+Why one module: reading a page, recording what it owes in the checkpoint, and settling its
+articles (item signals, the store's durable watermark, the one-second tick) are one state
+machine over the checkpoint; which source reads on, and when, depends on all three.
 """
 
 from __future__ import annotations
@@ -170,8 +174,6 @@ class BackfillSpider(OutletSpider):
         all_dated = len(dated) == len(entries)
         for when in dated:
             self.checkpoint.saw(when)
-        wanted = self._in_window_by_list_date(entries)
-        fresh = await self._unstored(self._not_requested(wanted), f"{source}:{page}")
         has_next = self.links_to_page(response, page + 1)
         ran_out = False
         if all_dated and all(when < self.window.start for when in dated):
@@ -182,10 +184,15 @@ class BackfillSpider(OutletSpider):
             ended = None
         gate = ended is None and not all_dated  # no dates on the page: judge it by its articles
         key = f"{source}:{page}"
-        self._add_page(key, source, page, fresh, gate)
+        # recorded before the store is asked: a kill from here on does not lose this page
+        self._add_page(key, source, page, self._not_requested(self._in_window_by_list_date(entries)), gate)
         if ended is None and not gate:
             state["next"] = page + 1
         self.checkpoint.save()
+        record = self.checkpoint.pages[key]
+        fresh = record["urls"] = await self._unstored(record["urls"], key)
+        self._unprocessed[key] = set(fresh)
+        self._dirty = True
         for request in self._article_requests(fresh, key):
             yield request
         if ended is not None:
@@ -218,9 +225,10 @@ class BackfillSpider(OutletSpider):
         return list(found.items())
 
     def _entry_date(self, response: Response, link: Any, canonical: str) -> datetime | None:
-        """The date printed in the list item around `link`: the nearest enclosing element (up
-        to four levels) that holds no other article's link and prints a full date (a year is
-        never guessed). Text outside links first, so a date in a headline does not count."""
+        """The date printed in the list item around `link`: in the nearest enclosing element
+        (up to four levels) that holds no other article's link, the first full date outside
+        any link (a date in a headline is no list date; a year is never guessed). None when
+        there is none: the article's own date decides then."""
         for ancestor in reversed(link.xpath("ancestor::*[position() <= 4]")):
             others = set()
             for href in ancestor.xpath(".//a/@href").getall():
@@ -229,12 +237,9 @@ class BackfillSpider(OutletSpider):
                     others.add(self.outlet.canonicalize(real))
             if others - {canonical}:
                 return None
-            outside = find_datetimes(" ".join(ancestor.xpath(".//text()[not(ancestor::a)]").getall()))
-            if outside:
-                return outside[0]
-            inside = find_datetimes(" ".join(ancestor.xpath(".//text()").getall()))
-            if inside:
-                return inside[-1]
+            found = find_datetimes(" ".join(ancestor.xpath(".//text()[not(ancestor::a)]").getall()))
+            if found:
+                return found[0]
         return None
 
     def _in_window_by_list_date(self, entries: list[tuple[str, datetime | None]]) -> list[str]:
