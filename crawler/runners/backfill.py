@@ -1,8 +1,8 @@
-"""One backfill of one outlet, in this process: leased, recorded as a run, resumable.
+"""Backfills of outlets, together in this process: each leased, recorded as a run, resumable.
 
-`newsdesk backfill` runs here. The steps, as a scheduled crawl's (crawler/runners/crawl_job.py):
-take the outlet's lease, open a run (trigger "backfill"), crawl, close the run, give the
-lease back. What differs:
+`newsdesk backfill` runs here. The steps per outlet, as a scheduled crawl's
+(crawler/runners/crawl_job.py): take the outlet's lease, open a run (trigger "backfill"),
+crawl, close the run, give the lease back. What differs:
 
 - The checkpoint (crawler/crawl/backfill_state.py) lives in
   `<data dir>/jobs/backfill/<outlet>-<since>-<until>/`. A backfill of the same outlet and
@@ -177,6 +177,8 @@ class _Job:
         if self.lock is not None:
             self.lock.release()
             self.lock = None
+            if self.folder.is_dir() and [p.name for p in self.folder.iterdir()] == ["lock"]:
+                shutil.rmtree(self.folder, ignore_errors=True)  # nothing was saved: nothing to resume
 
 
 def run_backfills(

@@ -182,6 +182,7 @@ def test_backfill_refuses_while_the_outlet_is_being_crawled(mongo_uri, mongo_cli
             assert "scheduler@elsewhere:1:abc" in message and "schedule" in message and "--wait" in message
             assert sum(server.article_fetches().values()) == 0
         assert mongo_client[db_name].runs.count_documents({}) == 0
+        assert not list((tmp_path / "data" / "jobs" / "backfill").glob(f"{OUTLET}-*")), "nothing to resume was left"
         assert leases.holder(lease_name(OUTLET))["owner"] == "scheduler@elsewhere:1:abc"
     finally:
         mongo_client.drop_database(db_name)
