@@ -20,6 +20,8 @@ from pathlib import Path
 import pytest
 
 from crawler.crawl.backfill_state import Window
+from crawler.runners.backfill import backfill_owner
+from crawler.runners.crawl_job import CrawlService
 from crawler.devtools.simulator import Fault, NewsConfig, Simulator
 from crawler.store.leases import LeaseStore, lease_name
 from crawler.text.dates import KST
@@ -163,6 +165,15 @@ def test_undated_short_lists_fall_back_to_articles_and_ids(mongo_uri, mongo_clie
             fetched_old = sum(1 for i in server.article_fetches() if not window.contains(sim.news.article(OUTLET, i).published))
             assert fetched_old <= 40
             assert stats["newsdesk/backfill/outside_window"] == fetched_old
+
+            # --restart drops the progress, not the articles: nothing of the window is fetched again
+            before = server.article_fetches()
+            restarted = subprocess.run(backfill_cmd(server.base_url, window.since, None, "--restart"), env=env, cwd=ROOT,
+                                       capture_output=True, text=True, timeout=300)
+            assert restarted.returncode == 0, restarted.stdout + restarted.stderr
+            again = [i for i, n in server.article_fetches().items() if n > before.get(i, 0)]
+            assert again and not any(window.contains(sim.news.article(OUTLET, i).published) for i in again)
+            assert len(stored_urls(db)) == len(expected)
     finally:
         mongo_client.drop_database(db_name)
 
@@ -184,5 +195,58 @@ def test_backfill_refuses_while_the_outlet_is_being_crawled(mongo_uri, mongo_cli
         assert mongo_client[db_name].runs.count_documents({}) == 0
         assert not list((tmp_path / "data" / "jobs" / "backfill").glob(f"{OUTLET}-*")), "nothing to resume was left"
         assert leases.holder(lease_name(OUTLET))["owner"] == "scheduler@elsewhere:1:abc"
+    finally:
+        mongo_client.drop_database(db_name)
+
+
+def test_backfill_waits_for_a_running_crawl_and_the_scheduler_skips_it(mongo_uri, mongo_client, tmp_path):
+    """--wait: the backfill starts once the crawl holding the lease gives it back; while the
+    backfill holds it, a scheduled crawl of the outlet is skipped."""
+    db_name = f"test_backfill_{uuid.uuid4().hex[:10]}"
+    env = cli_env(mongo_uri, db_name, tmp_path)
+    env["NEWSDESK_LEASE_TTL_SECONDS"] = "6"  # the backfill looks again every 2 s
+    db = mongo_client[db_name]
+    leases = LeaseStore(db)
+    today = datetime.now(KST).date()
+    window = Window(today - timedelta(days=1), today)
+    try:
+        assert leases.acquire(lease_name(OUTLET), "scheduler@elsewhere:1:abc", info={"trigger": "schedule"})
+        with Simulator([OUTLET], NewsConfig(articles=60, spacing_minutes=60),
+                       faults={OUTLET: [Fault("slow", rate=1.0, delay=0.2)]}) as sim:
+            server = sim.servers[OUTLET]
+            proc = subprocess.Popen(backfill_cmd(server.base_url, window.since, None, "--wait"), env=env, cwd=ROOT,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            try:
+                line = proc.stderr.readline()
+                while "waiting" not in line:
+                    assert line, "the backfill ended without waiting: " + proc.stdout.read()
+                    line = proc.stderr.readline()
+                assert "scheduler@elsewhere:1:abc" in line
+                assert sum(server.article_fetches().values()) == 0
+                leases.release(lease_name(OUTLET), "scheduler@elsewhere:1:abc")
+                deadline = time.monotonic() + 60
+                while (leases.holder(lease_name(OUTLET)) or {}).get("owner") != backfill_owner(OUTLET, window):
+                    assert time.monotonic() < deadline and proc.poll() is None, "the backfill never took the lease"
+                    time.sleep(0.1)
+
+                class Dispatcher:
+                    dispatcher = "local"
+
+                    def paths(self, outlet):
+                        raise AssertionError("a skipped crawl asks for no log path")
+
+                    def run(self, outlet, **kwargs):
+                        raise AssertionError("the scheduler crawled an outlet a backfill holds")
+
+                service = CrawlService(db, Dispatcher(), owner="scheduler@here:2:def", leases=leases)
+                assert service.crawl(OUTLET, "schedule") is None
+                stdout, stderr = proc.communicate(timeout=120)
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+            assert proc.returncode == 0, stdout + stderr
+        assert [r["trigger"] for r in db.runs.find({"outlet": OUTLET})] == ["backfill"]
+        assert leases.holder(lease_name(OUTLET)) is None
     finally:
         mongo_client.drop_database(db_name)
