@@ -90,6 +90,7 @@ class BackfillSpider(OutletSpider):
     # -- settings ----------------------------------------------------------------------------
     @property
     def incremental(self) -> bool:
+        """A backfill always skips stored articles (no revisit window): whenever there is a store."""
         return self.settings.getbool("NEWSDESK_STORE_ENABLED", True)
 
     @property
