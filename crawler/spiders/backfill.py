@@ -269,6 +269,7 @@ class BackfillSpider(OutletSpider):
             logger.warning("sitemap %s is not readable XML", response.url)
             entries, sitemap = [], None
         stats.inc_value("newsdesk/sitemaps")
+        entries.sort(key=lambda e: e.get("lastmod") or "", reverse=True)  # newest first
         wanted: list[str] = []
         for entry in entries:
             loc = entry.get("loc")

@@ -102,3 +102,55 @@ def test_list_entry_dates_are_never_taken_from_headlines_or_neighbours(spider):
         # no year printed: no date (a year is never guessed)
         ("https://www.jnilbo.com/news/articleView.html?idxno=5", None),
     ]
+
+
+SITEMAP_INDEX = b"""<?xml version="1.0" encoding="UTF-8"?>
+<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+  <sitemap><loc>https://www.jnilbo.com/sitemap/2025-03.xml</loc><lastmod>2025-03-31T23:00:00+09:00</lastmod></sitemap>
+  <sitemap><loc>https://www.jnilbo.com/sitemap/2024-11.xml</loc><lastmod>2024-11-30T23:00:00+09:00</lastmod></sitemap>
+  <sitemap><loc>https://elsewhere.example/sitemap.xml</loc></sitemap>
+</sitemapindex>"""
+
+SITEMAP = b"""<?xml version="1.0" encoding="UTF-8"?>
+<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+  <url><loc>https://www.jnilbo.com/news/articleView.html?idxno=30</loc><lastmod>2025-03-02T10:00:00+09:00</lastmod></url>
+  <url><loc>https://m.jnilbo.com/news/articleView.html?idxno=29&amp;utm_source=x</loc></url>
+  <url><loc>https://www.jnilbo.com/news/articleView.html?idxno=28</loc><lastmod>2024-12-31T23:59:00+09:00</lastmod></url>
+  <url><loc>https://www.jnilbo.com/news/articleList.html?sc_section_code=S1N3</loc></url>
+</urlset>"""
+
+
+async def collect(generator):
+    return [request async for request in generator]
+
+
+def test_sitemaps_skip_what_was_last_modified_before_the_window(tmp_path):
+    """An index's children and a sitemap's articles with a lastmod before --since are not
+    fetched (modified before it means published before it); without a lastmod they are."""
+    import asyncio
+
+    from scrapy.http import XmlResponse
+    from scrapy.utils.test import get_crawler
+
+    cls = BackfillSpider.for_outlet("jnilbo")
+    crawler = get_crawler(cls, settings_dict={"NEWSDESK_STORE_ENABLED": False})
+    spider = cls.from_crawler(crawler, since="2025-01-01", until="2025-06-30", jobdir=str(tmp_path / "job"))
+    crawler.spider = spider
+    crawler.stats.open_spider()
+    spider.checkpoint.sources["sitemaps"] = {"kind": "sitemaps", "todo": ["https://www.jnilbo.com/sitemap.xml"], "done": False}
+
+    index = XmlResponse(url="https://www.jnilbo.com/sitemap.xml", body=SITEMAP_INDEX)
+    asyncio.run(collect(spider.parse_backfill_sitemap(index, "sitemaps", "https://www.jnilbo.com/sitemap.xml")))
+    assert spider.checkpoint.sources["sitemaps"]["todo"] == ["https://www.jnilbo.com/sitemap/2025-03.xml"]
+    assert crawler.stats.get_value("newsdesk/backfill/sitemap_before_window") == 1
+
+    child = XmlResponse(url="https://www.jnilbo.com/sitemap/2025-03.xml", body=SITEMAP)
+    requests = asyncio.run(collect(spider.parse_backfill_sitemap(child, "sitemaps", "https://www.jnilbo.com/sitemap/2025-03.xml")))
+    assert [r.cb_kwargs["article_url"] for r in requests] == [
+        "https://www.jnilbo.com/news/articleView.html?idxno=30",
+        "https://www.jnilbo.com/news/articleView.html?idxno=29",
+    ]
+    assert spider.checkpoint.sources["sitemaps"]["todo"] == []
+    # the sitemap is one page of the checkpoint until its articles are settled
+    assert spider.checkpoint.pages["sitemaps:https://www.jnilbo.com/sitemap/2025-03.xml"]["urls"] == [
+        r.cb_kwargs["article_url"] for r in requests]
