@@ -58,13 +58,13 @@ def backfill(
 
     err.print(f"backfill {', '.join(outlets)} {window}; log {log_file}", highlight=False, soft_wrap=True)
     try:
-        outcomes = run_backfills(outlets, window, base_url=base_url, restart=restart, wait=wait,
+        outcomes = run_backfills(outlets, window, base_url=base_url, restart=restart, wait=wait, until_given=until is not None,
                                  settings_overrides=overrides, log_file=log_file, on_wait=waiting)
     except BackfillRefused as exc:
         fail(str(exc), code=1)
         raise AssertionError("unreachable") from exc
-    table = Table(title=f"backfill {window}")
-    for column in ("outlet", "pages", "stored", "already stored", "outside window", "reached", "state"):
+    table = Table(title="backfill")
+    for column in ("outlet", "window", "pages", "stored", "already stored", "outside window", "reached", "state"):
         table.add_column(column)
     unfinished = 0
     for outcome in outcomes:
@@ -78,7 +78,7 @@ def backfill(
                 f"{outcome.owed} articles owed; run the same command to retry them")
         reached = str(stats.get("newsdesk/backfill/reached", "-"))[:10]
         table.add_row(
-            outcome.outlet, str(stats.get("downloader/response_count", 0)),
+            outcome.outlet, str(outcome.window), str(stats.get("downloader/response_count", 0)),
             str(stats.get("newsdesk/articles/new", 0) + stats.get("newsdesk/articles/updated", 0)),
             str(stats.get("newsdesk/backfill/skipped_stored", 0)),
             str(stats.get("newsdesk/backfill/outside_window", 0) + stats.get("newsdesk/backfill/listed_before_window", 0)

@@ -93,6 +93,21 @@ def job_folder(data_dir: Path, outlet: str, window: Window) -> Path:
     return data_dir / "jobs" / "backfill" / f"{outlet}-{window.key}"
 
 
+def unfinished_window(data_dir: Path, outlet: str, since: date) -> Window | None:
+    """The window of an unfinished backfill of `outlet` from `since`, whatever its until (the
+    newest when there are several), or None: a backfill started without --until and resumed on
+    a later day continues the one it started."""
+    found = []
+    for folder in (data_dir / "jobs" / "backfill").glob(f"{outlet}-{since:%Y%m%d}-*"):
+        until = folder.name.rsplit("-", 1)[-1]
+        if (folder / STATE_FILE).is_file() and len(until) == 8 and until.isdigit():
+            try:
+                found.append(Window(since, date(int(until[:4]), int(until[4:6]), int(until[6:]))))
+            except ValueError:
+                continue
+    return max(found, key=lambda w: w.until) if found else None
+
+
 class Checkpoint:
     """The state of one backfill (module docstring), loaded from and saved to `folder`."""
 

@@ -6,8 +6,9 @@ crawl, close the run, give the lease back. What differs:
 
 - The checkpoint (crawler/crawl/backfill_state.py) lives in
   `<data dir>/jobs/backfill/<outlet>-<since>-<until>/`. A backfill of the same outlet and
-  window resumes from it after Ctrl-C, a kill -9 or a crash; `restart=True` drops it first.
-  It is removed once the backfill is complete.
+  window resumes from it after Ctrl-C, a kill -9 or a crash (one whose window ends today
+  resumes the unfinished one from the same day on, whichever day that ended);
+  `restart=True` drops it first. It is removed once the backfill is complete.
 - A file lock in that folder keeps a second backfill of the same outlet and window on this
   machine from running at the same time (the lock dies with its process, kill -9 included).
 - The lease's owner is named after the machine, the outlet and the window, not the process:
@@ -36,7 +37,7 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.utils.defer import deferred_from_coro
 
 from crawler.config import project_settings
-from crawler.crawl.backfill_state import Checkpoint, Window, job_folder
+from crawler.crawl.backfill_state import Checkpoint, Window, job_folder, unfinished_window
 from crawler.spiders.backfill import BackfillSpider
 from crawler.store import data_dir, database_name, get_client, resolve_uri, store_env
 from crawler.store.leases import LeaseKeeper, LeaseStore, lease_name
@@ -188,19 +189,23 @@ def run_backfills(
     base_url: str | None = None,
     restart: bool = False,
     wait: bool = False,
+    until_given: bool = True,
     settings_overrides: Mapping[str, Any] | None = None,
     log_file: Path | None = None,
     on_wait: Callable[[str, Mapping[str, Any]], None] | None = None,
 ) -> list[BackfillOutcome]:
     """Backfill `outlets` over `window` together in this process (module docstring).
-    BackfillRefused, before anything is crawled, when one of them cannot start."""
+    Without `until_given` (the window ends today), an outlet with an unfinished backfill from
+    the same day on continues it, with the end it had. BackfillRefused, before anything is
+    crawled, when one of them cannot start."""
     overrides = dict(settings_overrides or {})
     if log_file is not None:
         log_file.parent.mkdir(parents=True, exist_ok=True)
         overrides.setdefault("LOG_FILE", str(log_file))
     base = project_settings(overrides)
     settings = project_settings({**scrapy_settings(base), "NEWSDESK_BACKFILL_PROGRESS": True, **overrides})
-    jobs = [_Job(outlet, window) for outlet in outlets]
+    jobs = [_Job(outlet, window if until_given or restart else
+                 (unfinished_window(data_dir(), outlet, window.since) or window)) for outlet in outlets]
     env = store_env(settings)
     client = get_client(resolve_uri(env))
     outcomes: list[BackfillOutcome] = []
@@ -218,8 +223,8 @@ def run_backfills(
             job.keeper = LeaseKeeper(leases, lease, on_lost=lambda c=crawler: _close_from_thread(c, "lease_lost"))
             job.keeper.__enter__()
             job.run_id = runs.open(job.outlet, TRIGGER, owner=lease.owner, log_path=str(log_file) if log_file else None,
-                                   dispatcher="in-process", note=str(window) + (" (resumed)" if job.resumed else ""))
-            kwargs: dict[str, Any] = {"since": window.since.isoformat(), "until": window.until.isoformat(),
+                                   dispatcher="in-process", note=str(job.window) + (" (resumed)" if job.resumed else ""))
+            kwargs: dict[str, Any] = {"since": job.window.since.isoformat(), "until": job.window.until.isoformat(),
                                       "jobdir": str(job.folder)}
             if base_url:
                 kwargs["base_url"] = base_url

@@ -496,25 +496,7 @@ class BackfillSpider(OutletSpider):
         for key, record in list(self.checkpoint.pages.items()):
             if record.get("gate") and not self._unprocessed.get(key):
                 record["gate"] = False
-                source = self.checkpoint.sources[record["source"]]
-                kind = source["kind"]
-                if kind == "list":
-                    if record.get("dated") and not record.get("newer"):
-                        requests += self._finish_source(record["source"], f"page {record['page']}'s articles are all older than {self.window.since}")
-                    else:
-                        source["next"] = record["page"] + 1
-                        requests += self._source_requests(record["source"])
-                elif kind == "ids":
-                    if record.get("dated") and not record.get("newer"):
-                        requests += self._finish_source(record["source"], f"ids down to {record['page']} are older than {self.window.since}")
-                    else:
-                        source["empty"] = 0 if record.get("dated") else source.get("empty", 0) + 1
-                        if source["empty"] >= max(1, self.settings.getint("NEWSDESK_BACKFILL_ID_EMPTY_BATCHES", 5)):
-                            requests += self._finish_source(record["source"], f"no article among {source['empty']} batches of ids")
-                        else:
-                            requests += self._source_requests(record["source"])
-                else:
-                    requests += self._source_requests(record["source"])
+                requests += self._judge(record)
                 self._dirty = True
             if not record.get("gate") and not record["urls"] and not self._unprocessed.get(key):
                 del self.checkpoint.pages[key]
@@ -523,6 +505,24 @@ class BackfillSpider(OutletSpider):
         if requests:
             self.checkpoint.save()
         return requests
+
+    def _judge(self, record: dict[str, Any]) -> list[scrapy.Request]:
+        """A gated page whose articles are all in: read on from its source, or end it when its
+        articles were all older than the window (ids: also after batches with no article)."""
+        key = record["source"]
+        source = self.checkpoint.sources[key]
+        older = record.get("dated") and not record.get("newer")
+        if source["kind"] == "list":
+            if older:
+                return self._finish_source(key, f"page {record['page']}'s articles are older than {self.window.since}")
+            source["next"] = record["page"] + 1
+        elif source["kind"] == "ids":
+            if older:
+                return self._finish_source(key, f"the ids from {record['page']} down are older than {self.window.since}")
+            source["empty"] = 0 if record.get("dated") else source.get("empty", 0) + 1
+            if source["empty"] >= max(1, self.settings.getint("NEWSDESK_BACKFILL_ID_EMPTY_BATCHES", 5)):
+                return self._finish_source(key, f"no article among {source['empty']} batches of ids")
+        return self._source_requests(key)
 
     def _finish_source(self, key: str, why: str, *, ran_out: bool = False) -> list[scrapy.Request]:
         """End a source; when the lists ran out before the window's start, an NDSoft outlet

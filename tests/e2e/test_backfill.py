@@ -33,7 +33,7 @@ OUTLET = "jnilbo"
 
 def cli_env(mongo_uri: str, db_name: str, tmp_path: Path) -> dict[str, str]:
     env = dict(os.environ, MONGO_URI=mongo_uri, NEWSDESK_DB=db_name, NEWSDESK_ENV="test",
-               NEWSDESK_DATA_DIR=str(tmp_path / "data"), SCRAPY_SETTINGS_MODULE="settings", NEWSDESK_PROGRESS="0")
+               NEWSDESK_DATA_DIR=str(tmp_path / "data"), SCRAPY_SETTINGS_MODULE="settings", NEWSDESK_PROGRESS="0", COLUMNS="200")
     env.pop("NEWSDESK_PARENT_PID", None)
     return env
 

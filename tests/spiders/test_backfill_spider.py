@@ -154,3 +154,16 @@ def test_sitemaps_skip_what_was_last_modified_before_the_window(tmp_path):
     # the sitemap is one page of the checkpoint until its articles are settled
     assert spider.checkpoint.pages["sitemaps:https://www.jnilbo.com/sitemap/2025-03.xml"]["urls"] == [
         r.cb_kwargs["article_url"] for r in requests]
+
+
+def test_a_backfill_without_until_resumed_later_continues_the_one_it_started(tmp_path):
+    from crawler.crawl.backfill_state import unfinished_window
+
+    started = Window.parse("2025-01-01", today=date(2025, 6, 10))
+    Checkpoint(job_folder(tmp_path, "jnilbo", started), "jnilbo", started).save()
+    older = Window.parse("2025-01-01", today=date(2025, 6, 2))
+    Checkpoint(job_folder(tmp_path, "jnilbo", older), "jnilbo", older).save()
+    job_folder(tmp_path, "jnilbo", Window.parse("2025-01-01", today=date(2025, 6, 20))).mkdir(parents=True)  # no state
+    assert unfinished_window(tmp_path, "jnilbo", date(2025, 1, 1)) == started
+    assert unfinished_window(tmp_path, "jnilbo", date(2025, 1, 2)) is None
+    assert unfinished_window(tmp_path, "ggilbo", date(2025, 1, 1)) is None
