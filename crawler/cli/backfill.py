@@ -74,8 +74,13 @@ def backfill(
             state = "complete"
         else:
             unfinished += 1
-            state = f"stopped ({reason}); run the same command to resume" if reason != "finished" else (
-                f"{outcome.owed} articles owed; run the same command to retry them")
+            if reason != "finished":
+                state = f"stopped ({reason}); run the same command to resume"
+            else:
+                missing = [f"{outcome.owed} articles" if outcome.owed else "",
+                           f"{outcome.unread} list pages or sitemaps" if outcome.unread else ""]
+                state = (f"{' and '.join(m for m in missing if m) or 'not all'} not fetched (the site failed them); "
+                         "run the same command to retry")
         reached = str(stats.get("newsdesk/backfill/reached", "-"))[:10]
         table.add_row(
             outcome.outlet, str(outcome.window), str(stats.get("downloader/response_count", 0)),

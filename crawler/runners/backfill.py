@@ -70,6 +70,7 @@ class BackfillOutcome:
     complete: bool = False
     resumed: bool = False
     owed: int = 0  # articles of unsettled pages (failed for now): the next run asks again
+    unread: int = 0  # sources stopped at a page the site did not give (the next run reads on)
     folder: Path | None = None
 
 
@@ -257,7 +258,9 @@ def _close(job: _Job, runs: RunStore, error: str | None) -> BackfillOutcome:
     checkpoint = Checkpoint.open(job.folder, job.outlet, job.window) if state.is_file() else None
     complete = bool(checkpoint and checkpoint.complete and stats.get("finish_reason") == "finished")
     owed = sum(len(p["urls"]) for p in checkpoint.pages.values()) if checkpoint else 0
-    return BackfillOutcome(job.outlet, job.window, stats, job.run_id, complete, job.resumed, owed, job.folder)
+    unread = sum(1 for s in checkpoint.sources.values() if s.get("failed") and not s["done"]) if checkpoint else 0
+    return BackfillOutcome(job.outlet, job.window, stats, job.run_id, complete=complete, resumed=job.resumed,
+                           owed=owed, unread=unread, folder=job.folder)
 
 
 def _close_from_thread(crawler: Any, reason: str) -> None:

@@ -162,6 +162,7 @@ class BackfillSpider(OutletSpider):
         stats = self.crawler.stats
         stats.inc_value("newsdesk/list_pages")
         state = self.checkpoint.sources[source]
+        state.pop("failed", None)
         entries = self.list_entries(response)
         if not entries:
             stats.inc_value("newsdesk/list_pages_without_articles")
@@ -259,6 +260,7 @@ class BackfillSpider(OutletSpider):
     async def parse_backfill_sitemap(self, response: Response, source: str, url: str) -> AsyncIterator[scrapy.Request]:
         stats = self.crawler.stats
         state = self.checkpoint.sources[source]
+        state.pop("failed", None)
         if state["todo"] and state["todo"][0] == url:
             state["todo"].pop(0)
         try:
@@ -439,7 +441,11 @@ class BackfillSpider(OutletSpider):
             self._processed(key, url, durable_at=None)
 
     def _item_error(self, item: Any, response: Response, spider: Any, failure: Any) -> None:
-        self._item_dropped(item, response, failure, spider)
+        """A pipeline failed on the item (not a drop): it stays owed, for the next run."""
+        if response is not None and META in response.meta:
+            key, url = response.meta[META]
+            self.crawler.stats.inc_value("newsdesk/backfill/owed")
+            self._processed(key, url, durable_at=None, settle=False)
 
     def _request_dropped(self, request: scrapy.Request, spider: Any) -> None:
         if META in request.meta:

@@ -250,3 +250,36 @@ def test_backfill_waits_for_a_running_crawl_and_the_scheduler_skips_it(mongo_uri
         assert leases.holder(lease_name(OUTLET)) is None
     finally:
         mongo_client.drop_database(db_name)
+
+
+def test_articles_the_site_failed_are_owed_and_fetched_by_the_next_run(mongo_uri, mongo_client, tmp_path):
+    """A 5xx that outlasts the retries leaves its article owed: the run says so (exit 1) and
+    keeps its checkpoint; the same command then fetches exactly those and completes."""
+    db_name = f"test_backfill_{uuid.uuid4().hex[:10]}"
+    env = cli_env(mongo_uri, db_name, tmp_path)
+    today = datetime.now(KST).date()
+    window = Window(today - timedelta(days=1), today)
+    # a fifth of the articles answer 5xx twice: the test settings retry once, so they fail once
+    faults = {OUTLET: [Fault("5xx", rate=0.2, times=2)]}
+    try:
+        with Simulator([OUTLET], NewsConfig(articles=60, spacing_minutes=60, syndicated=0.0, corrected=0.0),
+                       faults=faults) as sim:
+            server, site = sim.servers[OUTLET], sim.sites[OUTLET]
+            expected = expected_urls(sim, window)
+            cmd = backfill_cmd(server.base_url, window.since)
+            first = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
+            assert first.returncode == 1, first.stdout + first.stderr
+            assert "not fetched (the site failed them)" in first.stdout
+            db = mongo_client[db_name]
+            stored_first = set(stored_urls(db))
+            owed = expected - stored_first
+            assert owed and stored_first < expected
+            before = server.article_fetches()
+            second = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
+            assert second.returncode == 0, second.stdout + second.stderr
+            fetched = {site.article_url(i) for i, n in server.article_fetches().items() if n > before.get(i, 0)}
+            assert fetched == owed
+            stored = stored_urls(db)
+            assert len(stored) == len(set(stored)) and set(stored) == expected
+    finally:
+        mongo_client.drop_database(db_name)
