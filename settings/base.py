@@ -57,6 +57,7 @@ TELNETCONSOLE_ENABLED = False
 EXTENSIONS = {
     "scrapy.extensions.telnet.TelnetConsole": None,
     "crawler.crawl.extensions.progress.ProgressExtension": 500,
+    "crawler.crawl.extensions.backfill_progress.BackfillProgress": 505,  # `newsdesk backfill` only
     "crawler.crawl.extensions.stats_file.StatsFileExtension": 510,
     # Scheduled crawls only (NotConfigured otherwise): stats onto the run document, and close
     # when the scheduler that started the crawl is gone.
@@ -155,6 +156,23 @@ NEWSDESK_RUNS_KEEP_DAYS = _env("NEWSDESK_RUNS_KEEP_DAYS", 90.0)  # older run his
 NEWSDESK_SEARCH_INDEX_SECONDS = _env("NEWSDESK_SEARCH_INDEX_SECONDS", 300.0)
 NEWSDESK_SCRAPYD_URL = _env("NEWSDESK_SCRAPYD_URL", "")  # http://user:pass@host:6800 = crawl on scrapyd
 NEWSDESK_SCRAPYD_PROJECT = _env("NEWSDESK_SCRAPYD_PROJECT", "newsdesk")
+
+# --- Backfill (`newsdesk backfill`: an outlet's past, crawler/spiders/backfill.py) ----------
+# Thousands of old pages from one small site: a backfill is politer than a scheduled crawl.
+# Each replaces the Scrapy setting it names for the backfill's crawl; the environment wins.
+NEWSDESK_BACKFILL_CONCURRENT_REQUESTS_PER_DOMAIN = _env("NEWSDESK_BACKFILL_CONCURRENT_REQUESTS_PER_DOMAIN", 2)
+NEWSDESK_BACKFILL_DOWNLOAD_DELAY = _env("NEWSDESK_BACKFILL_DOWNLOAD_DELAY", 1.0)  # s, AutoThrottle's floor
+NEWSDESK_BACKFILL_AUTOTHROTTLE_TARGET_CONCURRENCY = _env("NEWSDESK_BACKFILL_AUTOTHROTTLE_TARGET_CONCURRENCY", 1.0)
+# What a kill catches downloaded but not yet stored is fetched again on resume: smaller store
+# batches than a crawl's, and fewer answers waiting to be parsed (Scrapy's
+# SCRAPER_SLOT_MAX_ACTIVE_SIZE, bytes; a few article pages instead of ~40)
+NEWSDESK_BACKFILL_STORE_BATCH_SIZE = _env("NEWSDESK_BACKFILL_STORE_BATCH_SIZE", 10)
+NEWSDESK_BACKFILL_SCRAPER_MAX_ACTIVE_SIZE = _env("NEWSDESK_BACKFILL_SCRAPER_MAX_ACTIVE_SIZE", 1_000_000)
+NEWSDESK_BACKFILL_LIST_DATE_MARGIN_HOURS = 24  # listed this long after --until: not fetched
+NEWSDESK_BACKFILL_ID_BATCH = 20  # NDSoft ids requested together when the lists ran out
+NEWSDESK_BACKFILL_ID_EMPTY_BATCHES = 5  # batches in a row with no article: the ids ended
+NEWSDESK_BACKFILL_PROGRESS = False  # the progress line (`newsdesk backfill` turns it on)
+NEWSDESK_BACKFILL_PROGRESS_SECONDS = 10.0
 
 # --- Monitoring (crawler/monitoring; README "Monitoring") ---------------------------------
 # Per-run checks: a spidermon suite when each crawl closes; verdicts land on the run in `runs`.

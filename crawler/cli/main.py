@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import typer
 
-from crawler.cli import analysis, articles, crawl, db, develop, health, outlet, schedule, serve
+from crawler.cli import analysis, articles, backfill, crawl, db, develop, health, outlet, schedule, serve
 from crawler.cli.common import err, out
 
 app = typer.Typer(
@@ -23,7 +23,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-for group in (develop, crawl, schedule, health, articles, analysis, serve):
+for group in (develop, crawl, backfill, schedule, health, articles, analysis, serve):
     app.add_typer(group.app)
 app.add_typer(outlet.app, name="outlet")
 app.add_typer(db.db_app, name="db")

@@ -29,13 +29,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--speed", type=float, default=1.0, help="simulated seconds per real second")
     parser.add_argument("--port", type=int, default=0, help="first port (0: any free ones)")
     parser.add_argument("--page-size", type=int, default=20, help="articles per list page")
+    parser.add_argument("--spacing-minutes", type=float, default=3.0, help="minutes between two initial articles (history)")
+    parser.add_argument("--list-depth", type=int, default=None, help="list pages a section shows at most (default: all)")
+    parser.add_argument("--no-list-dates", action="store_true", help="list items print no date")
     parser.add_argument("--faults", default="", help="outlet:kind[:rate],... (kinds: see crawler/devtools/simulator/faults.py)")
     parser.add_argument("--write", type=Path, default=None, help="write static files and nginx.conf to DIR, then exit")
     args = parser.parse_args(argv)
     try:
         names: list[str] | int = [n.strip() for n in args.only.split(",") if n.strip()] or args.outlets
-        config = NewsConfig(articles=args.articles, initial=args.initial, new_every=args.new_every)
-        sim = Simulator(names, config, page_size=args.page_size, speed=args.speed, port=args.port)
+        config = NewsConfig(articles=args.articles, initial=args.initial, new_every=args.new_every,
+                            spacing_minutes=args.spacing_minutes)
+        sim = Simulator(names, config, page_size=args.page_size, speed=args.speed, port=args.port,
+                        list_depth=args.list_depth, list_dates=not args.no_list_dates)
         sim.board.faults.update(parse_faults(args.faults, set(sim.sites)))
     except (ValueError, OutletError) as exc:
         print(f"simulator: {exc}", file=sys.stderr)

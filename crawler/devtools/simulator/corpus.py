@@ -6,8 +6,9 @@ per article (the 100k-article benchmarks would otherwise measure the simulator).
 
 - Text: sentences of the saved articles (tests/fixtures/*/*.json), shuffled per article, with
   the article's own numbers, about 1,500 to 3,500 characters in paragraphs.
-- Time: the first `initial` articles of an outlet are there from the start, published a few
-  minutes apart up to now; the rest appear one every `new_every` seconds of simulated time.
+- Time: the first `initial` articles of an outlet are there from the start, published
+  `spacing_minutes` apart (3) up to now; the rest appear one every `new_every` seconds of
+  simulated time.
 - Syndication: `syndicated` of the articles are copies of a wire story shared across outlets
   (a lead sentence of the outlet's own, the end sometimes cut), as regional papers reprint
   뉴시스/연합뉴스 copy.
@@ -56,6 +57,7 @@ class NewsConfig:
     corrected: float = 0.05  # share of articles corrected after they appear
     correction_after: float = 600.0  # simulated seconds
     seed: int = 1
+    spacing_minutes: float = 3.0  # between two of the initial articles (a backfill's history)
 
     @property
     def initial_count(self) -> int:
@@ -140,8 +142,8 @@ class News:
         story, corrected = self._kind(outlet, index)
         appears = self.appears_at(index)
         initial = cfg.initial_count
-        if index < initial:  # a few minutes apart, the newest a minute before the start
-            published = self.start - timedelta(minutes=3 * (initial - index))
+        if index < initial:  # spacing_minutes apart, the newest that long before the start
+            published = self.start - timedelta(minutes=cfg.spacing_minutes * (initial - index))
         else:
             published = self.start + timedelta(seconds=appears)
         rng = _rng(cfg.seed, "article", outlet, index)

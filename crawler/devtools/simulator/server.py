@@ -242,6 +242,8 @@ class Simulator:
         faults: dict[str, list[Fault]] | None = None,
         page_size: int = 20,
         rss_items: int | None = None,
+        list_depth: int | None = None,
+        list_dates: bool = True,
         speed: float = 0.0,
         host: str = "127.0.0.1",
         port: int = 0,
@@ -251,7 +253,8 @@ class Simulator:
         self.news = News(config or NewsConfig())
         self.clock = Clock(speed)
         self.board = Switchboard(dict(faults or {}))
-        self.sites = {s.name: SimulatedOutlet(s, self.news, page_size=page_size, rss_items=rss_items) for s in self.specs}
+        self.sites = {s.name: SimulatedOutlet(s, self.news, page_size=page_size, rss_items=rss_items,
+                                              list_depth=list_depth, list_dates=list_dates) for s in self.specs}
         self.servers: dict[str, OutletServer] = {}
         for offset, spec in enumerate(self.specs):
             self.servers[spec.name] = OutletServer(self.sites[spec.name], self.clock, self.board, host,

@@ -35,11 +35,14 @@ def _query_set(query: str, drop: tuple[str, ...] = ()) -> frozenset[tuple[str, s
 class SimulatedOutlet:
     """URLs and pages of one outlet of the simulation."""
 
-    def __init__(self, spec: OutletSpec, news: News, *, page_size: int = 20, rss_items: int | None = None) -> None:
+    def __init__(self, spec: OutletSpec, news: News, *, page_size: int = 20, rss_items: int | None = None,
+                 list_depth: int | None = None, list_dates: bool = True) -> None:
         self.spec = spec
         self.news = news
         self.page_size = page_size
         self.rss_items = rss_items
+        self.list_depth = list_depth  # list pages a section shows at most (older: only by id)
+        self.list_dates = list_dates  # whether list items print their date
         self.pages: FamilyPages = pages_for(spec)
         saved = urlsplit(self.pages.article_url)
         digits = list(re.finditer(r"\d+", saved.path + ("?" + saved.query if saved.query else "")))
@@ -130,6 +133,8 @@ class SimulatedOutlet:
             return None
         indices = self.section_indices(section, now)
         pages = max(1, -(-len(indices) // self.page_size))
+        if self.list_depth is not None:
+            pages = min(pages, self.list_depth)
         if page > pages:
             page_items: list[int] = []
         else:
@@ -143,7 +148,7 @@ class SimulatedOutlet:
             f'<a href="{html.escape(with_query_param(list_url, self.spec.page_param, str(p)))}">{p}</a> '
             for p in range(max(1, page - 2), min(pages, page + 5) + 1)
         )
-        text = self.pages.render_list(items, f'<div class="simulator-pager">{pager}</div>')
+        text = self.pages.render_list(items, f'<div class="simulator-pager">{pager}</div>', dates=self.list_dates)
         return self._html(text)
 
     def rss(self, now: float) -> Page:

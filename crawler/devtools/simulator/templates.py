@@ -122,11 +122,11 @@ class FamilyPages:
                       URL=html.escape(url))
         return self.article.render(values)
 
-    def render_list(self, items: list[tuple[str, str, datetime]], pager_html: str) -> str:
+    def render_list(self, items: list[tuple[str, str, datetime]], pager_html: str, *, dates: bool = True) -> str:
         assert self.list_page is not None and self.list_item is not None
         rendered = "".join(
             self.list_item.render({"HREF": html.escape(href), "TEXT": html.escape(text, quote=False),
-                                   "DATE": f"{when:%Y-%m-%d %H:%M}"})
+                                   "DATE": f"{when:%Y-%m-%d %H:%M}" if dates else ""})
             for href, text, when in items
         )
         return self.list_page.render({"ITEMS": rendered, "PAGER": pager_html})
