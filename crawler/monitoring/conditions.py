@@ -442,17 +442,22 @@ def history_since(now: datetime, t: Thresholds) -> datetime:
     return (_day_start(now) - timedelta(days=t.baseline_days)).astimezone(timezone.utc)
 
 
+NOT_HEALTH = ("backfill",)  # run triggers that say nothing of an outlet's health now
+
+
 def outlet_health(db: Any, spec: Any, settings: Any, *, now: datetime | None = None) -> OutletHealth:
     """Read the outlet's recent runs (without their raw stats) and evaluate them; when none of
-    them stored a new article, the newest older run that did tells since when it is quiet."""
+    them stored a new article, the newest older run that did tells since when it is quiet.
+    Backfill runs are left out: they read the outlet's past, so their new articles say nothing
+    of whether it publishes now, and a backfill stopped by Ctrl-C is no failing outlet."""
     now = now or datetime.now(timezone.utc)
     t = Thresholds.from_settings(settings)
     store = RunStore(db)
     since = history_since(now, t)
-    runs = list(store.iter_since(since, outlet=spec.name))
+    runs = list(store.iter_since(since, outlet=spec.name, skip_triggers=NOT_HEALTH))
     last_new = None
     if not any(int((r.get("articles") or {}).get("new", 0) or 0) > 0 for r in runs):
-        older = store.last_with_new_articles(spec.name, before=since)
+        older = store.last_with_new_articles(spec.name, before=since, skip_triggers=NOT_HEALTH)
         if older is not None:
             last_new = older.get("ended") or older.get("started")
     return evaluate(spec.name, runs, now=now, thresholds=t, last_new_article=last_new, name=spec.name_ko)

@@ -426,16 +426,19 @@ class RunStore:
             high, window = low, window * 2
         return found
 
-    def last_with_new_articles(self, outlet: str, *, before: datetime) -> dict[str, Any] | None:
+    def last_with_new_articles(self, outlet: str, *, before: datetime,
+                               skip_triggers: tuple[str, ...] = ()) -> dict[str, Any] | None:
         """The outlet's newest run started before `before` that stored a new article (its
-        `started` and `ended` only), or None. Looks back in slices of `started` that double
-        in width, each an (outlet, started) range, newest slice first."""
+        `started` and `ended` only), or None; runs of `skip_triggers` are passed over. Looks
+        back in slices of `started` that double in width, each an (outlet, started) range,
+        newest slice first."""
         high, window = before, FIRST_SLICE
         floor = before - FAR_BACK
         while high > floor:
             low = max(floor, high - window)
             run = self.collection.find_one(
-                {"outlet": outlet, "started": {"$gte": low, "$lt": high}, "articles.new": {"$gt": 0}},
+                {"outlet": outlet, "started": {"$gte": low, "$lt": high}, "articles.new": {"$gt": 0},
+                 **({"trigger": {"$nin": list(skip_triggers)}} if skip_triggers else {})},
                 {"ended": 1, "started": 1},
                 sort=[("started", DESCENDING)],
             )
@@ -470,11 +473,15 @@ class RunStore:
         return newest(self.collection, "started", floor=since, ceiling=until, limit=limit, query=query,
                       projection={"stats": 0}, cursor=cursor)
 
-    def iter_since(self, since: datetime, *, outlet: str | None = None) -> Iterator[dict[str, Any]]:
-        """Runs started since `since`, oldest first, without the raw stats."""
+    def iter_since(self, since: datetime, *, outlet: str | None = None,
+                   skip_triggers: tuple[str, ...] = ()) -> Iterator[dict[str, Any]]:
+        """Runs started since `since`, oldest first, without the raw stats; runs of
+        `skip_triggers` left out."""
         query: dict[str, Any] = {"started": {"$gte": since}}
         if outlet:
             query["outlet"] = outlet
+        if skip_triggers:
+            query["trigger"] = {"$nin": list(skip_triggers)}
         return iter(self.collection.find(query, {"stats": 0}).sort("started", 1))
 
     def purge(self, keep_days: float) -> int:
