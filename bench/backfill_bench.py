@@ -39,6 +39,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+sys.path.insert(0, str(ROOT / "bench"))
+
+from crawl_common import stop_embedded, write_result  # noqa: E402
 from crawler.crawl.backfill_state import Window  # noqa: E402
 from crawler.devtools.simulator import NewsConfig, Simulator  # noqa: E402
 from crawler.text.dates import KST  # noqa: E402
@@ -57,24 +60,10 @@ def command(base_url: str, window: Window, concurrency: int) -> list[str]:
 
 
 def bench_env(data_dir: Path) -> dict[str, str]:
-    """The embedded database under `data_dir`, the test settings overlay (as
-    bench/crawl_common.py's, which needs psutil)."""
+    """The embedded database under `data_dir` and the test settings overlay."""
     env = {k: v for k, v in os.environ.items() if k not in ("MONGO_URI", "NEWSDESK_PARENT_PID")}
     env.update(NEWSDESK_ENV="test", NEWSDESK_DATA_DIR=str(data_dir), NEWSDESK_DB="bench", PYTHONHASHSEED="0")
     return env
-
-
-def stop_embedded(data_dir: Path) -> None:
-    from crawler.store.embedded import EmbeddedServer
-
-    EmbeddedServer().stop(data_dir)
-
-
-def write_result(name: str, result: dict[str, Any]) -> Path:
-    out = ROOT / "bench" / "results" / f"{name}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
-    return out
 
 
 def rss_mb(pid: int) -> float | None:
