@@ -229,14 +229,14 @@ def search(
         weights[passed_at] = 1.0
         counted = Facets(exact=exact)
         if len(keys):
-            for kind, values in count_values(db, in_range, keys, weights, member, lambda b: Postings(b).keys).items():
+            for kind, values in count_values(db, in_range, keys, weights, lambda b: Postings(b).keys).items():
                 setattr(counted, kind, values)
             axis = day_axis(times, weights, filters.since, filters.until)
             if axis is not None:
                 counted.bucket, counted.days = axis.bucket, list(zip(axis.starts, histogram(axis, times, weights)))
                 if split:
                     counted.split_by = split
-                    counted.split = split_by(db, in_range, split, keys, times, weights, axis, member,
+                    counted.split = split_by(db, in_range, split, keys, times, weights, axis,
                                              lambda b: Postings(b).keys)
         timings["facets_ms"] = _ms(mark)
 

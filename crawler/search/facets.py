@@ -123,6 +123,54 @@ def filter_postings(
     return {t: np.unique(np.concatenate(parts)) for t, parts in out.items()}
 
 
+@dataclass
+class Labels:
+    """Every article of a set of segments with its filter terms of one kind, for counting by
+    bincount: `keys` (sorted, unique), and one (key index, term index) pair per posting."""
+
+    terms: list[str]
+    keys: np.ndarray
+    key_at: np.ndarray
+    term_at: np.ndarray
+
+    def weigh(self, keys: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """Each pair's weight: the weight of its article among the candidates `keys`, else 0."""
+        full = np.zeros(len(self.keys))
+        if len(keys) and len(self.keys):
+            at = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
+            hit = self.keys[at] == keys
+            full[at[hit]] = weights[hit]
+        return full[self.key_at]
+
+
+_LABELS: OrderedDict[tuple[str, str, tuple[str, ...]], Labels] = OrderedDict()
+_LABELS_KEPT = 12  # kinds x segment sets; a merge or a new segment makes a new set
+_labels_lock = threading.Lock()
+
+
+def labels(db: Database[Any], segments: Sequence[Mapping[str, Any]], kind: str,
+           to_keys: Callable[[bytes], np.ndarray]) -> Labels:
+    """The Labels of filter kind `kind` (o/r/s) over `segments`, built once per segment set."""
+    cache_key = (db.name, kind, tuple(sorted(str(s["_id"]) for s in segments)))
+    with _labels_lock:
+        found = _LABELS.get(cache_key)
+        if found is not None:
+            _LABELS.move_to_end(cache_key)
+            return found
+    postings = filter_postings(db, segments, kind, to_keys)
+    terms = list(postings)
+    every = [postings[t] for t in terms]
+    keys = np.unique(np.concatenate(every)) if every else np.zeros(0, dtype=np.uint64)
+    key_at = np.concatenate([np.searchsorted(keys, k) for k in every]) if every else np.zeros(0, dtype=np.int64)
+    term_at = np.concatenate([np.full(len(k), i, dtype=np.int64) for i, k in enumerate(every)]) if every else np.zeros(0, dtype=np.int64)
+    built = Labels(terms, keys, key_at, term_at)
+    with _labels_lock:
+        _LABELS[cache_key] = built
+        while len(_LABELS) > _LABELS_KEPT:
+            _LABELS.popitem(last=False)
+    return built
+
+
 def _stored_terms(db: Database[Any], kind: str) -> list[str]:
     name = {"o": "outlet", "r": "region", "s": "sections"}[kind]
     return sorted({filter_term(kind, str(v)) for v in db.articles.distinct(name) if v})
@@ -143,19 +191,19 @@ def value_names(db: Database[Any], kind: str, terms: Sequence[str]) -> dict[str,
 
 def count_values(
     db: Database[Any], segments: Sequence[Mapping[str, Any]], keys: np.ndarray, weights: np.ndarray,
-    member: Callable[[np.ndarray, np.ndarray], np.ndarray], to_keys: Callable[[bytes], np.ndarray],
+    to_keys: Callable[[bytes], np.ndarray],
 ) -> dict[str, list[tuple[str, int]]]:
     """Per facet kind, (value, weighted count) of the candidates `keys` (sorted, unique), largest
     first; values counting zero are left out."""
     out: dict[str, list[tuple[str, int]]] = {}
     for kind, letter in KINDS.items():
-        postings = filter_postings(db, segments, letter, to_keys)
-        names = value_names(db, letter, list(postings))
+        found = labels(db, segments, letter, to_keys)
+        sums = np.bincount(found.term_at, weights=found.weigh(keys, weights), minlength=len(found.terms))
+        names = value_names(db, letter, found.terms)
         counts: dict[str, float] = {}
-        for term, present in postings.items():
-            weight = float(weights[member(keys, present)].sum()) if len(keys) else 0.0
+        for term, weight in zip(found.terms, sums):
             if weight >= 0.5 and term in names:
-                counts[names[term]] = counts.get(names[term], 0.0) + weight
+                counts[names[term]] = counts.get(names[term], 0.0) + float(weight)
         out[kind] = sorted(((v, round(n)) for v, n in counts.items()), key=lambda r: (-r[1], r[0]))
     return out
 
@@ -228,18 +276,28 @@ def _month(day_number: int) -> int:
 
 def split_by(
     db: Database[Any], segments: Sequence[Mapping[str, Any]], kind: str, keys: np.ndarray, times: np.ndarray,
-    weights: np.ndarray, axis: DayAxis, member: Callable[[np.ndarray, np.ndarray], np.ndarray],
-    to_keys: Callable[[bytes], np.ndarray],
+    weights: np.ndarray, axis: DayAxis, to_keys: Callable[[bytes], np.ndarray],
 ) -> dict[str, list[int]]:
     """Per value of facet `kind` (outlet, region, section): its counts in each bucket of `axis`."""
-    letter = KINDS[kind]
-    postings = filter_postings(db, segments, letter, to_keys)
-    names = value_names(db, letter, list(postings))
+    found = labels(db, segments, KINDS[kind], to_keys)
+    names = value_names(db, KINDS[kind], found.terms)
+    slots = np.full(len(keys), -1, dtype=np.int64)
+    days = _days(times)
+    inside = (days >= axis.first) & (days <= axis.last) & (weights > 0)
+    if axis.bucket == "day":
+        slots[inside] = days[inside] - axis.first
+    else:
+        slots[inside] = days[inside].astype("datetime64[D]").astype("datetime64[M]").astype(np.int64) - _month(axis.first)
+    width = len(axis.starts)
+    pair_weight = found.weigh(keys, weights)
+    pair_slot = found.weigh(keys, slots.astype(float) + 1).astype(np.int64) - 1  # -1: not a candidate
+    live = (pair_weight > 0) & (pair_slot >= 0)
+    grid = np.bincount(found.term_at[live] * width + pair_slot[live], weights=pair_weight[live],
+                       minlength=len(found.terms) * width).reshape(len(found.terms), width)
     out: dict[str, list[int]] = {}
-    for term, present in postings.items():
-        mask = member(keys, present)
-        if term in names and float(weights[mask].sum()) >= 0.5:
-            row = histogram(axis, times[mask], weights[mask])
+    for i, term in enumerate(found.terms):
+        if term in names and float(grid[i].sum()) >= 0.5:
+            row = [round(float(n)) for n in grid[i]]
             previous = out.get(names[term])
             out[names[term]] = [a + b for a, b in zip(previous, row)] if previous else row
     return dict(sorted(out.items(), key=lambda item: (-sum(item[1]), item[0])))
