@@ -100,15 +100,19 @@ _BRACKET_RX = re.compile(
 # "[경인일보=신지영 기자]", "[대전=홍길동 기자]": a paper's own lead credit, the source (the
 # paper, or a dateline) and the reporter inside one bracket.
 _BRACKET_CREDIT_RX = re.compile(
-    r"[\[(【〔]\s*(?P<source>[가-힣A-Za-z0-9·]{1,15})\s*=\s*(?P<credits>[^\])】〕=\[(【〔]{2,40}?)\s*[\])】〕]"
+    r"[\[(【〔]\s*(?P<source>[가-힣A-Za-z0-9·]{1,15})(?:\s?\((?P<place>[가-힣·]{1,12})\))?"
+    r"\s*(?:=\s*|\s)(?P<credits>[^\])】〕=\[(【〔]{2,40}?)\s*[\])】〕]"
 )
+_CLOSING = {"[": "]", "(": ")", "【": "】", "〔": "〕"}
+# A lead credit without brackets: "홍길동 기자 = 정부는 ...", "대전=홍길동 기자 = ...".
+_BARE_LEAD_RX = re.compile(r"\s*(?P<credit>[^=\n]{0,20}?=?[^=\n]{2,40}?" + _TITLE + r")\s*=\s*")
 # "세종=", "글·사진=", "대전·세종=" before the credits.
 _PREFIX_RX = re.compile(r"(?P<pre>[가-힣A-Za-z·ㆍ/, ]{1,20}?)\s*=\s*")
 # Credit roles written where a region would be: "글·사진=홍길동 기자" has no dateline.
 _ROLE_WORDS = frozenset({"글", "사진", "영상", "그래픽", "정리", "취재", "편집", "디자인", "촬영", "자료", "제공"})
 _ROLE_SPLIT = re.compile(r"[·ㆍ/, ]+")
 # A leading outlet token: "중도일보 이정준 기자", "KBS 홍길동 기자".
-_OUTLET_SUFFIX = re.compile(r"(?:일보|신문|뉴스|뉴스1|방송|타임스|타임즈|투데이|매일|저널|통신|미디어|닷컴|TV)$")
+_OUTLET_SUFFIX = re.compile(r"(?:일보|신문|뉴스|뉴스1|방송|타임스|타임즈|투데이|매일|저널|통신|미디어|닷컴|TV|데일리|경제|포스트|비즈|프레스|코리아|스포츠|헤럴드)$")
 _LATIN_OUTLET = re.compile(r"[A-Za-z][A-Za-z0-9]{1,9}")  # KBS, MBC, TJB, YTN
 _TOO_LONG_FOR_NAME = re.compile(r"[가-힣]{5,15}")
 _REGION_RX = re.compile(r"[가-힣A-Za-z·ㆍ]{1,12}")
@@ -279,11 +283,12 @@ def _bracket_credit(s: str) -> tuple[Byline, int] | None:
     authors = _parse_credits(m.group("credits").strip())
     if not authors:
         return None
-    source = m.group("source")
-    if _looks_like_outlet(source):  # the paper itself, or a wire agency
-        return Byline(authors=authors, wire=_wire_name(source)), m.end()
-    if _is_role(source) or not _REGION_RX.fullmatch(source):
-        return None
+    source, place = m.group("source"), m.group("place")
+    spaced = s[m.start("source"):m.start("credits")].rstrip().endswith("=") is False
+    if _looks_like_outlet(source):  # the paper itself, or a wire agency: "[헤럴드경제(대전)=..."
+        return Byline(authors=authors, region=place, wire=_wire_name(source)), m.end()
+    if spaced or place or _is_role(source) or not _REGION_RX.fullmatch(source):
+        return None  # "[대전 홍길동 기자]" is not a form papers print; only "[매체 홍길동 기자]" is
     return Byline(authors=authors, region=source), m.end()
 
 
@@ -321,10 +326,15 @@ def strip_wire_lead(paragraph: str) -> tuple[str, Byline | None]:
     inside = _bracket_credit(_normalize(s[:80]))
     if inside is not None:
         # "[경인일보=신지영 기자] 인천시는 ...": cut at the same bracket in the original text
-        close = next((i for i, ch in enumerate(s) if ch in "])】〕"), -1)
+        close = s.find(_CLOSING.get(s[:1], "]"))
         return s[close + 1 :].lstrip(" =").lstrip(), inside[0]
     bm = _BRACKET_RX.match(s)
     if bm is None:
+        lm = _BARE_LEAD_RX.match(s)
+        if lm is not None:  # "홍길동 기자 = 정부는 ...": the credit must parse whole
+            credit = parse_byline(lm.group("credit"))
+            if credit is not None and credit.authors:
+                return s[lm.end():].lstrip(), credit
         return paragraph, None
     pre, outlet = bm.group("region"), bm.group("outlet")
     if pre is not None and _is_role(pre):

@@ -1,0 +1,217 @@
+"""Article text from any page: the densest block, trafilatura, and the Korean rules at both ends.
+
+The generic fallback's body (crawler.pages.generic), apart because it is the bulk of what
+the fallback does: two extractors whose results are merged, then cleanup of what sits above
+the story (headline, deck, date, buttons, a lead byline) and after it (trailers, notices,
+prompts, copyright, the blocks that follow an article).
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from typing import Any
+
+from selectolax.lexbor import LexborNode
+
+from crawler.pages.base import ArticlePage, block_lines
+from crawler.text.bylines import Byline, is_byline_line, parse_byline, strip_wire_lead
+from crawler.text.clean import (
+    is_copyright_line,
+    is_end_heading,
+    is_prose,
+    is_trailing_chrome,
+    join_body,
+    normalize_text,
+)
+
+MIN_BODY = 100  # a body shorter than this is flagged: a teaser, a photo page or a miss
+TRAFILATURA_COVERED = 0.8  # the dense block holds this share of trafilatura's text: same region
+# A reporter credit glued to the end of the last sentence (`...했다. /홍길동 기자 hong@`), or an
+# address glued there (`...밝혔다. kdy@yna.co.kr`).
+_GLUED_TAIL = re.compile(r"(?<=[.!?\"”’)])\s+(?P<tail>/?\s?[가-힣=·,\s]{2,40}?(?:기자|특파원|논설위원)(?:\s+[\w.+-]+@[\w.-]*)?"
+                         r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+)$")
+# A copyright notice (not a bare ⓒ credit): nothing after it is the story, wherever it stands.
+_HARD_END = re.compile(r"무단|재배포|저작권|rights\s+reserved|AI\s*학습", re.IGNORECASE)
+MAX_HEAD_DROP = 8  # lines above the story (headline, deck, date, share buttons) dropped at most
+
+
+def clean_body_lines(lines: list[str], bylines: list[Byline] | None = None, title: str | None = None) -> str:
+    """Body text from generic extractors, with the Korean rules applied at both ends.
+
+    The body ends at a copyright line or the heading of a block after the story (관련기사,
+    기자의 다른기사); at its top, the headline, deck, date and button lines above the story go,
+    and a lead byline (`[매체=홍길동 기자]`, `(서울=연합뉴스) 홍길동 기자 =`) is cut from the
+    paragraph it opens, which stays; at its end, reporter trailers, notices (정정·반론보도,
+    고충처리인), prompts (구독, 좋아요, 제보) and bare addresses go. The bylines removed are
+    appended to `bylines` when given, so generic extraction still learns the authors and the
+    dateline region.
+    """
+    found = bylines if bylines is not None else []
+    paragraphs = until_end(lines)
+    _trim_tail(paragraphs, found)
+    _trim_head(paragraphs, found, title)
+    return join_body(paragraphs)
+
+
+def until_end(lines: list[str]) -> list[str]:
+    """Normalized non-empty lines up to the end of the story: a copyright notice, or the
+    heading of a block after it. A bare credit (`ⓒ 홍길동`) or a menu heading above the first
+    sentence is skipped instead, so a photo credit over the story does not end it."""
+    paragraphs: list[str] = []
+    seen_prose = False
+    for raw in lines:
+        line = normalize_text(raw)
+        if not line:
+            continue
+        if is_copyright_line(line) or is_end_heading(line):
+            if seen_prose or _HARD_END.search(line):
+                break
+            continue
+        seen_prose = seen_prose or is_prose(line)
+        paragraphs.append(line)
+    return paragraphs
+
+
+def _trim_tail(paragraphs: list[str], found: list[Byline]) -> None:
+    trailers: list[Byline] = []
+    while paragraphs:
+        last = paragraphs[-1]
+        glued = _GLUED_TAIL.search(last)
+        if glued is not None and len(paragraphs[-1]) > glued.end("tail") - glued.start("tail"):
+            paragraphs[-1] = last[: glued.start()].rstrip()
+            paragraphs.append(glued.group("tail"))
+            continue
+        if is_byline_line(last):
+            byline = parse_byline(paragraphs.pop())
+            if byline is not None:
+                trailers.insert(0, byline)
+        elif is_trailing_chrome(last) or (len(paragraphs) > 1 and len(last) < 40 and not is_prose(last)):
+            paragraphs.pop()
+        else:
+            break
+    found.extend(trailers)
+
+
+def _trim_head(paragraphs: list[str], found: list[Byline], title: str | None) -> None:
+    """Drop what sits above the story (headline, deck lines, date, `가가` buttons, a credit line)
+    and cut a lead byline from the paragraph it opens; only while a sentence follows."""
+    dropped = 0
+    while paragraphs and dropped < MAX_HEAD_DROP:
+        first = paragraphs[0]
+        rest, lead = strip_wire_lead(first)
+        if lead is not None:
+            found.insert(0, lead)
+            if rest:
+                paragraphs[0] = rest
+            else:
+                paragraphs.pop(0)
+            return
+        if is_byline_line(first):
+            byline = parse_byline(paragraphs.pop(0))
+            if byline is not None:
+                found.insert(0, byline)
+            dropped += 1
+            continue
+        if (first == title or not is_prose(first)) and len(first) < 200 and any(is_prose(p) for p in paragraphs[1:]):
+            paragraphs.pop(0)
+            dropped += 1
+            continue
+        return
+
+
+def merge_extractions(dense: list[str], traf: list[str]) -> tuple[list[str], str]:
+    """One body from the densest block's lines and trafilatura's, and which method it is.
+
+    When the dense block holds trafilatura's text they found the same story: the block's
+    lines are taken in its order, and its lines trafilatura left out only when they read as
+    sentences (a bare-text first paragraph, a lead byline paragraph) or carry a byline.
+    Otherwise the longer wins only when clearly longer ("disagree" says neither is sure).
+    """
+    if not dense:
+        return traf, "trafilatura" if traf else "none"
+    if not traf:
+        return dense, "density"
+    traf_text = "\n".join(traf)
+    inside = [line in traf_text for line in dense]
+    covered = sum(len(line) + 1 for line, ok in zip(dense, inside) if ok)
+    if covered >= TRAFILATURA_COVERED * len(traf_text):
+        kept = [line for line, ok in zip(dense, inside) if ok or is_prose(line) or is_byline_line(line)
+                or strip_wire_lead(line)[1] is not None]
+        return kept, "density"
+    dense_len = sum(map(len, dense))
+    if dense_len > 1.5 * len(traf_text):
+        return dense, "density"
+    if dense_len >= MIN_BODY and covered < 0.3 * len(traf_text) and dense_len > 0.5 * len(traf_text):
+        return [], "disagree"
+    return traf, "trafilatura"
+
+
+_DENSITY_CANDIDATES = "div, article, section, td, main"
+_NOT_TEXT = "script, style, noscript, table, figure, figcaption, iframe, form, nav, header, footer, aside, ul, ol, button"
+_PHOTO_WORDS = ("photo", "img", "image", "figure", "pic", "caption")
+
+
+def densest_block_lines(page: ArticlePage) -> list[str]:
+    """Text lines of the element holding the most text of its own (text nodes and <p> children).
+
+    Link-heavy blocks (menus, related-article lists) score low because text inside <a> is not
+    counted. Photo boxes (a class naming a photo or caption, holding an image) are dropped.
+    Cheap: one pass over candidate elements with selectolax.
+    """
+    best, best_score = None, 0
+    for node in page.tree.css(_DENSITY_CANDIDATES):
+        score = 0
+        for child in node.iter(include_text=True):
+            if child.tag == "-text":
+                score += len((child.text_content or "").strip())
+            elif child.tag == "p":
+                score += len(child.text(deep=True).strip()) - sum(len(a.text()) for a in child.css("a"))
+        if score > best_score:
+            best, best_score = node, score
+    if best is None or best_score < 200:
+        return []
+    clone = best.clone()
+    for junk in clone.css(_NOT_TEXT):
+        if junk.mem_id != clone.mem_id:
+            junk.decompose()
+    for box in clone.css("div, span, p, dl"):
+        if box.mem_id != clone.mem_id and _is_photo_box(box):
+            box.decompose()
+    return block_lines(clone)
+
+
+def densest_block_text(page: ArticlePage, bylines: list[Byline] | None = None) -> str:
+    """The densest block's text, cleaned (see densest_block_lines and clean_body_lines)."""
+    lines = densest_block_lines(page)
+    return clean_body_lines(lines, bylines) if lines else ""
+
+
+def _is_photo_box(node: LexborNode) -> bool:
+    classes = (node.attributes.get("class") or "").lower()
+    if not any(word in classes for word in _PHOTO_WORDS):
+        return False
+    return node.css_first("img") is not None or len(node.text()) <= 300
+
+
+def trafilatura_text(html: str) -> str:
+    """Main text by trafilatura (imported on first use: it is the slow path, and a process
+    whose pages all match their templates never loads it)."""
+    import trafilatura
+
+    with warnings.catch_warnings():  # trafilatura 2.x's own FutureWarning about lxml truth tests
+        warnings.simplefilter("ignore", FutureWarning)
+        return _trafilatura_extract(trafilatura, html)
+
+
+def _trafilatura_extract(trafilatura: Any, html: str) -> str:
+    return trafilatura.extract(
+        html,
+        output_format="txt",
+        include_comments=False,
+        include_tables=False,
+        include_images=False,
+        favor_precision=True,
+        deduplicate=False,
+        with_metadata=False,
+    ) or ""
