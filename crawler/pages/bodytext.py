@@ -31,6 +31,9 @@ TRAFILATURA_COVERED = 0.8  # the dense block holds this share of trafilatura's t
 # address glued there (`...밝혔다. kdy@yna.co.kr`).
 _GLUED_TAIL = re.compile(r"(?<=[.!?\"”’)])\s+(?P<tail>/?\s?[가-힣=·,\s]{2,40}?(?:기자|특파원|논설위원)(?:\s+[\w.+-]+@[\w.-]*)?"
                          r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+)$")
+# A trailer naming several places before the credit, no `=`: `순천, 광양 구현모 기자 ninek@` (the
+# reporter is kept; which place is the dateline is not said).
+_PLACES_CREDIT = re.compile(r"(?:[가-힣]{2,6}[,·]?\s){1,3}(?P<credit>[가-힣]{2,4}\s?기자(?:\s+[\w.+-]+@[\w.-]*)?)")
 # A copyright notice (not a bare ⓒ credit): nothing after it is the story, wherever it stands.
 _HARD_END = re.compile(r"무단|재배포|저작권|rights\s+reserved|AI\s*학습", re.IGNORECASE)
 MAX_HEAD_DROP = 8  # lines above the story (headline, deck, date, share buttons) dropped at most
@@ -82,8 +85,11 @@ def _trim_tail(paragraphs: list[str], found: list[Byline]) -> None:
             paragraphs[-1] = last[: glued.start()].rstrip()
             paragraphs.append(glued.group("tail"))
             continue
-        if is_byline_line(last):
-            byline = parse_byline(paragraphs.pop())
+        placed = _PLACES_CREDIT.fullmatch(last)
+        credit = last if is_byline_line(last) else placed.group("credit") if placed is not None else None
+        if credit is not None and is_byline_line(credit):
+            paragraphs.pop()
+            byline = parse_byline(credit)
             if byline is not None:
                 trailers.insert(0, byline)
         elif is_trailing_chrome(last) or (len(paragraphs) > 1 and len(last) < 40 and not is_prose(last)):
@@ -113,7 +119,8 @@ def _trim_head(paragraphs: list[str], found: list[Byline], title: str | None) ->
                 found.insert(0, byline)
             dropped += 1
             continue
-        if (first == title or not is_prose(first)) and len(first) < 200 and any(is_prose(p) for p in paragraphs[1:]):
+        above = first == title or not is_prose(first) or is_trailing_chrome(first)
+        if above and len(first) < 200 and any(is_prose(p) for p in paragraphs[1:]):
             paragraphs.pop(0)
             dropped += 1
             continue
@@ -149,7 +156,7 @@ def merge_extractions(dense: list[str], traf: list[str]) -> tuple[list[str], str
 
 _DENSITY_CANDIDATES = "div, article, section, td, main"
 _NOT_TEXT = "script, style, noscript, table, figure, figcaption, iframe, form, nav, header, footer, aside, ul, ol, button"
-_PHOTO_WORDS = ("photo", "img", "image", "figure", "pic", "caption")
+_PHOTO_WORDS = ("photo", "img", "image", "figure", "pic", "caption", "quote")  # and pull quotes
 
 
 def densest_block_lines(page: ArticlePage) -> list[str]:

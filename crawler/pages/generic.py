@@ -66,6 +66,8 @@ BYLINE_CANDIDATES = "span, li, p, em, strong, div, dd, address, a"
 
 # What separates a headline from the site's name in <title> and og:title.
 _TITLE_SEP = re.compile(r"\s+(?:[-|:<>–—·｜ㅣ]|::|<<|>>)\s+")
+SUMMARY_KEY, SUMMARY_LINES = 24, 12  # letters of the summary looked for, in the body's first lines
+_WORDS = re.compile(r"[^0-9A-Za-z가-힣]+")  # what is left is a headline's words, for comparing forms
 # A bracket opening a headline: `[매체명] 제목` (site) or `[속보] 제목` (the article's own tag).
 _TITLE_BRACKET = re.compile(r"^\s*[\[【〔<]\s*(?P<tag>[^\]】〕>]{1,24}?)\s*[\]】〕>]\s*(?P<rest>.+)$")
 # Tags that belong to the headline, never a site's name even where they end in 뉴스.
@@ -104,14 +106,25 @@ class GenericFields:
 
     @cached_property
     def _title(self) -> tuple[str | None, str]:
+        """The first of JSON-LD headline, og:/twitter: title and <title>, without the site's
+        name; where another of them has the same words with more punctuation (a JSON-LD
+        headline that lost its quotes), that one."""
+        found: list[tuple[str, str]] = []
         headline = self.ld.get("headline")
         if isinstance(headline, str) and headline.strip():
-            return self.without_site_name(normalize_text(headline)), "jsonld"
-        meta = self.page.meta("og:title", "twitter:title")
-        if meta:
-            return self.without_site_name(normalize_text(meta)), "meta"
-        title = self.page.css_text("title")
-        return (self.without_site_name(normalize_text(title)), "meta") if title else (None, "none")
+            found.append((self.without_site_name(normalize_text(headline)), "jsonld"))
+        for raw in (self.page.meta("og:title"), self.page.meta("twitter:title"), self.page.css_text("title")):
+            if raw:
+                found.append((self.without_site_name(normalize_text(raw)), "meta"))
+        found = [(title, source) for title, source in found if title]
+        if not found:
+            return None, "none"
+        best = found[0]
+        key = _WORDS.sub("", best[0])
+        for title, source in found[1:]:
+            if len(title) > len(best[0]) and _WORDS.sub("", title) == key:
+                best = (title, source if best[1] != "jsonld" else best[1])
+        return best
 
     @cached_property
     def site_names(self) -> set[str]:
@@ -334,7 +347,10 @@ class GenericFields:
     def printed_authors(self) -> tuple[list[str], str]:
         """The first element on the page whose whole text is a reporter credit."""
         for node in self.page.tree.css(BYLINE_CANDIDATES):
-            text = normalize_text(node.text(separator=" "))
+            raw = node.text(separator=" ")
+            if len(raw) > 400 or "기자" not in raw:  # cheap tests first: most elements are neither
+                continue
+            text = normalize_text(raw)
             if 3 <= len(text) <= 40 and "기자" in text and is_byline_line(text):
                 byline = parse_byline(text)
                 if byline is not None and byline.authors:
@@ -362,10 +378,12 @@ class GenericFields:
             body = clean_body_lines(ld_body.splitlines(), self.body_bylines, title)
             self._judge_body(body)
             return body, "jsonld"
-        traf_raw = trafilatura_text(self.page.html)
-        traf = until_end(traf_raw.splitlines())
         dense = until_end(densest_block_lines(self.page))
-        lines, source = merge_extractions(dense, traf)
+        if self._summary_opens(dense):  # the block holds the story the page summarizes: enough
+            lines, source = dense, "density"
+        else:
+            traf = until_end(trafilatura_text(self.page.html).splitlines())
+            lines, source = merge_extractions(dense, traf)
         if source == "disagree":
             self.doubts.append("extractors disagree")
             source = "density" if sum(map(len, dense)) > 1.5 * sum(map(len, traf)) else "trafilatura"
@@ -375,6 +393,19 @@ class GenericFields:
         self.body_bylines[:] = bylines
         self._judge_body(body)
         return (body, source) if body else ("", "none")
+
+    def _summary_opens(self, lines: list[str]) -> bool:
+        """Does the page's own summary (og:description and the like, which CMSs fill with the
+        story's first words) appear near the top of these lines? Then they are the story and
+        trafilatura, by far the slowest step, is not needed to find it."""
+        summary = self.ld.get("description")
+        if not isinstance(summary, str) or not summary.strip():
+            summary = self.page.meta("og:description", "description", "twitter:description") or ""
+        key = _WORDS.sub("", summary)[:SUMMARY_KEY]
+        if len(key) < SUMMARY_KEY or not lines:
+            return False
+        top = _WORDS.sub("", "".join(lines[:SUMMARY_LINES]))
+        return key in top
 
     def _judge_body(self, body: str) -> None:
         if not body:
