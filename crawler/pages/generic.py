@@ -116,7 +116,7 @@ class GenericFields:
         for raw in (self.page.meta("og:title"), self.page.meta("twitter:title"), self.page.css_text("title")):
             if raw:
                 found.append((self.without_site_name(normalize_text(raw)), "meta"))
-        found = [(title, source) for title, source in found if title]
+        found = [(title, source) for title, source in found if title and not self._is_site_segment(title)]
         if not found:
             return None, "none"
         best = found[0]

@@ -333,11 +333,13 @@ class TemplateArticlePage(ArticlePage):
         for byline in ([header] if header else []) + body_bylines:
             authors.extend(a for a in byline.authors if a not in authors)
         provenance["authors"] = "selector" if header and header.authors else ("text" if authors else "none")
+        credits: list[Byline] = []
         if not authors:
             authors, source = self.generic.authors()
             if authors:
                 provenance["authors"] = source
-        bylines = ([header] if header else []) + body_bylines
+                credits = self.generic.credit_bylines  # the credit it read also gives a dateline
+        bylines = ([header] if header else []) + credits + body_bylines
         region = next((b.region for b in reversed(bylines) if b.region), None)
         wire = next((b.wire for b in bylines if b.wire), None)
 

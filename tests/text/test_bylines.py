@@ -216,3 +216,33 @@ def test_a_bracketed_paper_credit_alone_is_a_byline_line(line: str) -> None:
 @pytest.mark.parametrize("paragraph", ["[사진=홍길동 기자] 시청 앞", "[경인일보=이 기사는 보도자료] 본문", "[인천=취재팀] 본문"])
 def test_bracketed_text_that_is_no_credit_stays(paragraph: str) -> None:
     assert strip_wire_lead(paragraph) == (paragraph, None)
+
+
+@pytest.mark.parametrize(
+    ("paragraph", "rest", "byline"),
+    [
+        # a credit and `=` without brackets
+        ("홍길동 기자 = 정부는 25일 새 대책을 발표했다.", "정부는 25일 새 대책을 발표했다.", b(["홍길동"])),
+        ("대전=홍길동 기자 = 대전시는 25일 회의를 열었다.", "대전시는 25일 회의를 열었다.", b(["홍길동"], region="대전")),
+        # a paper's credit with its bureau in parentheses, or with no `=`
+        ("[헤럴드경제(대전)=홍길동 기자] 대전시가 25일", "대전시가 25일", b(["홍길동"], region="대전")),
+        ("[이데일리 홍길동 기자] 정부가 25일", "정부가 25일", b(["홍길동"])),
+        ("[스타뉴스=홍길동 기자] 가수 아이유가 새 앨범을 냈다.", "가수 아이유가 새 앨범을 냈다.", b(["홍길동"])),
+        ("【대전=뉴시스】 대전시가 25일", "대전시가 25일", b([], region="대전", wire="뉴시스")),
+    ],
+)
+def test_lead_credits_of_other_forms(paragraph: str, rest: str, byline: Byline) -> None:
+    assert strip_wire_lead(paragraph) == (rest, byline)
+
+
+@pytest.mark.parametrize(
+    "paragraph",
+    [
+        "[대전 홍길동 기자] 대전시가",  # a place and a name without `=` is no form papers print
+        "A = B 라는 공식을 홍길동 기자가 설명했다.",
+        "정부는 오늘 = 발표했다",
+        "(사진=홍길동 기자) 대전시청 전경",
+    ],
+)
+def test_text_that_only_resembles_a_lead_stays(paragraph: str) -> None:
+    assert strip_wire_lead(paragraph) == (paragraph, None)
