@@ -30,10 +30,11 @@ TRAFILATURA_COVERED = 0.8  # the dense block holds this share of trafilatura's t
 # A reporter credit glued to the end of the last sentence (`...했다. /홍길동 기자 hong@`), or an
 # address glued there (`...밝혔다. kdy@yna.co.kr`).
 _GLUED_TAIL = re.compile(r"(?<=[.!?\"”’)])\s+(?P<tail>/?\s?[가-힣=·,\s]{2,40}?(?:기자|특파원|논설위원)(?:\s+[\w.+-]+@[\w.-]*)?"
-                         r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+)$")
+                         r"|/?\s?[\w.+-]+@[\w-]+(?:\.[\w-]+)+|[(/]?\s?사진\s?[=:]\s?[^.!?]{1,40})$")
 # A trailer naming several places before the credit, no `=`: `순천, 광양 구현모 기자 ninek@` (the
 # reporter is kept; which place is the dateline is not said).
 _PLACES_CREDIT = re.compile(r"(?:[가-힣]{2,6}[,·]?\s){1,3}(?P<credit>[가-힣]{2,4}\s?기자(?:\s+[\w.+-]+@[\w.-]*)?)")
+_HAS_SENTENCE = re.compile(r"[다요까죠][.!?]")
 # A copyright notice (not a bare ⓒ credit): nothing after it is the story, wherever it stands.
 _HARD_END = re.compile(r"무단|재배포|저작권|rights\s+reserved|AI\s*학습", re.IGNORECASE)
 MAX_HEAD_DROP = 8  # lines above the story (headline, deck, date, share buttons) dropped at most
@@ -92,7 +93,7 @@ def _trim_tail(paragraphs: list[str], found: list[Byline]) -> None:
             byline = parse_byline(credit)
             if byline is not None:
                 trailers.insert(0, byline)
-        elif is_trailing_chrome(last) or (len(paragraphs) > 1 and len(last) < 40 and not is_prose(last)):
+        elif is_trailing_chrome(last) or (len(paragraphs) > 1 and len(last) < 40 and not _HAS_SENTENCE.search(last)):
             paragraphs.pop()
         else:
             break

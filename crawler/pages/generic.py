@@ -124,6 +124,10 @@ class GenericFields:
         for title, source in found[1:]:
             if len(title) > len(best[0]) and _WORDS.sub("", title) == key:
                 best = (title, source if best[1] != "jsonld" else best[1])
+        for node in self.page.tree.css("h1, h2, h3"):  # as printed, when it has the same words
+            printed = normalize_text(node.text(separator=" "))
+            if printed != best[0] and len(printed) <= len(best[0]) + 10 and _WORDS.sub("", printed) == key:
+                return printed, "text"
         return best
 
     @cached_property
@@ -239,7 +243,7 @@ class GenericFields:
             return None
         structured, _ = self._structured_date("datePublished", PUBLISHED_META)
         if structured is not None:
-            near = [d for d in dates if abs(d.value - structured) <= PRINTED_VS_META]
+            near = [d for d in dates if _agrees(d.value, structured)]
             if near:
                 return min(near, key=lambda d: (abs(d.value - structured), not _has_time(d.raw)))
         return min(dates, key=lambda d: (_WEAK_LABEL.search(d.label) is not None, not _has_time(d.raw)))
@@ -267,7 +271,7 @@ class GenericFields:
         """
         structured, source = self._structured_date("datePublished", PUBLISHED_META)
         printed = self._printed_published
-        if printed is not None and (structured is None or abs(printed.value - structured) <= PRINTED_VS_META):
+        if printed is not None and (structured is None or _agrees(printed.value, structured)):
             return printed.value, "text"
         if structured is not None:
             return structured, source
@@ -417,6 +421,14 @@ class GenericFields:
         stubs = sum(1 for p in paragraphs if not is_prose(p))
         if len(paragraphs) >= 3 and stubs / len(paragraphs) > 0.5:
             self.doubts.append("chrome-like body")
+
+
+def _agrees(printed: datetime, structured: datetime) -> bool:
+    """A printed time and a metadata time that tell the same publication: close, or the
+    metadata gives the day only (midnight) and the printed time falls on it."""
+    if abs(printed - structured) <= PRINTED_VS_META:
+        return True
+    return (structured.hour, structured.minute, structured.second) == (0, 0, 0) and printed.date() == structured.date()
 
 
 def _has_time(raw: str) -> bool:

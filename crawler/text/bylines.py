@@ -103,6 +103,11 @@ _BRACKET_CREDIT_RX = re.compile(
     r"[\[(【〔]\s*(?P<source>[가-힣A-Za-z0-9·]{1,15})(?:\s?\((?P<place>[가-힣·]{1,12})\))?"
     r"\s*(?:=\s*|\s)(?P<credits>[^\])】〕=\[(【〔]{2,40}?)\s*[\])】〕]"
 )
+# The same with a two-word source: "[머니투데이방송 MTN = 유찬 기자]".
+_BRACKET_CREDIT_TWO_WORDS_RX = re.compile(
+    r"[\[(【〔]\s*(?P<source>[가-힣A-Za-z0-9·]{1,15}\s[가-힣A-Za-z0-9]{1,10})(?:\s?\((?P<place>[가-힣·]{1,12})\))?"
+    r"\s*=\s*(?P<credits>[^\])】〕=\[(【〔]{2,40}?)\s*[\])】〕]"
+)
 _CLOSING = {"[": "]", "(": ")", "【": "】", "〔": "〕"}
 # A lead credit without brackets: "홍길동 기자 = 정부는 ...", "대전=홍길동 기자 = ...".
 _BARE_LEAD_RX = re.compile(r"\s*(?P<credit>[^=\n]{0,20}?=?[^=\n]{2,40}?" + _TITLE + r")\s*=\s*")
@@ -156,6 +161,8 @@ def _wire_name(outlet: str) -> str | None:
 
 def _looks_like_outlet(tok: str) -> bool:
     """A leading word that names a paper or broadcaster rather than a reporter."""
+    if " " in tok:  # "머니투데이방송 MTN"
+        return all(_looks_like_outlet(word) for word in tok.split())
     if _wire_name(tok):
         return True
     if _OUTLET_SUFFIX.search(tok) and len(tok) >= 3:
@@ -277,13 +284,23 @@ def parse_byline(text: str) -> Byline | None:
 
 def _bracket_credit(s: str) -> tuple[Byline, int] | None:
     """``[경인일보=신지영 기자]`` at the start of `s`: (its byline, where the bracket ends)."""
-    m = _BRACKET_CREDIT_RX.match(s)
-    if m is None:
-        return None
-    authors = _parse_credits(m.group("credits").strip())
+    for rx in (_BRACKET_CREDIT_RX, _BRACKET_CREDIT_TWO_WORDS_RX):
+        m = rx.match(s)
+        found = _bracket_credit_of(s, m) if m is not None else None
+        if found is not None:
+            return found
+    return None
+
+
+def _bracket_credit_of(s: str, m: re.Match[str]) -> tuple[Byline, int] | None:
+    credits = m.group("credits").strip()
+    authors = _parse_credits(credits)
+    source, place = m.group("source"), m.group("place")
+    if not authors and _looks_like_outlet(source) and _NAMES_ONLY_RX.fullmatch(credits):
+        names = [x for x in _SPLIT_NAMES.split(credits) if x]
+        authors = names if all(_has_surname(x) and len(x) <= 4 for x in names) else None
     if not authors:
         return None
-    source, place = m.group("source"), m.group("place")
     spaced = s[m.start("source"):m.start("credits")].rstrip().endswith("=") is False
     if _looks_like_outlet(source):  # the paper itself, or a wire agency: "[헤럴드경제(대전)=..."
         return Byline(authors=authors, region=place, wire=_wire_name(source)), m.end()
@@ -306,6 +323,9 @@ def is_byline_line(line: str) -> bool:
     b = parse_byline(s)
     return b is not None and (bool(b.authors) or b.wire is not None)
 
+
+# A desk credited instead of a reporter: "디지털뉴스팀", "온라인뉴스부", "편집국".
+_DESK = re.compile(r"[가-힣A-Za-z·]{0,10}(?:팀|부|국|데스크)")
 
 # A wire lead at the very start of the first paragraph: the bracket, then optionally
 # names + title (+ email) and "=" before the story text begins.
@@ -339,9 +359,19 @@ def strip_wire_lead(paragraph: str) -> tuple[str, Byline | None]:
     pre, outlet = bm.group("region"), bm.group("outlet")
     if pre is not None and _is_role(pre):
         return paragraph, None  # "(사진=중도일보)" caption credit
-    if pre is None and _wire_name(outlet) is None:
-        return paragraph, None  # "[내방] ..." heading
     lead_end = bm.end()
+    if pre is None and _wire_name(outlet) is None:
+        # "[인사이트] 전준강 기자 = ...", "[인사이트] 디지털뉴스팀 = ...": the site's name, then a
+        # credit and "="; anything else ("[내방] ...") is a heading and stays
+        cm = _LEAD_CREDITS_RX.match(s, lead_end)
+        if cm is not None and bm.group(0)[:1] == "[":
+            credit = cm.group("credits").strip()
+            byline = parse_byline(credit)
+            if byline is not None and byline.authors:
+                return s[cm.end():].lstrip(), Byline(authors=byline.authors, region=byline.region, emails=byline.emails)
+            if _DESK.fullmatch(credit):
+                return s[cm.end():].lstrip(), Byline(authors=[])
+        return paragraph, None
     cm = _LEAD_CREDITS_RX.match(s, lead_end)
     if cm is not None:
         candidate = parse_byline(s[: cm.end()])

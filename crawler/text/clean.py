@@ -131,7 +131,7 @@ def is_end_heading(line: str) -> bool:
 # notices (언론중재법 정정·반론·추후보도), the ombudsman's contact, subscription, like and tip-off
 # prompts, promo links, photo credits, bare e-mail addresses and URLs.
 _TRAILING_CHROME_RX = re.compile(
-    r"^[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.?$"  # kdy@yna.co.kr
+    r"^/?\s?[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.?$"  # kdy@yna.co.kr, /seon@osen.co.kr
     r"|^(?:https?://|www\.)\S+$"
     r"|^[▶☞►◎※▷]"  # ▶ 구독하기, ◎공감언론 뉴시스 x@newsis.com, ※ 이 기사는 ... 지원을 받았습니다
     r"|^/?\s?\(?사진\s?[=:].{0,60}\)?$"

@@ -131,6 +131,12 @@ def test_title_without_the_sites_name(html: str, expected: str):
     assert extract_at(html).title == expected
 
 
+def test_the_printed_headline_wins_over_a_meta_title_with_the_same_words():
+    html = titled("취업자 9만7천명 증가[2보]").replace("<div>", "<h1>취업자 9만7천명 증가(2보)</h1><div>")
+    article = extract_at(html)
+    assert (article.title, article.provenance["title"]) == ("취업자 9만7천명 증가(2보)", "text")
+
+
 def test_title_keeps_the_quotes_a_json_ld_headline_lost():
     ld = '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "왜 싸우나... 통합 외친 후보"}</script>'
     article = extract_at(titled("&quot;왜 싸우나&quot;... 통합 외친 후보 | 예시일보", ld=ld))
@@ -182,6 +188,11 @@ def test_the_printed_label_closest_to_the_metadata_wins():
     assert extract_at(html).published == datetime(2025, 12, 6, 16, 43, tzinfo=KST)
 
 
+def test_a_printed_time_on_the_day_a_date_only_meta_gives():
+    html = page(head='<meta itemprop="datePublished" content="2018-11-20">', header="<span>입력 2018.11.20 14:50</span>")
+    assert extract_at(html).published == datetime(2018, 11, 20, 14, 50, tzinfo=KST)
+
+
 def test_dates_that_cannot_be_the_articles_are_skipped():
     future = page(head='<meta property="article:published_time" content="2027-05-01T09:00:00+09:00">',
                   header="<span>등록 2027.05.01 09:00</span>")
@@ -222,6 +233,7 @@ TRAILERS = [
     "좋아요 0",
     "기사제보 news@example.kr",
     "#대전시 #확대간부회의",
+    "/hong@example.kr",
 ]
 
 
@@ -230,6 +242,12 @@ def test_trailing_blocks_after_the_story_are_not_body():
     article = extract_at(page(body=body))
     assert article.body == "\n\n".join(PARAS)
     assert article.authors == ["홍길동"] and article.region == "대전"
+
+
+def test_a_photo_credit_and_an_address_glued_to_the_last_sentence_are_cut():
+    last = PARAS[-1] + " 사진=예시일보 DB"
+    body = "<br><br>".join([*PARAS[:-1], last]) + "<br><br>/hong@example.kr"
+    assert extract_at(page(body=body)).body == "\n\n".join(PARAS)
 
 
 @pytest.mark.parametrize("heading", ["기자의 다른기사 보기", "관련기사", "많이 본 뉴스"])

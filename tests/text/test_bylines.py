@@ -229,6 +229,10 @@ def test_bracketed_text_that_is_no_credit_stays(paragraph: str) -> None:
         ("[이데일리 홍길동 기자] 정부가 25일", "정부가 25일", b(["홍길동"])),
         ("[스타뉴스=홍길동 기자] 가수 아이유가 새 앨범을 냈다.", "가수 아이유가 새 앨범을 냈다.", b(["홍길동"])),
         ("【대전=뉴시스】 대전시가 25일", "대전시가 25일", b([], region="대전", wire="뉴시스")),
+        # the site's name in brackets, then a credit and `=`, or a bare name in the bracket
+        ("[인사이트] 전준강 기자 = 내일은 소설이다.", "내일은 소설이다.", b(["전준강"])),
+        ("[인사이트] 디지털뉴스팀 = 여교사가", "여교사가", b([])),
+        ("[한국스포츠경제 김정희] 후반기 승률", "후반기 승률", b(["김정희"])),
     ],
 )
 def test_lead_credits_of_other_forms(paragraph: str, rest: str, byline: Byline) -> None:
@@ -242,7 +246,21 @@ def test_lead_credits_of_other_forms(paragraph: str, rest: str, byline: Byline) 
         "A = B 라는 공식을 홍길동 기자가 설명했다.",
         "정부는 오늘 = 발표했다",
         "(사진=홍길동 기자) 대전시청 전경",
+        "[사설] 정부는 = 안 된다",
+        "[대전시] 홍길동 시장 = 시민이",
     ],
 )
 def test_text_that_only_resembles_a_lead_stays(paragraph: str) -> None:
     assert strip_wire_lead(paragraph) == (paragraph, None)
+
+
+@pytest.mark.parametrize(
+    ("line", "byline"),
+    [
+        ("[머니투데이방송 MTN = 유찬 기자 (curry30@mtn.co.kr)]", b(["유찬"], emails=["curry30@mtn.co.kr"])),
+        ("[한국스포츠경제 정진영]", b(["정진영"])),
+    ],
+)
+def test_bracketed_trailers_with_the_outlets_name(line: str, byline: Byline) -> None:
+    assert parse_byline(line) == byline
+    assert is_byline_line(line)

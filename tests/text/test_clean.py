@@ -180,6 +180,7 @@ TRAILING_CHROME = [
     ("제보를 기다립니다 (전화 02-123-4567)", True),
     # addresses, signoffs, hashtags, player and toolbar messages
     ("kdy@yna.co.kr", True),
+    ("/seon@osen.co.kr", True),
     ("◎공감언론 뉴시스 phw@newsis.com", True),
     ("https://www.example.kr/news/1", True),
     ("#고물가 #짠테크 #2030세대", True),
