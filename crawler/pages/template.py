@@ -22,7 +22,7 @@ from selectolax.lexbor import LexborNode
 
 from crawler.items import Article, Image, PrintEdition
 from crawler.pages.base import ArticlePage, block_lines
-from crawler.pages.generic import GenericFields
+from crawler.pages.generic import GenericFields, low_quality
 from crawler.text.bylines import Byline, is_byline_line, parse_byline, strip_wire_lead
 from crawler.text.clean import is_copyright_line, join_body, normalize_text
 from crawler.text.dates import LabelledDate, find_datetimes, find_labelled_dates
@@ -325,8 +325,11 @@ class TemplateArticlePage(ArticlePage):
             if len(fallback) > len(body):
                 body, provenance["body"] = fallback, source
                 body_bylines = list(self.generic.body_bylines)
+                if self.generic.doubts:  # the fallback is unsure of what it found: say so
+                    provenance["quality"] = low_quality(self.generic.doubts)
             elif not body:
                 provenance["body"] = "none"
+                provenance["quality"] = low_quality(["no body"])
 
         header = self.header_byline()
         authors: list[str] = []

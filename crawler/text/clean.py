@@ -103,7 +103,7 @@ def is_copyright_line(line: str) -> bool:
     if not s or len(s) > _MAX_COPYRIGHT_LEN:
         return False
     if _COPYRIGHT_RX.search(s) is None:
-        return _COPYRIGHT_SENTENCE.search(s) is not None
+        return "금" in s and _COPYRIGHT_SENTENCE.search(s) is not None
     return _SENTENCE_END.search(s) is None or _COPYRIGHT_SENTENCE.search(s) is not None
 
 

@@ -49,3 +49,12 @@ def test_a_redesigned_outlet_page_keeps_its_fields_through_the_fallback(case: Pa
             want = parse_iso_datetime(want) if want else None
         assert getattr(article, name) == want, name
     assert article.provenance["body"] not in SELECTOR_SOURCES  # the crawl counts it: drift can fire
+
+
+def test_a_redesign_that_leaves_nothing_readable_is_flagged():
+    case = PAGES[0]
+    url, expected = expected_of(case)
+    spec = get_outlet(expected.get("outlet") or case.parent.name)
+    html = b"<html><head><title>x</title></head><body><nav><a href='/'>home</a></nav><div class='new-body'></div></body></html>"
+    article = spec.page_class()(url=url, html=html, outlet=spec).to_article()
+    assert article.body == "" and article.provenance["quality"] == "low: no body"
