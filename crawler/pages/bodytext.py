@@ -15,7 +15,7 @@ from typing import Any
 from selectolax.lexbor import LexborNode
 
 from crawler.pages.base import ArticlePage, block_lines
-from crawler.text.bylines import Byline, is_byline_line, parse_byline, strip_wire_lead
+from crawler.text.bylines import Byline, is_byline_line, parse_byline, parse_signoff, strip_wire_lead
 from crawler.text.clean import (
     is_copyright_line,
     is_end_heading,
@@ -30,11 +30,16 @@ TRAFILATURA_COVERED = 0.8  # the dense block holds this share of trafilatura's t
 # A reporter credit glued to the end of the last sentence (`...했다. /홍길동 기자 hong@`), or an
 # address glued there (`...밝혔다. kdy@yna.co.kr`).
 _GLUED_TAIL = re.compile(r"(?<=[.!?\"”’)])\s+(?P<tail>/?\s?[가-힣=·,\s]{2,40}?(?:기자|특파원|논설위원)(?:\s+[\w.+-]+@[\w.-]*)?"
-                         r"|/?\s?[\w.+-]+@[\w-]+(?:\.[\w-]+)+|[(/]?\s?사진\s?[=:]\s?[^.!?]{1,40})$")
+                         r"|[\[(<]?/?\s?[\w.+-]+@[\w-]+(?:\.[\w-]+)+[\])>]?|[(/]?\s?사진\s?[=:]\s?[^.!?]{1,40}"
+                         r"|(?:[A-Z]{2,6}|TV[가-힣]{2,4}|[가-힣A-Z]{2,8}(?:TV|방송|뉴스))\s?(?:뉴스\s?)?[가-힣]{2,4}입니다\.)$")
 # A trailer naming several places before the credit, no `=`: `순천, 광양 구현모 기자 ninek@` (the
 # reporter is kept; which place is the dateline is not said).
 _PLACES_CREDIT = re.compile(r"(?:[가-힣]{2,6}[,·]?\s){1,3}(?P<credit>[가-힣]{2,4}\s?기자(?:\s+[\w.+-]+@[\w.-]*)?)")
+# The reporter, then the photo's source: `백승훈 / 사진제공 쿠팡플레이` (entertainment sites).
+_NAME_THEN_PHOTO = re.compile(r"(?P<name>[가-힣]{2,4})\s?/\s?사진\s?(?:제공|=|:).{0,30}")
+_MEDIA_CREDIT = re.compile(r"[(\[]?\s?(?:사진|영상|그래픽|촬영)\s?[=:：]")
 _HAS_SENTENCE = re.compile(r"[다요까죠][.!?]")
+_SHORT_SENTENCE = re.compile(r"^.{3,}(?:[다까죠][.!?]|요[.!?])$")
 # A copyright notice (not a bare ⓒ credit): nothing after it is the story, wherever it stands.
 _HARD_END = re.compile(r"무단|재배포|저작권|rights\s+reserved|AI\s*학습", re.IGNORECASE)
 MAX_HEAD_DROP = 8  # lines above the story (headline, deck, date, share buttons) dropped at most
@@ -88,10 +93,16 @@ def _trim_tail(paragraphs: list[str], found: list[Byline]) -> None:
             continue
         placed = _PLACES_CREDIT.fullmatch(last)
         credit = last if is_byline_line(last) else placed.group("credit") if placed is not None else None
-        if credit is not None and is_byline_line(credit):
+        signoff = parse_signoff(last)
+        if signoff is None and (named := _NAME_THEN_PHOTO.fullmatch(last)) is not None:
+            signoff = parse_byline(named.group("name") + " 기자")  # `백승훈 / 사진제공 쿠팡플레이`
+        if signoff is not None:
+            paragraphs.pop()
+            trailers.insert(0, signoff)
+        elif credit is not None and is_byline_line(credit):
             paragraphs.pop()
             byline = parse_byline(credit)
-            if byline is not None:
+            if byline is not None and not _MEDIA_CREDIT.match(credit):  # a photographer is no author
                 trailers.insert(0, byline)
         elif is_trailing_chrome(last) or (len(paragraphs) > 1 and len(last) < 40 and not _HAS_SENTENCE.search(last)):
             paragraphs.pop()
@@ -120,12 +131,18 @@ def _trim_head(paragraphs: list[str], found: list[Byline], title: str | None) ->
                 found.insert(0, byline)
             dropped += 1
             continue
-        above = first == title or not is_prose(first) or is_trailing_chrome(first)
+        above = first == title or not _opens_story(first) or is_trailing_chrome(first)
         if above and len(first) < 200 and any(is_prose(p) for p in paragraphs[1:]):
             paragraphs.pop(0)
             dropped += 1
             continue
         return
+
+
+def _opens_story(line: str) -> bool:
+    """A sentence, or a piece of one: broadcast scripts break lines mid-sentence
+    (`동글동글 귀여운 모양과 붉은 색깔,`) and ask short questions (`눈치채셨나요?`)."""
+    return is_prose(line) or (len(line) >= 10 and line.endswith(",")) or _SHORT_SENTENCE.search(line) is not None
 
 
 def merge_extractions(dense: list[str], traf: list[str]) -> tuple[list[str], str]:
@@ -157,6 +174,7 @@ def merge_extractions(dense: list[str], traf: list[str]) -> tuple[list[str], str
 
 _DENSITY_CANDIDATES = "div, article, section, td, main"
 _NOT_TEXT = "script, style, noscript, table, figure, figcaption, iframe, form, nav, header, footer, aside, ul, ol, button"
+_TEXT_CHILDREN = frozenset({"p", "span", "font", "b", "strong"})  # children whose text is the block's own
 _PHOTO_WORDS = ("photo", "img", "image", "figure", "pic", "caption", "quote")  # and pull quotes
 
 
@@ -173,7 +191,7 @@ def densest_block_lines(page: ArticlePage) -> list[str]:
         for child in node.iter(include_text=True):
             if child.tag == "-text":
                 score += len((child.text_content or "").strip())
-            elif child.tag == "p":
+            elif child.tag in _TEXT_CHILDREN:
                 score += len(child.text(deep=True).strip()) - sum(len(a.text()) for a in child.css("a"))
         if score > best_score:
             best, best_score = node, score

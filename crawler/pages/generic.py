@@ -22,6 +22,7 @@ that disagree) says so in `provenance["quality"]` rather than being stored as if
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -57,7 +58,7 @@ PUBLISHED_META = ("article:published_time", "og:article:published_time", "datePu
                   "publishdate", "date", "dc.date", "DC.date.issued", "sailthru.date")
 MODIFIED_META = ("article:modified_time", "og:article:modified_time", "og:updated_time", "dateModified")
 AUTHOR_META = ("dable:author", "author", "article:author", "og:article:author", "byl")
-SITE_META = ("og:site_name", "application-name", "twitter:site", "twitter:creator", "publisher", "copyright")
+SITE_META = ("og:site_name", "application-name", "twitter:site", "publisher", "copyright")
 PRINTED_VS_META = timedelta(hours=12)
 NEAR_LABEL_AFTER, NEAR_LABEL_BEFORE = 200, 60  # characters between a 수정 label and the 입력 label
 AFTER_TITLE = 400  # characters after the printed headline where an unlabelled date is the article's
@@ -112,10 +113,10 @@ class GenericFields:
         found: list[tuple[str, str]] = []
         headline = self.ld.get("headline")
         if isinstance(headline, str) and headline.strip():
-            found.append((self.without_site_name(normalize_text(headline)), "jsonld"))
+            found.append((self.without_site_name(normalize_text(_unescape(headline))), "jsonld"))
         for raw in (self.page.meta("og:title"), self.page.meta("twitter:title"), self.page.css_text("title")):
-            if raw:
-                found.append((self.without_site_name(normalize_text(raw)), "meta"))
+            if raw:  # some sites escape twice: `&amp;quot;` in the page is `&quot;` here
+                found.append((self.without_site_name(normalize_text(_unescape(raw))), "meta"))
         found = [(title, source) for title, source in found if title and not self._is_site_segment(title)]
         if not found:
             return None, "none"
@@ -176,8 +177,8 @@ class GenericFields:
         latin = re.sub(r"[^a-z0-9]", "", folded)
         if latin and len(latin) >= 3 and any(latin.startswith(word) or word.startswith(latin) for word in self._host_words):
             return True
-        if _ARTICLE_TAGS.search(seg):
-            return False
+        if bracketed or _ARTICLE_TAGS.search(seg):
+            return False  # `[실시간 e뉴스]`, `[카드뉴스]`: a bracket names the site only by its own name
         return _BRAND.search(seg) is not None and len(seg) <= 20 and seg.count(" ") <= 2
 
     def without_site_name(self, title: str) -> str:
@@ -235,8 +236,8 @@ class GenericFields:
 
     @cached_property
     def _printed_published(self) -> LabelledDate | None:
-        """The printed publication label: the one closest to the metadata's time when there is
-        one, else a strong label (입력/등록/승인/송고) before a weak one (발행/게시/작성, which
+        """The printed publication label: among those that agree with the metadata's time when
+        there is one, a strong label (입력/등록/승인/송고) before a weak one (발행/게시/작성, which
         some sites use for the day's edition), a time of day before a bare date, page order."""
         dates = [d for d in self.printed_dates if d.kind == "published"]
         if not dates:
@@ -244,8 +245,8 @@ class GenericFields:
         structured, _ = self._structured_date("datePublished", PUBLISHED_META)
         if structured is not None:
             near = [d for d in dates if _agrees(d.value, structured)]
-            if near:
-                return min(near, key=lambda d: (abs(d.value - structured), not _has_time(d.raw)))
+            if near:  # the first strong label that tells the metadata's time, as readers see it
+                return min(near, key=lambda d: (_WEAK_LABEL.search(d.label) is not None, not _has_time(d.raw)))
         return min(dates, key=lambda d: (_WEAK_LABEL.search(d.label) is not None, not _has_time(d.raw)))
 
     def _structured_date(self, ld_key: str, meta_names: tuple[str, ...]) -> tuple[datetime | None, str]:
@@ -421,6 +422,11 @@ class GenericFields:
         stubs = sum(1 for p in paragraphs if not is_prose(p))
         if len(paragraphs) >= 3 and stubs / len(paragraphs) > 0.5:
             self.doubts.append("chrome-like body")
+
+
+def _unescape(text: str) -> str:
+    """Entities a site escaped twice (`&amp;quot;` in the page is `&quot;` once parsed)."""
+    return html.unescape(text) if "&" in text else text
 
 
 def _agrees(printed: datetime, structured: datetime) -> bool:

@@ -17,7 +17,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-__all__ = ["Byline", "WIRE_AGENCIES", "is_byline_line", "parse_byline", "strip_wire_lead"]
+__all__ = ["Byline", "WIRE_AGENCIES", "is_byline_line", "parse_byline", "parse_signoff", "strip_wire_lead"]
 
 
 @dataclass
@@ -119,6 +119,9 @@ _ROLE_SPLIT = re.compile(r"[·ㆍ/, ]+")
 # A leading outlet token: "중도일보 이정준 기자", "KBS 홍길동 기자".
 _OUTLET_SUFFIX = re.compile(r"(?:일보|신문|뉴스|뉴스1|방송|타임스|타임즈|투데이|매일|저널|통신|미디어|닷컴|TV|데일리|경제|포스트|비즈|프레스|코리아|스포츠|헤럴드)$")
 _LATIN_OUTLET = re.compile(r"[A-Za-z][A-Za-z0-9]{1,9}")  # KBS, MBC, TJB, YTN
+_BRANDED = re.compile(r"[A-Z]{2,}[가-힣]{1,4}|[가-힣]{1,4}[A-Z]{2,}")  # MBN스타, MK스포츠, 스포츠Q
+# "이남경 MK스포츠 기자": a reporter of a paper other than the site, named before the paper.
+_NAME_OUTLET_TITLE = re.compile(r"(?P<name>[가-힣]{2,4})\s+(?P<outlet>[^\s]{2,15})\s?" + _TITLE)
 _TOO_LONG_FOR_NAME = re.compile(r"[가-힣]{5,15}")
 _REGION_RX = re.compile(r"[가-힣A-Za-z·ㆍ]{1,12}")
 _EMPTY_BRACKETS = re.compile(r"[\[(<]\s*[\])>]")  # what is left of "(hong@joongdo.co.kr)"
@@ -167,7 +170,7 @@ def _looks_like_outlet(tok: str) -> bool:
         return True
     if _OUTLET_SUFFIX.search(tok) and len(tok) >= 3:
         return True
-    if _LATIN_OUTLET.fullmatch(tok):
+    if _LATIN_OUTLET.fullmatch(tok) or _BRANDED.fullmatch(tok):
         return True
     return _TOO_LONG_FOR_NAME.fullmatch(tok) is not None
 
@@ -278,7 +281,10 @@ def parse_byline(text: str) -> Byline | None:
 
     authors = _parse_credits(s)
     if authors is None:
-        return None
+        nm = _NAME_OUTLET_TITLE.fullmatch(s.strip("[]【】 "))
+        if nm is None or not _has_surname(nm.group("name")) or not _looks_like_outlet(nm.group("outlet")):
+            return None
+        authors = [nm.group("name")]  # "이남경 MK스포츠 기자": the name, then the paper
     return Byline(authors=authors, region=region, wire=wire, emails=emails)
 
 
@@ -381,3 +387,21 @@ def strip_wire_lead(paragraph: str) -> tuple[str, Byline | None]:
     if byline is None:  # not a lead after all: keep the text rather than lose it
         return paragraph, None
     return s[lead_end:].lstrip(), byline
+
+
+# A broadcast report's last line names its reporter: "KBS 뉴스 이윤우입니다.", "MBC뉴스 구민지입니다.",
+# "TV조선 변재영입니다.", "연합뉴스 이준삼입니다.".
+_SIGNOFF_RX = re.compile(
+    r"(?P<outlet>[A-Z]{2,6}|TV[가-힣]{2,4}|[가-힣A-Z]{2,8}(?:TV|방송|뉴스))\s?(?:뉴스\s?)?"
+    r"(?P<name>[가-힣]{2,4}?)(?:\s?기자)?입니다\.?"
+)
+
+
+def parse_signoff(line: str) -> Byline | None:
+    """The reporter of a broadcast report's sign-off line (``KBS 뉴스 이윤우입니다.``), else None."""
+    if not isinstance(line, str):
+        return None
+    m = _SIGNOFF_RX.fullmatch(_normalize(line))
+    if m is None or not _has_surname(m.group("name")):
+        return None
+    return Byline(authors=[m.group("name")], wire=_wire_name(m.group("outlet")))

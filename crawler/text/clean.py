@@ -131,7 +131,7 @@ def is_end_heading(line: str) -> bool:
 # notices (언론중재법 정정·반론·추후보도), the ombudsman's contact, subscription, like and tip-off
 # prompts, promo links, photo credits, bare e-mail addresses and URLs.
 _TRAILING_CHROME_RX = re.compile(
-    r"^/?\s?[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.?$"  # kdy@yna.co.kr, /seon@osen.co.kr
+    r"^[\[(<]?/?\s?[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.?[\])>]?$"  # kdy@yna.co.kr, /seon@osen.co.kr, [x@mbn.co.kr]
     r"|^(?:https?://|www\.)\S+$"
     r"|^[▶☞►◎※▷]"  # ▶ 구독하기, ◎공감언론 뉴시스 x@newsis.com, ※ 이 기사는 ... 지원을 받았습니다
     r"|^/?\s?\(?사진\s?[=:].{0,60}\)?$"
@@ -142,8 +142,10 @@ _TRAILING_CHROME_RX = re.compile(
     r"|(?:기사\s?)?제보.{0,40}(?:전화|카톡|카카오|채널|문자|이메일|메일|@|하기|바랍니다|기다립니다|받습니다|환영|\d{2,4}-\d{3,4}-\d{4})"
     r"|^\[.{0,40}(?:구독|제보).{0,20}\]$"
     r"|^#\S+(?:\s+#\S+)*$"  # hashtags
+    # a broadcast's credits: `영상편집:김선영`, `( 취재 : 한지연 / 영상편집 : 변지영 )`
+    r"|^[(\[]?\s?(?:영상\s?편집|영상\s?취재|촬영\s?기자|그래픽|촬영|편집|자료\s?조사|화면\s?제공|영상\s?제공|취재|제작|구성)\s?[:：]"
     # player and toolbar messages: `브라우저가 video 태그를 지원하지 않습니다`, `기사 URL이 복사되었습니다`
-    r"|브라우저.{0,20}지원하지\s?않|다른\s?브라우저|video\s?태그|(?:URL|주소|링크)[이가]?\s?복사|글자\s?크기|본문\s?듣기|음성으로\s?듣기|^가가$",
+    r"|브라우저.{0,20}지원하지\s?않|브라우저\s?(?:버전|업그레이드)|다른\s?브라우저|video\s?태그|(?:URL|주소|링크)[이가]?\s?복사|글자\s?크기|본문\s?듣기|음성으로\s?듣기|^가가$",
     re.IGNORECASE,
 )
 _MAX_CHROME_LEN = 160

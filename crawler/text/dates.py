@@ -53,6 +53,8 @@ _AMPM = r"(?:(?P<ap>오전|오후|AM|PM|am|pm|a\.m\.|p\.m\.)\s?)?"
 
 # --- time part: ordered table, tried right after the date (leading whitespace optional) --
 _TIME_FORMS: tuple[re.Pattern[str], ...] = (
+    # (08:26) in parentheses after the date (KBS)
+    re.compile(r"\s*\(\s*" + _AMPM + r"(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?\s*\)"),
     # 19:01, 19:01:05, 오후 3:05, 오전 9:03:10
     re.compile(r"\s*" + _AMPM + r"(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?(?!\d)"),
     # 오후 8시 2분, 8시, 8시 30분 15초

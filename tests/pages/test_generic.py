@@ -114,6 +114,8 @@ def titled(og_title: str | None = None, title: str | None = None, site: str | No
         (titled("[속보] 확대간부회의 열어 - 예시일보"), "[속보] 확대간부회의 열어"),  # the article's own tags stay
         (titled("[단독] 확대간부회의 열어"), "[단독] 확대간부회의 열어"),
         (titled("[포토뉴스] 확대간부회의"), "[포토뉴스] 확대간부회의"),
+        (titled("[실시간 e뉴스] 확대간부회의"), "[실시간 e뉴스] 확대간부회의"),  # a bracket not naming the site
+        (titled("확대간부회의 &amp;quot;차질 없이&amp;quot;"), '확대간부회의 "차질 없이"'),  # escaped twice
         # no og:site_name: what <title> adds around og:title is the site's name
         (titled("확대간부회의 열어", "확대간부회의 열어 | 다른이름", site=None), "확대간부회의 열어"),
         # NDSoft <title>: the headline, the section path, 기사본문, the site
@@ -188,6 +190,12 @@ def test_the_printed_label_closest_to_the_metadata_wins():
     assert extract_at(html).published == datetime(2025, 12, 6, 16, 43, tzinfo=KST)
 
 
+def test_the_first_strong_label_agreeing_with_the_metadata_is_the_printed_time():
+    html = page(head='<meta property="article:published_time" content="2023-04-07T08:26:22+09:00">',
+                header="<span>입력 2023.04.07 (08:26)</span>", side="<li><span>입력</span> 2023-04-07 08:26:22</li>")
+    assert extract_at(html).published == datetime(2023, 4, 7, 8, 26, tzinfo=KST)
+
+
 def test_a_printed_time_on_the_day_a_date_only_meta_gives():
     html = page(head='<meta itemprop="datePublished" content="2018-11-20">', header="<span>입력 2018.11.20 14:50</span>")
     assert extract_at(html).published == datetime(2018, 11, 20, 14, 50, tzinfo=KST)
@@ -248,6 +256,31 @@ def test_a_photo_credit_and_an_address_glued_to_the_last_sentence_are_cut():
     last = PARAS[-1] + " 사진=예시일보 DB"
     body = "<br><br>".join([*PARAS[:-1], last]) + "<br><br>/hong@example.kr"
     assert extract_at(page(body=body)).body == "\n\n".join(PARAS)
+
+
+def test_a_broadcast_report_ends_with_its_sign_off_and_credits():
+    body = "<br><br>".join(PARAS) + " KBS 뉴스 이윤우입니다.<br><br>[lee@example.kr]<br><br>영상편집:김선영"
+    article = extract_at(page(body=body))
+    assert article.body == "\n\n".join(PARAS) and article.authors == ["이윤우"]
+
+
+def test_a_photographers_credit_is_no_author():
+    body = "<br><br>".join(PARAS) + "<br><br>사진=백승철 기자"
+    article = extract_at(page(head='<meta name="author" content="강경윤">', body=body))
+    assert article.body == "\n\n".join(PARAS) and article.authors == ["강경윤"]
+
+
+def test_a_reporter_named_in_twitter_creator_is_no_site_name():
+    head = '<meta name="author" content="신준명"><meta name="twitter:creator" content="신준명">'
+    assert extract_at(page(head=head)).authors == ["신준명"]
+
+
+def test_a_script_broken_mid_sentence_keeps_its_first_lines():
+    lines = ["동글동글 귀여운 모양과 붉은 색깔,", "건강한 다이어트를 위한 추천 채소 목록에 꾸준히 언급되는 채소,", "눈치채셨나요?",
+             "바로 방울토마토입니다.", *PARAS]
+    # the text sits in a <span> beside an ad frame, not in <p>s
+    body = '<iframe src="/ad"></iframe><span>' + "<br><br>".join(lines) + "</span>"
+    assert extract_at(page(body=body)).body == "\n\n".join(lines)
 
 
 @pytest.mark.parametrize("heading", ["기자의 다른기사 보기", "관련기사", "많이 본 뉴스"])

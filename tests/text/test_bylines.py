@@ -2,7 +2,7 @@
 
 import pytest
 
-from crawler.text.bylines import Byline, is_byline_line, parse_byline, strip_wire_lead
+from crawler.text.bylines import Byline, is_byline_line, parse_byline, parse_signoff, strip_wire_lead
 
 
 def b(authors: list[str], region: str | None = None, wire: str | None = None, emails: list[str] | None = None) -> Byline:
@@ -264,3 +264,27 @@ def test_text_that_only_resembles_a_lead_stays(paragraph: str) -> None:
 def test_bracketed_trailers_with_the_outlets_name(line: str, byline: Byline) -> None:
     assert parse_byline(line) == byline
     assert is_byline_line(line)
+
+
+@pytest.mark.parametrize(
+    ("line", "byline"),
+    [
+        ("KBS 뉴스 이윤우입니다.", b(["이윤우"])),
+        ("MBC뉴스 구민지입니다.", b(["구민지"])),
+        ("TV조선 변재영입니다.", b(["변재영"])),
+        ("연합뉴스 이준삼입니다.", b(["이준삼"], wire="연합뉴스")),
+        ("SBS 김철수 기자입니다.", b(["김철수"])),
+    ],
+)
+def test_a_broadcast_sign_off_names_the_reporter(line: str, byline: Byline) -> None:
+    assert parse_signoff(line) == byline
+
+
+@pytest.mark.parametrize("line", ["저는 홍길동입니다.", "KBS 뉴스입니다.", "이것은 사실입니다."])
+def test_sentences_ending_in_imnida_are_no_sign_off(line: str) -> None:
+    assert parse_signoff(line) is None
+
+
+def test_a_name_before_the_paper_and_title() -> None:
+    assert parse_byline("이남경 MK스포츠 기자(mkculture3@mkculture.com)") == b(["이남경"], emails=["mkculture3@mkculture.com"])
+    assert parse_byline("[이남경 MBN스타 기자]") == b(["이남경"])

@@ -181,6 +181,10 @@ TRAILING_CHROME = [
     # addresses, signoffs, hashtags, player and toolbar messages
     ("kdy@yna.co.kr", True),
     ("/seon@osen.co.kr", True),
+    ("[tgar1@mbn.co.kr]", True),
+    ("( 취재 : 한지연 / 영상편집 : 변지영/ 화면제공 : 부산경찰청 )", True),
+    ("영상편집:김선영", True),
+    ("현재 브라우저 버전에서는 서비스가 원할하지 않습니다.", True),
     ("◎공감언론 뉴시스 phw@newsis.com", True),
     ("https://www.example.kr/news/1", True),
     ("#고물가 #짠테크 #2030세대", True),

@@ -371,6 +371,7 @@ def test_meta_values_in_printed_forms(value, expected):
         ("송고일시 2019-01-16 13:59", "published", datetime(2019, 1, 16, 13, 59, tzinfo=KST)),
         ("수정일자 2019-01-17 09:00", "modified", datetime(2019, 1, 17, 9, 0, tzinfo=KST)),
         ("최종수정일 2019-01-17 09:00", "modified", datetime(2019, 1, 17, 9, 0, tzinfo=KST)),
+        ("입력 2023.04.07 (08:26)", "published", datetime(2023, 4, 7, 8, 26, tzinfo=KST)),  # time in parentheses
     ],
 )
 def test_labels_of_other_sites(text, kind, expected):
