@@ -15,7 +15,13 @@ from typing import Any
 from selectolax.lexbor import LexborNode
 
 from crawler.pages.base import ArticlePage, block_lines
-from crawler.text.bylines import Byline, is_byline_line, parse_byline, parse_signoff, strip_wire_lead
+from crawler.text.bylines import (
+    Byline,
+    is_byline_line,
+    parse_byline,
+    parse_signoff,
+    strip_wire_lead,
+)
 from crawler.text.clean import (
     is_copyright_line,
     is_end_heading,
@@ -26,6 +32,7 @@ from crawler.text.clean import (
 )
 
 MIN_BODY = 100  # a body shorter than this is flagged: a teaser, a photo page or a miss
+MIN_BLOCK = 80  # characters of its own a block needs to be a body (a three-sentence brief has 130)
 TRAFILATURA_COVERED = 0.8  # the dense block holds this share of trafilatura's text: same region
 # A reporter credit glued to the end of the last sentence (`...했다. /홍길동 기자 hong@`), or an
 # address glued there (`...밝혔다. kdy@yna.co.kr`).
@@ -36,7 +43,7 @@ _GLUED_TAIL = re.compile(r"(?<=[.!?\"”’)])\s+(?P<tail>/?\s?[가-힣=·,\s]{2
 # reporter is kept; which place is the dateline is not said).
 _PLACES_CREDIT = re.compile(r"(?:[가-힣]{2,6}[,·]?\s){1,3}(?P<credit>[가-힣]{2,4}\s?기자(?:\s+[\w.+-]+@[\w.-]*)?)")
 # The reporter, then the photo's source: `백승훈 / 사진제공 쿠팡플레이` (entertainment sites).
-_NAME_THEN_PHOTO = re.compile(r"(?P<name>[가-힣]{2,4})\s?/\s?사진\s?(?:제공|=|:).{0,30}")
+_NAME_THEN_PHOTO = re.compile(r"(?P<name>[가-힣]{2,4})\s?/\s?사진\s?(?:제공|출처|=|:).{0,30}")
 _MEDIA_CREDIT = re.compile(r"[(\[]?\s?(?:사진|영상|그래픽|촬영)\s?[=:：]")
 _HAS_SENTENCE = re.compile(r"[다요까죠][.!?]")
 _SHORT_SENTENCE = re.compile(r"^.{3,}(?:[다까죠][.!?]|요[.!?])$")
@@ -195,7 +202,7 @@ def densest_block_lines(page: ArticlePage) -> list[str]:
                 score += len(child.text(deep=True).strip()) - sum(len(a.text()) for a in child.css("a"))
         if score > best_score:
             best, best_score = node, score
-    if best is None or best_score < 200:
+    if best is None or best_score < MIN_BLOCK:
         return []
     clone = best.clone()
     for junk in clone.css(_NOT_TEXT):

@@ -264,6 +264,14 @@ def test_a_broadcast_report_ends_with_its_sign_off_and_credits():
     assert article.body == "\n\n".join(PARAS) and article.authors == ["이윤우"]
 
 
+def test_a_three_sentence_brief_is_a_body():
+    brief = ["어제 오전 경기 김포시의 아파트 5층에서 불이 나 7분 만에 꺼졌습니다.", "이 불로 주민 10명이 대피했습니다.",
+             "소방당국은 화재 원인을 조사하고 있습니다."]
+    body = "<br><br>".join(brief) + "<br><br>박노준 / 사진출처 예시일보DB"
+    article = extract_at(page(body=body))
+    assert article.body == "\n\n".join(brief) and article.authors == ["박노준"]
+
+
 def test_a_photographers_credit_is_no_author():
     body = "<br><br>".join(PARAS) + "<br><br>사진=백승철 기자"
     article = extract_at(page(head='<meta name="author" content="강경윤">', body=body))

@@ -285,6 +285,11 @@ def test_sentences_ending_in_imnida_are_no_sign_off(line: str) -> None:
     assert parse_signoff(line) is None
 
 
+def test_editors_and_reporters_by_other_titles() -> None:
+    assert parse_byline("이정화 에디터") == b(["이정화"])
+    assert parse_byline("홍길동 리포터") == b(["홍길동"])
+
+
 def test_a_name_before_the_paper_and_title() -> None:
     assert parse_byline("이남경 MK스포츠 기자(mkculture3@mkculture.com)") == b(["이남경"], emails=["mkculture3@mkculture.com"])
     assert parse_byline("[이남경 MBN스타 기자]") == b(["이남경"])
