@@ -45,7 +45,7 @@ _PLACES_CREDIT = re.compile(r"(?:[가-힣]{2,6}[,·]?\s){1,3}(?P<credit>[가-힣
 # The reporter, then the photo's source: `백승훈 / 사진제공 쿠팡플레이` (entertainment sites).
 _NAME_THEN_PHOTO = re.compile(r"(?P<name>[가-힣]{2,4})\s?/\s?사진\s?(?:제공|출처|=|:).{0,30}")
 _MEDIA_CREDIT = re.compile(r"[(\[]?\s?(?:사진|영상|그래픽|촬영)\s?[=:：]")
-_HAS_SENTENCE = re.compile(r"[다요까죠][.!?]")
+_HAS_SENTENCE = re.compile(r"[다요까죠][.!?\"'”’]")
 _SHORT_SENTENCE = re.compile(r"^.{3,}(?:[다까죠][.!?]|요[.!?])$")
 # A copyright notice (not a bare ⓒ credit): nothing after it is the story, wherever it stands.
 _HARD_END = re.compile(r"무단|재배포|저작권|rights\s+reserved|AI\s*학습", re.IGNORECASE)

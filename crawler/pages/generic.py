@@ -128,7 +128,7 @@ class GenericFields:
         for node in self.page.tree.css("h1, h2, h3"):  # as printed, when it has the same words
             printed = normalize_text(node.text(separator=" "))
             if printed != best[0] and len(printed) <= len(best[0]) + 10 and _WORDS.sub("", printed) == key:
-                return printed, "text"
+                return printed, "heading"  # not "text": a template's missed title still counts as a fallback
         return best
 
     @cached_property
@@ -388,7 +388,10 @@ class GenericFields:
             lines, source = dense, "density"
         else:
             traf = until_end(trafilatura_text(self.page.html).splitlines())
-            lines, source = merge_extractions(dense, traf)
+            if self._summary_opens(traf):  # the summary settles which of the two found the story
+                lines, source = traf, "trafilatura"
+            else:
+                lines, source = merge_extractions(dense, traf)
         if source == "disagree":
             self.doubts.append("extractors disagree")
             source = "density" if sum(map(len, dense)) > 1.5 * sum(map(len, traf)) else "trafilatura"

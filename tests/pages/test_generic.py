@@ -136,7 +136,7 @@ def test_title_without_the_sites_name(html: str, expected: str):
 def test_the_printed_headline_wins_over_a_meta_title_with_the_same_words():
     html = titled("취업자 9만7천명 증가[2보]").replace("<div>", "<h1>취업자 9만7천명 증가(2보)</h1><div>")
     article = extract_at(html)
-    assert (article.title, article.provenance["title"]) == ("취업자 9만7천명 증가(2보)", "text")
+    assert (article.title, article.provenance["title"]) == ("취업자 9만7천명 증가(2보)", "heading")
 
 
 def test_title_keeps_the_quotes_a_json_ld_headline_lost():
@@ -323,3 +323,15 @@ def test_a_page_that_cannot_be_extracted_well_says_so():
     assert "no title" in bad.provenance["quality"] and "no date" in bad.provenance["quality"]  # `예시일보` names the site
     teaser = extract_at(page(head=dated, body=PARAS[0]))
     assert "short body" in teaser.provenance["quality"]
+
+
+def test_the_pages_summary_settles_which_extractor_found_the_story():
+    # a menu written as bare text outweighs the story in the densest-block count
+    menu = "<div class='menu'>" + "<br>".join(f"섹션 이름 {i}번 메뉴" for i in range(40)) + "</div>"
+    story = "<article>" + "".join(f"<p>{p}</p>" for p in PARAS * 2) + "</article>"
+    html = (f'<html><head><meta property="og:description" content="{PARAS[0]}">'
+            '<meta property="og:title" content="확대간부회의 열어"></head>'
+            f"<body>{menu}{story}</body></html>")
+    article = extract_at(html)
+    assert article.body == "\n\n".join(PARAS * 2)
+    assert article.provenance["body"] == "trafilatura" and "extractors disagree" not in article.provenance.get("quality", "")
