@@ -26,6 +26,7 @@ from crawler.text.clean import (
     is_copyright_line,
     is_end_heading,
     is_prose,
+    is_script_marker,
     is_trailing_chrome,
     join_body,
     normalize_text,
@@ -83,6 +84,8 @@ def until_end(lines: list[str]) -> list[str]:
         if is_copyright_line(line) or is_end_heading(line):
             if seen_prose or _HARD_END.search(line):
                 break
+            continue
+        if is_script_marker(line):
             continue
         seen_prose = seen_prose or is_prose(line)
         paragraphs.append(line)

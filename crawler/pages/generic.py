@@ -68,6 +68,7 @@ BYLINE_CANDIDATES = "span, li, p, em, strong, div, dd, address, a"
 # What separates a headline from the site's name in <title> and og:title.
 _TITLE_SEP = re.compile(r"\s+(?:[-|:<>–—·｜ㅣ]|::|<<|>>)\s+")
 SUMMARY_KEY, SUMMARY_LINES = 24, 12  # letters of the summary looked for, in the body's first lines
+_LEADING_CUE = re.compile(r"^\s*(?:[\[【◀<]\s*[^\]】▶>]{1,12}\s*[\]】▶>]\s*)+")  # `[앵커] ` before a summary
 _WORDS = re.compile(r"[^0-9A-Za-z가-힣]+")  # what is left is a headline's words, for comparing forms
 # A bracket opening a headline: `[매체명] 제목` (site) or `[속보] 제목` (the article's own tag).
 _TITLE_BRACKET = re.compile(r"^\s*[\[【〔<]\s*(?P<tag>[^\]】〕>]{1,24}?)\s*[\]】〕>]\s*(?P<rest>.+)$")
@@ -409,7 +410,7 @@ class GenericFields:
         summary = self.ld.get("description")
         if not isinstance(summary, str) or not summary.strip():
             summary = self.page.meta("og:description", "description", "twitter:description") or ""
-        key = _WORDS.sub("", summary)[:SUMMARY_KEY]
+        key = _WORDS.sub("", _LEADING_CUE.sub("", summary))[:SUMMARY_KEY]
         if len(key) < SUMMARY_KEY or not lines:
             return False
         top = _WORDS.sub("", "".join(lines[:SUMMARY_LINES]))

@@ -18,6 +18,7 @@ __all__ = [
     "is_copyright_line",
     "is_end_heading",
     "is_prose",
+    "is_script_marker",
     "is_trailing_chrome",
     "join_body",
     "normalize_body",
@@ -181,3 +182,16 @@ def join_body(paragraphs: list[str]) -> str:
     cannot produce runs of blank lines.
     """
     return "\n\n".join(p for p in paragraphs if p)
+
+
+# A broadcast script's cue, on a line of its own: `[앵커]`, `【 기자 】`, `◀ 리포트 ▶`, `<앵커 멘트>`.
+_SCRIPT_MARKER_RX = re.compile(
+    r"[\[【◀<(]\s*(?:앵커|기자|리포트|앵커\s?멘트|기자\s?멘트|인터뷰|녹취|현장음|클로징|오프닝|스탠드업|싱크|브릿지|이펙트)"
+    r"\s*(?:멘트)?\s*[\]】▶>)]"
+)
+
+
+def is_script_marker(line: str) -> bool:
+    """True for a line that is only a broadcast script's cue (``[앵커]``, ``◀ 리포트 ▶``): the
+    words spoken after it are the story, the cue is not."""
+    return _SCRIPT_MARKER_RX.fullmatch(normalize_text(line)) is not None

@@ -335,3 +335,10 @@ def test_the_pages_summary_settles_which_extractor_found_the_story():
     article = extract_at(html)
     assert article.body == "\n\n".join(PARAS * 2)
     assert article.provenance["body"] == "trafilatura" and "extractors disagree" not in article.provenance.get("quality", "")
+
+
+def test_a_broadcast_scripts_cues_are_not_body():
+    lines = ["[앵커]", PARAS[0], "[리포트]", PARAS[1], "【 기자 】", PARAS[2]]
+    html = page(head=f'<meta property="og:description" content="[앵커] {PARAS[0]}">', body="<br><br>".join(lines))
+    article = extract_at(html)
+    assert article.body == "\n\n".join(PARAS) and article.provenance["body"] == "density"

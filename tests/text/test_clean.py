@@ -9,6 +9,7 @@ from crawler.text.clean import (
     is_copyright_line,
     is_end_heading,
     is_prose,
+    is_script_marker,
     is_trailing_chrome,
     join_body,
     normalize_text,
@@ -219,3 +220,12 @@ PROSE = [
 @pytest.mark.parametrize(("line", "expected"), PROSE)
 def test_is_prose(line: str, expected: bool) -> None:
     assert is_prose(line) is expected
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [("[앵커]", True), ("【 기자 】", True), ("◀ 리포트 ▶", True), ("[앵커멘트]", True), ("<인터뷰>", True),
+     ("[앵커] 강남 사건 속보입니다.", False), ("[속보]", False), ("[기자수첩]", False)],
+)
+def test_is_script_marker(line: str, expected: bool) -> None:
+    assert is_script_marker(line) is expected
