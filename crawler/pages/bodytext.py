@@ -33,6 +33,7 @@ from crawler.text.clean import (
 )
 
 MIN_BODY = 100  # a body shorter than this is flagged: a teaser, a photo page or a miss
+DENSE_WITHIN = 0.9  # this share of the block's text in trafilatura's: the block is inside its text
 MIN_BLOCK = 80  # characters of its own a block needs to be a body (a three-sentence brief has 130)
 TRAFILATURA_COVERED = 0.8  # the dense block holds this share of trafilatura's text: same region
 # A reporter credit glued to the end of the last sentence (`...했다. /홍길동 기자 hong@`), or an
@@ -152,16 +153,20 @@ def _trim_head(paragraphs: list[str], found: list[Byline], title: str | None) ->
 def _opens_story(line: str) -> bool:
     """A sentence, or a piece of one: broadcast scripts break lines mid-sentence
     (`동글동글 귀여운 모양과 붉은 색깔,`) and ask short questions (`눈치채셨나요?`)."""
-    return is_prose(line) or (len(line) >= 10 and line.endswith(",")) or _SHORT_SENTENCE.search(line) is not None
+    return (is_prose(line) or (len(line) >= 10 and line.endswith(",")) or _SHORT_SENTENCE.search(line) is not None
+            or (len(line) >= 40 and _HAS_SENTENCE.search(line) is not None))  # a sentence, then a stray word
 
 
-def merge_extractions(dense: list[str], traf: list[str]) -> tuple[list[str], str]:
+def merge_extractions(dense: list[str], traf: list[str], traf_anchored: bool = False) -> tuple[list[str], str]:
     """One body from the densest block's lines and trafilatura's, and which method it is.
 
     When the dense block holds trafilatura's text they found the same story: the block's
     lines are taken in its order, and its lines trafilatura left out only when they read as
     sentences (a bare-text first paragraph, a lead byline paragraph) or carry a byline.
-    Otherwise the longer wins only when clearly longer ("disagree" says neither is sure).
+    Otherwise, when the page's summary opens trafilatura's text (`traf_anchored`) it found
+    the story; when trafilatura's text holds the whole block and more, the block is the story
+    and the rest is what surrounds it; else the longer wins only when clearly longer
+    ("disagree" says neither is sure).
     """
     if not dense:
         return traf, "trafilatura" if traf else "none"
@@ -174,7 +179,14 @@ def merge_extractions(dense: list[str], traf: list[str]) -> tuple[list[str], str
         kept = [line for line, ok in zip(dense, inside) if ok or is_prose(line) or is_byline_line(line)
                 or strip_wire_lead(line)[1] is not None]
         return kept, "density"
+    if traf_anchored:
+        return traf, "trafilatura"
     dense_len = sum(map(len, dense))
+    within = sum(len(line) for line, ok in zip(dense, inside) if ok)
+    if within >= DENSE_WITHIN * dense_len and sum(map(is_prose, dense)) >= 3:
+        # the block's story is all in trafilatura's text, which also holds more (a headline,
+        # a deck, teasers of other stories): the block is the story's own container
+        return dense, "density"
     if dense_len > 1.5 * len(traf_text):
         return dense, "density"
     if dense_len >= MIN_BODY and covered < 0.3 * len(traf_text) and dense_len > 0.5 * len(traf_text):

@@ -389,10 +389,7 @@ class GenericFields:
             lines, source = dense, "density"
         else:
             traf = until_end(trafilatura_text(self.page.html).splitlines())
-            if self._summary_opens(traf):  # the summary settles which of the two found the story
-                lines, source = traf, "trafilatura"
-            else:
-                lines, source = merge_extractions(dense, traf)
+            lines, source = merge_extractions(dense, traf, traf_anchored=self._summary_opens(traf))
         if source == "disagree":
             self.doubts.append("extractors disagree")
             source = "density" if sum(map(len, dense)) > 1.5 * sum(map(len, traf)) else "trafilatura"

@@ -306,8 +306,9 @@ def test_copyright_notices_in_new_wordings_end_the_body(notice):
 
 
 def test_what_sits_above_the_story_in_its_block_is_not_body():
-    above = "<br>".join(["확대간부회의 열어", "도시철도 2호선 추진 상황 점검…하반기 재정 집행 계획 보고",
-                         "2025년 03월 25일(화) 10:05", "가가", "브라우저가 video 태그를 지원하지 않습니다."])
+    above_lines = ("확대간부회의 열어", "도시철도 2호선 추진 상황 점검…하반기 재정 집행 계획 보고",
+                   "2025년 03월 25일(화) 10:05", "가가", "브라우저가 video 태그를 지원하지 않습니다.")
+    above = "<br>".join(above_lines)
     html = page(head='<meta property="og:title" content="확대간부회의 열어">', body=above + "<br>" + "<br><br>".join(PARAS))
     assert extract_at(html).body == "\n\n".join(PARAS)
 
@@ -342,3 +343,13 @@ def test_a_broadcast_scripts_cues_are_not_body():
     html = page(head=f'<meta property="og:description" content="[앵커] {PARAS[0]}">', body="<br><br>".join(lines))
     article = extract_at(html)
     assert article.body == "\n\n".join(PARAS) and article.provenance["body"] == "density"
+
+
+def test_a_block_inside_trafilaturas_text_is_the_story_and_the_rest_surrounds_it():
+    from crawler.pages.bodytext import merge_extractions
+
+    teasers = [f"세종시는 {day}일 정부세종청사에서 다른 회의를 열고 예산 집행 상황을 점검했다고 밝혔다.." for day in range(2, 12)]
+    traf = ["확대간부회의 열어", "도시철도 2호선 추진 상황 점검", *PARAS, *teasers]
+    assert merge_extractions(list(PARAS), traf) == (list(PARAS), "density")
+    # the page's summary opening trafilatura's text says it found the story: all of it is kept
+    assert merge_extractions(list(PARAS), traf, traf_anchored=True) == (traf, "trafilatura")
