@@ -358,7 +358,7 @@ def strip_wire_lead(paragraph: str) -> tuple[str, Byline | None]:
         return s[close + 1 :].lstrip(" =").lstrip(), inside[0]
     bm = _BRACKET_RX.match(s)
     if bm is None:
-        lm = _BARE_LEAD_RX.match(s)
+        lm = _BARE_LEAD_RX.match(s) if "=" in s[:70] else None  # cheap test first: most paragraphs have none
         if lm is not None:  # "홍길동 기자 = 정부는 ...": the credit must parse whole
             credit = parse_byline(lm.group("credit"))
             if credit is not None and credit.authors:
