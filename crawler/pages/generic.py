@@ -40,6 +40,7 @@ from crawler.pages.bodytext import (
     trafilatura_text,
     until_end,
 )
+from crawler.pages.embedded import EmbeddedArticle, embedded_article
 from crawler.pages.headline import SiteNames
 from crawler.text.bylines import Byline, is_byline_line, parse_byline
 from crawler.text.clean import is_prose, normalize_text
@@ -60,6 +61,7 @@ PUBLISHED_META = ("article:published_time", "og:article:published_time", "datePu
 MODIFIED_META = ("article:modified_time", "og:article:modified_time", "og:updated_time", "dateModified")
 AUTHOR_META = ("dable:author", "author", "article:author", "og:article:author", "byl")
 PRINTED_VS_META = timedelta(hours=12)
+SAVED_AGAIN = timedelta(minutes=1)  # a modified time this close to publication is the CMS saving twice
 NEAR_LABEL_AFTER, NEAR_LABEL_BEFORE = 200, 60  # characters between a 수정 label and the 입력 label
 AFTER_TITLE = 400  # characters after the printed headline where an unlabelled date is the article's
 # Elements whose whole text may be a reporter credit (`홍길동 기자`, `기자명 홍길동`).
@@ -256,7 +258,10 @@ class GenericFields:
             return None, "none"
         else:
             value, source = self._structured_date("dateModified", MODIFIED_META)
-        if value is None or (published is not None and value <= published):
+            if value is None and self.embedded is not None and self.embedded.updated:
+                value, source = parse_iso_datetime(self.embedded.updated), "embedded"
+                value = value if plausible_article_date(value, self.now) else None
+        if value is None or (published is not None and value < published + SAVED_AGAIN):
             return None, "none"
         return value, source
 
@@ -269,6 +274,8 @@ class GenericFields:
             meta = self.page.meta(*AUTHOR_META)
             names = [meta] if meta and not meta.startswith("http") else []
             source = "meta"
+        if not names and self.embedded is not None:
+            names, source = self.embedded.credits, "embedded"
         authors: list[str] = []
         for name in names:
             if self._is_site_segment(name):
@@ -325,9 +332,18 @@ class GenericFields:
             lines = dense if source == "density" else traf
         bylines: list[Byline] = []
         body = clean_body_lines(lines, bylines, title) if lines else ""
+        if len(body) < MIN_BODY and self.embedded is not None and self.embedded.paragraphs:
+            # the HTML holds no story: the page draws it from its script data
+            bylines, lines, source = [], self.embedded.paragraphs, "embedded"
+            body = clean_body_lines(lines, bylines, title)
+            self.doubts[:] = [d for d in self.doubts if d != "extractors disagree"]
         self.body_bylines[:] = bylines
         self._judge_body(body)
         return (body, source) if body else ("", "none")
+
+    @cached_property
+    def embedded(self) -> EmbeddedArticle | None:
+        return embedded_article(self.page)
 
     def _summary_opens(self, lines: list[str]) -> bool:
         """Does the page's own summary (og:description and the like, which CMSs fill with the

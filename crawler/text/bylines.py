@@ -309,6 +309,8 @@ def _bracket_credit_of(s: str, m: re.Match[str]) -> tuple[Byline, int] | None:
         authors = names if all(_has_surname(x) and len(x) <= 4 for x in names) else None
     if not authors:
         return None
+    if len(authors) >= 2 and not _has_surname(authors[0]) and place is None:
+        place, authors = authors[0], authors[1:]  # "[OSEN=대전, 지형준 기자]": the dateline, then the reporter
     spaced = s[m.start("source"):m.start("credits")].rstrip().endswith("=") is False
     if _looks_like_outlet(source):  # the paper itself, or a wire agency: "[헤럴드경제(대전)=..."
         return Byline(authors=authors, region=place, wire=_wire_name(source)), m.end()

@@ -353,3 +353,28 @@ def test_a_block_inside_trafilaturas_text_is_the_story_and_the_rest_surrounds_it
     assert merge_extractions(list(PARAS), traf) == (list(PARAS), "density")
     # the page's summary opening trafilatura's text says it found the story: all of it is kept
     assert merge_extractions(list(PARAS), traf, traf_anchored=True) == (traf, "trafilatura")
+
+
+def test_a_page_that_draws_its_story_from_script_data():
+    import json
+
+    content = {"content_elements": [
+        {"type": "image", "caption": "사진 설명"},
+        {"type": "text", "content": f"[스포츠조선 안소윤 기자] {PARAS[0]}"},
+        {"type": "text", "content": f"<b>{PARAS[1]}</b>"},
+        {"type": "text", "content": PARAS[2]}],
+        "credits": {"by": [{"name": "스포츠조선 = 안소윤 기자"}]}, "last_updated_date": "2025-03-25T05:30:00Z"}
+    head = ('<meta property="og:title" content="확대간부회의 열어">'
+            '<meta name="article:published_time" content="2025-03-25T01:05:00Z">'
+            f"<script>Fusion.globalContent={json.dumps(content, ensure_ascii=False)};Fusion.x=1;</script>")
+    html = f"<html><head>{head}</head><body><div id='fusion-app'><h1>확대간부회의 열어</h1></div></body></html>"
+    article = extract_at(html)
+    assert article.body == "\n\n".join(PARAS)
+    assert article.authors == ["안소윤"] and article.modified == datetime(2025, 3, 25, 14, 30, tzinfo=KST)
+    assert article.provenance["body"] == "embedded" and "quality" not in article.provenance
+
+
+def test_a_modified_time_seconds_after_publication_is_no_correction():
+    head = ('<meta property="article:published_time" content="2023-04-07T08:26:22+09:00">'
+            '<meta property="article:modified_time" content="2023-04-07T08:26:57+09:00">')
+    assert extract_at(page(head=head)).modified is None

@@ -233,6 +233,7 @@ def test_bracketed_text_that_is_no_credit_stays(paragraph: str) -> None:
         ("[인사이트] 전준강 기자 = 내일은 소설이다.", "내일은 소설이다.", b(["전준강"])),
         ("[인사이트] 디지털뉴스팀 = 여교사가", "여교사가", b([])),
         ("[한국스포츠경제 김정희] 후반기 승률", "후반기 승률", b(["김정희"])),
+        ("[OSEN=대전, 지형준 기자] 7일 오후", "7일 오후", b(["지형준"], region="대전")),
     ],
 )
 def test_lead_credits_of_other_forms(paragraph: str, rest: str, byline: Byline) -> None:
