@@ -17,7 +17,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-__all__ = ["Byline", "WIRE_AGENCIES", "is_byline_line", "parse_byline", "parse_signoff", "strip_wire_lead"]
+__all__ = ["WIRE_AGENCIES", "Byline", "is_byline_line", "parse_byline", "parse_signoff", "strip_wire_lead"]
 
 
 @dataclass
