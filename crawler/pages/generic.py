@@ -61,7 +61,10 @@ PUBLISHED_META = ("article:published_time", "og:article:published_time", "datePu
 MODIFIED_META = ("article:modified_time", "og:article:modified_time", "og:updated_time", "dateModified")
 AUTHOR_META = ("dable:author", "author", "article:author", "og:article:author", "byl")
 PRINTED_VS_META = timedelta(hours=12)
-SAVED_AGAIN = timedelta(minutes=1)  # a modified time this close to publication is the CMS saving twice
+SAVED_AGAIN = timedelta(minutes=1)
+# Desks some sites name as the author (`<meta name="author" content="연예">`): not people.
+DESKS = frozenset("연예 사회 정치 경제 문화 스포츠 국제 전국 지역 사설 오피니언 편집 편집국 온라인 디지털 뉴스 보도 속보 "
+                  "연예팀 사회부 정치부 경제부 문화부 체육부 국제부 편집부 온라인뉴스팀 디지털뉴스팀 뉴스팀".split())  # a modified time this close to publication is the CMS saving twice
 NEAR_LABEL_AFTER, NEAR_LABEL_BEFORE = 200, 60  # characters between a 수정 label and the 입력 label
 AFTER_TITLE = 400  # characters after the printed headline where an unlabelled date is the article's
 # Elements whose whole text may be a reporter credit (`홍길동 기자`, `기자명 홍길동`).
@@ -278,10 +281,11 @@ class GenericFields:
             names, source = self.embedded.credits, "embedded"
         authors: list[str] = []
         for name in names:
-            if self._is_site_segment(name):
+            if self._is_site_segment(name) or normalize_text(name) in DESKS:
                 continue
             byline = parse_byline(name) or parse_byline(f"{name} 기자")
-            if byline is not None:
+            if byline is not None:  # `iMBC 연예` names a desk, not a reporter
+                byline.authors = [a for a in byline.authors if a not in DESKS]
                 self.credit_bylines.append(byline)
                 authors.extend(a for a in byline.authors if a not in authors)
         return (authors, source) if authors else ([], "none")

@@ -85,7 +85,8 @@ _COPYRIGHT_RX = re.compile(
     re.IGNORECASE,
 )
 # Copyright notices written as a sentence: "이 기사의 저작권은 OO에 있으며 무단 전재를 금합니다."
-_COPYRIGHT_SENTENCE = re.compile(r"(?:저작권|무단|재배포|AI\s*학습).{0,80}(?:금합니다|금지합니다|금지됩니다|금지돼 있습니다)[.!]?$")
+_COPYRIGHT_SENTENCE = re.compile(r"(?:저작권|무단|재배포|AI\s*학습).{0,80}(?:금합니다|금지합니다|금지됩니다|금지돼 있습니다)[.!]?$"
+                                 r"|저작권은.{1,40}(?:에게|에)\s?있습니다[.!]?$")
 # A Korean declarative sentence ends in 다 (+ punctuation/quotes): body text, even when it
 # talks about 무단전재 or 저작권자.
 _SENTENCE_END = re.compile(r"(?:다|요|까)[.!?\"'”’」』)]*$")
@@ -104,7 +105,7 @@ def is_copyright_line(line: str) -> bool:
     if not s or len(s) > _MAX_COPYRIGHT_LEN:
         return False
     if _COPYRIGHT_RX.search(s) is None:
-        return "금" in s and _COPYRIGHT_SENTENCE.search(s) is not None
+        return ("금" in s or "저작권" in s) and _COPYRIGHT_SENTENCE.search(s) is not None
     return _SENTENCE_END.search(s) is None or _COPYRIGHT_SENTENCE.search(s) is not None
 
 

@@ -278,6 +278,12 @@ def test_a_photographers_credit_is_no_author():
     assert article.body == "\n\n".join(PARAS) and article.authors == ["강경윤"]
 
 
+def test_a_desk_named_as_the_author_is_no_reporter():
+    body = "<br><br>".join(PARAS) + "<br><br>박노준 / 사진출처 예시일보DB"
+    article = extract_at(page(head='<meta name="author" content="iMBC 연예">', body=body))
+    assert article.authors == ["박노준"]
+
+
 def test_a_reporter_named_in_twitter_creator_is_no_site_name():
     head = '<meta name="author" content="신준명"><meta name="twitter:creator" content="신준명">'
     assert extract_at(page(head=head)).authors == ["신준명"]
