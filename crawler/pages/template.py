@@ -22,7 +22,7 @@ from selectolax.lexbor import LexborNode
 
 from crawler.items import Article, Image, PrintEdition
 from crawler.pages.base import ArticlePage, block_lines
-from crawler.pages.generic import GenericFields
+from crawler.pages.generic import GenericFields, low_quality
 from crawler.text.bylines import Byline, is_byline_line, parse_byline, strip_wire_lead
 from crawler.text.clean import is_copyright_line, join_body, normalize_text
 from crawler.text.dates import LabelledDate, find_datetimes, find_labelled_dates
@@ -325,19 +325,24 @@ class TemplateArticlePage(ArticlePage):
             if len(fallback) > len(body):
                 body, provenance["body"] = fallback, source
                 body_bylines = list(self.generic.body_bylines)
+                if self.generic.doubts:  # the fallback is unsure of what it found: say so
+                    provenance["quality"] = low_quality(self.generic.doubts)
             elif not body:
                 provenance["body"] = "none"
+                provenance["quality"] = low_quality(["no body"])
 
         header = self.header_byline()
         authors: list[str] = []
         for byline in ([header] if header else []) + body_bylines:
             authors.extend(a for a in byline.authors if a not in authors)
         provenance["authors"] = "selector" if header and header.authors else ("text" if authors else "none")
+        credits: list[Byline] = []
         if not authors:
             authors, source = self.generic.authors()
             if authors:
                 provenance["authors"] = source
-        bylines = ([header] if header else []) + body_bylines
+                credits = self.generic.credit_bylines  # the credit it read also gives a dateline
+        bylines = ([header] if header else []) + credits + body_bylines
         region = next((b.region for b in reversed(bylines) if b.region), None)
         wire = next((b.wire for b in bylines if b.wire), None)
 

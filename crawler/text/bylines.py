@@ -17,7 +17,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-__all__ = ["Byline", "WIRE_AGENCIES", "is_byline_line", "parse_byline", "strip_wire_lead"]
+__all__ = ["WIRE_AGENCIES", "Byline", "is_byline_line", "parse_byline", "parse_signoff", "strip_wire_lead"]
 
 
 @dataclass
@@ -69,6 +69,8 @@ _TITLES = (
     "대기자",
     "특파원",
     "통신원",
+    "에디터",
+    "리포터",
     "기자",
 )
 _TITLE = "(?:" + "|".join(_TITLES) + ")"
@@ -100,16 +102,28 @@ _BRACKET_RX = re.compile(
 # "[경인일보=신지영 기자]", "[대전=홍길동 기자]": a paper's own lead credit, the source (the
 # paper, or a dateline) and the reporter inside one bracket.
 _BRACKET_CREDIT_RX = re.compile(
-    r"[\[(【〔]\s*(?P<source>[가-힣A-Za-z0-9·]{1,15})\s*=\s*(?P<credits>[^\])】〕=\[(【〔]{2,40}?)\s*[\])】〕]"
+    r"[\[(【〔]\s*(?P<source>[가-힣A-Za-z0-9·]{1,15})(?:\s?\((?P<place>[가-힣·]{1,12})\))?"
+    r"\s*(?:=\s*|\s)(?P<credits>[^\])】〕=\[(【〔]{2,40}?)\s*[\])】〕]"
 )
+# The same with a two-word source: "[머니투데이방송 MTN = 유찬 기자]".
+_BRACKET_CREDIT_TWO_WORDS_RX = re.compile(
+    r"[\[(【〔]\s*(?P<source>[가-힣A-Za-z0-9·]{1,15}\s[가-힣A-Za-z0-9]{1,10})(?:\s?\((?P<place>[가-힣·]{1,12})\))?"
+    r"\s*=\s*(?P<credits>[^\])】〕=\[(【〔]{2,40}?)\s*[\])】〕]"
+)
+_CLOSING = {"[": "]", "(": ")", "【": "】", "〔": "〕"}
+# A lead credit without brackets: "홍길동 기자 = 정부는 ...", "대전=홍길동 기자 = ...".
+_BARE_LEAD_RX = re.compile(r"\s*(?P<credit>[^=\n]{0,20}?=?[^=\n]{2,40}?" + _TITLE + r")\s*=\s*")
 # "세종=", "글·사진=", "대전·세종=" before the credits.
 _PREFIX_RX = re.compile(r"(?P<pre>[가-힣A-Za-z·ㆍ/, ]{1,20}?)\s*=\s*")
 # Credit roles written where a region would be: "글·사진=홍길동 기자" has no dateline.
 _ROLE_WORDS = frozenset({"글", "사진", "영상", "그래픽", "정리", "취재", "편집", "디자인", "촬영", "자료", "제공"})
 _ROLE_SPLIT = re.compile(r"[·ㆍ/, ]+")
 # A leading outlet token: "중도일보 이정준 기자", "KBS 홍길동 기자".
-_OUTLET_SUFFIX = re.compile(r"(?:일보|신문|뉴스|뉴스1|방송|타임스|타임즈|투데이|매일|저널|통신|미디어|닷컴|TV)$")
+_OUTLET_SUFFIX = re.compile(r"(?:일보|신문|뉴스|뉴스1|방송|타임스|타임즈|투데이|매일|저널|통신|미디어|닷컴|TV|데일리|경제|포스트|비즈|프레스|코리아|스포츠|헤럴드)$")
 _LATIN_OUTLET = re.compile(r"[A-Za-z][A-Za-z0-9]{1,9}")  # KBS, MBC, TJB, YTN
+_BRANDED = re.compile(r"[A-Z]{2,}[가-힣]{1,4}|[가-힣]{1,4}[A-Z]{2,}")  # MBN스타, MK스포츠, 스포츠Q
+# "이남경 MK스포츠 기자": a reporter of a paper other than the site, named before the paper.
+_NAME_OUTLET_TITLE = re.compile(r"(?P<name>[가-힣]{2,4})\s+(?P<outlet>[^\s]{2,15})\s?" + _TITLE)
 _TOO_LONG_FOR_NAME = re.compile(r"[가-힣]{5,15}")
 _REGION_RX = re.compile(r"[가-힣A-Za-z·ㆍ]{1,12}")
 _EMPTY_BRACKETS = re.compile(r"[\[(<]\s*[\])>]")  # what is left of "(hong@joongdo.co.kr)"
@@ -152,11 +166,13 @@ def _wire_name(outlet: str) -> str | None:
 
 def _looks_like_outlet(tok: str) -> bool:
     """A leading word that names a paper or broadcaster rather than a reporter."""
+    if " " in tok:  # "머니투데이방송 MTN"
+        return all(_looks_like_outlet(word) for word in tok.split())
     if _wire_name(tok):
         return True
     if _OUTLET_SUFFIX.search(tok) and len(tok) >= 3:
         return True
-    if _LATIN_OUTLET.fullmatch(tok):
+    if _LATIN_OUTLET.fullmatch(tok) or _BRANDED.fullmatch(tok):
         return True
     return _TOO_LONG_FOR_NAME.fullmatch(tok) is not None
 
@@ -267,23 +283,39 @@ def parse_byline(text: str) -> Byline | None:
 
     authors = _parse_credits(s)
     if authors is None:
-        return None
+        nm = _NAME_OUTLET_TITLE.fullmatch(s.strip("[]【】 "))
+        if nm is None or not _has_surname(nm.group("name")) or not _looks_like_outlet(nm.group("outlet")):
+            return None
+        authors = [nm.group("name")]  # "이남경 MK스포츠 기자": the name, then the paper
     return Byline(authors=authors, region=region, wire=wire, emails=emails)
 
 
 def _bracket_credit(s: str) -> tuple[Byline, int] | None:
     """``[경인일보=신지영 기자]`` at the start of `s`: (its byline, where the bracket ends)."""
-    m = _BRACKET_CREDIT_RX.match(s)
-    if m is None:
-        return None
-    authors = _parse_credits(m.group("credits").strip())
+    for rx in (_BRACKET_CREDIT_RX, _BRACKET_CREDIT_TWO_WORDS_RX):
+        m = rx.match(s)
+        found = _bracket_credit_of(s, m) if m is not None else None
+        if found is not None:
+            return found
+    return None
+
+
+def _bracket_credit_of(s: str, m: re.Match[str]) -> tuple[Byline, int] | None:
+    credits = m.group("credits").strip()
+    authors = _parse_credits(credits)
+    source, place = m.group("source"), m.group("place")
+    if not authors and _looks_like_outlet(source) and _NAMES_ONLY_RX.fullmatch(credits):
+        names = [x for x in _SPLIT_NAMES.split(credits) if x]
+        authors = names if all(_has_surname(x) and len(x) <= 4 for x in names) else None
     if not authors:
         return None
-    source = m.group("source")
-    if _looks_like_outlet(source):  # the paper itself, or a wire agency
-        return Byline(authors=authors, wire=_wire_name(source)), m.end()
-    if _is_role(source) or not _REGION_RX.fullmatch(source):
-        return None
+    if len(authors) >= 2 and not _has_surname(authors[0]) and place is None:
+        place, authors = authors[0], authors[1:]  # "[OSEN=대전, 지형준 기자]": the dateline, then the reporter
+    spaced = s[m.start("source"):m.start("credits")].rstrip().endswith("=") is False
+    if _looks_like_outlet(source):  # the paper itself, or a wire agency: "[헤럴드경제(대전)=..."
+        return Byline(authors=authors, region=place, wire=_wire_name(source)), m.end()
+    if spaced or place or _is_role(source) or not _REGION_RX.fullmatch(source):
+        return None  # "[대전 홍길동 기자]" is not a form papers print; only "[매체 홍길동 기자]" is
     return Byline(authors=authors, region=source), m.end()
 
 
@@ -301,6 +333,9 @@ def is_byline_line(line: str) -> bool:
     b = parse_byline(s)
     return b is not None and (bool(b.authors) or b.wire is not None)
 
+
+# A desk credited instead of a reporter: "디지털뉴스팀", "온라인뉴스부", "편집국".
+_DESK = re.compile(r"[가-힣A-Za-z·]{0,10}(?:팀|부|국|데스크)")
 
 # A wire lead at the very start of the first paragraph: the bracket, then optionally
 # names + title (+ email) and "=" before the story text begins.
@@ -321,17 +356,32 @@ def strip_wire_lead(paragraph: str) -> tuple[str, Byline | None]:
     inside = _bracket_credit(_normalize(s[:80]))
     if inside is not None:
         # "[경인일보=신지영 기자] 인천시는 ...": cut at the same bracket in the original text
-        close = next((i for i, ch in enumerate(s) if ch in "])】〕"), -1)
+        close = s.find(_CLOSING.get(s[:1], "]"))
         return s[close + 1 :].lstrip(" =").lstrip(), inside[0]
     bm = _BRACKET_RX.match(s)
     if bm is None:
+        lm = _BARE_LEAD_RX.match(s) if "=" in s[:70] else None  # cheap test first: most paragraphs have none
+        if lm is not None:  # "홍길동 기자 = 정부는 ...": the credit must parse whole
+            credit = parse_byline(lm.group("credit"))
+            if credit is not None and credit.authors:
+                return s[lm.end():].lstrip(), credit
         return paragraph, None
     pre, outlet = bm.group("region"), bm.group("outlet")
     if pre is not None and _is_role(pre):
         return paragraph, None  # "(사진=중도일보)" caption credit
-    if pre is None and _wire_name(outlet) is None:
-        return paragraph, None  # "[내방] ..." heading
     lead_end = bm.end()
+    if pre is None and _wire_name(outlet) is None:
+        # "[인사이트] 전준강 기자 = ...", "[인사이트] 디지털뉴스팀 = ...": the site's name, then a
+        # credit and "="; anything else ("[내방] ...") is a heading and stays
+        cm = _LEAD_CREDITS_RX.match(s, lead_end)
+        if cm is not None and bm.group(0)[:1] == "[":
+            credit = cm.group("credits").strip()
+            byline = parse_byline(credit)
+            if byline is not None and byline.authors:
+                return s[cm.end():].lstrip(), Byline(authors=byline.authors, region=byline.region, emails=byline.emails)
+            if _DESK.fullmatch(credit):
+                return s[cm.end():].lstrip(), Byline(authors=[])
+        return paragraph, None
     cm = _LEAD_CREDITS_RX.match(s, lead_end)
     if cm is not None:
         candidate = parse_byline(s[: cm.end()])
@@ -341,3 +391,21 @@ def strip_wire_lead(paragraph: str) -> tuple[str, Byline | None]:
     if byline is None:  # not a lead after all: keep the text rather than lose it
         return paragraph, None
     return s[lead_end:].lstrip(), byline
+
+
+# A broadcast report's last line names its reporter: "KBS 뉴스 이윤우입니다.", "MBC뉴스 구민지입니다.",
+# "TV조선 변재영입니다.", "연합뉴스 이준삼입니다.".
+_SIGNOFF_RX = re.compile(
+    r"(?P<outlet>[A-Z]{2,6}|TV[가-힣]{2,4}|[가-힣A-Z]{2,8}(?:TV|방송|뉴스))\s?(?:뉴스\s?)?"
+    r"(?P<name>[가-힣]{2,4}?)(?:\s?기자)?입니다\.?"
+)
+
+
+def parse_signoff(line: str) -> Byline | None:
+    """The reporter of a broadcast report's sign-off line (``KBS 뉴스 이윤우입니다.``), else None."""
+    if not isinstance(line, str):
+        return None
+    m = _SIGNOFF_RX.fullmatch(_normalize(line))
+    if m is None or not _has_surname(m.group("name")):
+        return None
+    return Byline(authors=[m.group("name")], wire=_wire_name(m.group("outlet")))

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "find_labelled_dates",
     "parse_iso_datetime",
     "parse_korean_datetime",
+    "plausible_article_date",
     "published_and_modified",
 ]
 
@@ -52,6 +53,8 @@ _AMPM = r"(?:(?P<ap>오전|오후|AM|PM|am|pm|a\.m\.|p\.m\.)\s?)?"
 
 # --- time part: ordered table, tried right after the date (leading whitespace optional) --
 _TIME_FORMS: tuple[re.Pattern[str], ...] = (
+    # (08:26) in parentheses after the date (KBS)
+    re.compile(r"\s*\(\s*" + _AMPM + r"(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?\s*\)"),
     # 19:01, 19:01:05, 오후 3:05, 오전 9:03:10
     re.compile(r"\s*" + _AMPM + r"(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?(?!\d)"),
     # 오후 8시 2분, 8시, 8시 30분 15초
@@ -219,6 +222,17 @@ _LABEL_KINDS: dict[str, str] = {
     "신문게재": PRINT,
     "지면게재": PRINT,
     "기사입력": PUBLISHED,
+    "기사승인": PUBLISHED,
+    "입력일자": PUBLISHED,
+    "등록일자": PUBLISHED,
+    "발행일자": PUBLISHED,
+    "작성일자": PUBLISHED,
+    "게재일자": PUBLISHED,
+    "송고일시": PUBLISHED,
+    "발행일시": PUBLISHED,
+    "수정일자": MODIFIED,
+    "수정시간": MODIFIED,
+    "최종수정일": MODIFIED,
     "입력날짜": PUBLISHED,
     "입력일시": PUBLISHED,
     "입력시간": PUBLISHED,
@@ -239,6 +253,8 @@ _LABEL_KINDS: dict[str, str] = {
     "송고": PUBLISHED,
     "게시일": PUBLISHED,
     "게시": PUBLISHED,
+    "발행일": PUBLISHED,
+    "발행": PUBLISHED,
     "최종수정": MODIFIED,
     "최종업데이트": MODIFIED,
     "기사수정": MODIFIED,
@@ -342,3 +358,22 @@ def published_and_modified(text: str) -> tuple[datetime | None, datetime | None]
         elif ld.kind == MODIFIED:
             modified = ld.value
     return published, modified
+
+
+# Korean papers went online in the mid-1990s: an earlier "article" date on a web page is a
+# founding date, a registration date or a typo.
+EARLIEST_WEB_ARTICLE = datetime(1990, 1, 1, tzinfo=KST)
+CLOCK_SKEW = timedelta(days=1)
+
+
+def plausible_article_date(value: datetime | None, now: datetime | None = None) -> bool:
+    """Could `value` be when a web article was published or corrected?
+
+    Not before 1990 and not later than `now` (default: the current time) plus a day of skew
+    (a CMS clock, a page stamped in another zone). `now` is a parameter so a page extracted
+    again later is judged against when it was fetched.
+    """
+    if value is None:
+        return False
+    now = now or datetime.now(KST)
+    return EARLIEST_WEB_ARTICLE <= value <= now + CLOCK_SKEW

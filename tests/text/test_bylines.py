@@ -2,7 +2,7 @@
 
 import pytest
 
-from crawler.text.bylines import Byline, is_byline_line, parse_byline, strip_wire_lead
+from crawler.text.bylines import Byline, is_byline_line, parse_byline, parse_signoff, strip_wire_lead
 
 
 def b(authors: list[str], region: str | None = None, wire: str | None = None, emails: list[str] | None = None) -> Byline:
@@ -216,3 +216,81 @@ def test_a_bracketed_paper_credit_alone_is_a_byline_line(line: str) -> None:
 @pytest.mark.parametrize("paragraph", ["[사진=홍길동 기자] 시청 앞", "[경인일보=이 기사는 보도자료] 본문", "[인천=취재팀] 본문"])
 def test_bracketed_text_that_is_no_credit_stays(paragraph: str) -> None:
     assert strip_wire_lead(paragraph) == (paragraph, None)
+
+
+@pytest.mark.parametrize(
+    ("paragraph", "rest", "byline"),
+    [
+        # a credit and `=` without brackets
+        ("홍길동 기자 = 정부는 25일 새 대책을 발표했다.", "정부는 25일 새 대책을 발표했다.", b(["홍길동"])),
+        ("대전=홍길동 기자 = 대전시는 25일 회의를 열었다.", "대전시는 25일 회의를 열었다.", b(["홍길동"], region="대전")),
+        # a paper's credit with its bureau in parentheses, or with no `=`
+        ("[헤럴드경제(대전)=홍길동 기자] 대전시가 25일", "대전시가 25일", b(["홍길동"], region="대전")),
+        ("[이데일리 홍길동 기자] 정부가 25일", "정부가 25일", b(["홍길동"])),
+        ("[스타뉴스=홍길동 기자] 가수 아이유가 새 앨범을 냈다.", "가수 아이유가 새 앨범을 냈다.", b(["홍길동"])),
+        ("【대전=뉴시스】 대전시가 25일", "대전시가 25일", b([], region="대전", wire="뉴시스")),
+        # the site's name in brackets, then a credit and `=`, or a bare name in the bracket
+        ("[인사이트] 전준강 기자 = 내일은 소설이다.", "내일은 소설이다.", b(["전준강"])),
+        ("[인사이트] 디지털뉴스팀 = 여교사가", "여교사가", b([])),
+        ("[한국스포츠경제 김정희] 후반기 승률", "후반기 승률", b(["김정희"])),
+        ("[OSEN=대전, 지형준 기자] 7일 오후", "7일 오후", b(["지형준"], region="대전")),
+    ],
+)
+def test_lead_credits_of_other_forms(paragraph: str, rest: str, byline: Byline) -> None:
+    assert strip_wire_lead(paragraph) == (rest, byline)
+
+
+@pytest.mark.parametrize(
+    "paragraph",
+    [
+        "[대전 홍길동 기자] 대전시가",  # a place and a name without `=` is no form papers print
+        "A = B 라는 공식을 홍길동 기자가 설명했다.",
+        "정부는 오늘 = 발표했다",
+        "(사진=홍길동 기자) 대전시청 전경",
+        "[사설] 정부는 = 안 된다",
+        "[대전시] 홍길동 시장 = 시민이",
+    ],
+)
+def test_text_that_only_resembles_a_lead_stays(paragraph: str) -> None:
+    assert strip_wire_lead(paragraph) == (paragraph, None)
+
+
+@pytest.mark.parametrize(
+    ("line", "byline"),
+    [
+        ("[머니투데이방송 MTN = 유찬 기자 (curry30@mtn.co.kr)]", b(["유찬"], emails=["curry30@mtn.co.kr"])),
+        ("[한국스포츠경제 정진영]", b(["정진영"])),
+    ],
+)
+def test_bracketed_trailers_with_the_outlets_name(line: str, byline: Byline) -> None:
+    assert parse_byline(line) == byline
+    assert is_byline_line(line)
+
+
+@pytest.mark.parametrize(
+    ("line", "byline"),
+    [
+        ("KBS 뉴스 이윤우입니다.", b(["이윤우"])),
+        ("MBC뉴스 구민지입니다.", b(["구민지"])),
+        ("TV조선 변재영입니다.", b(["변재영"])),
+        ("연합뉴스 이준삼입니다.", b(["이준삼"], wire="연합뉴스")),
+        ("SBS 김철수 기자입니다.", b(["김철수"])),
+    ],
+)
+def test_a_broadcast_sign_off_names_the_reporter(line: str, byline: Byline) -> None:
+    assert parse_signoff(line) == byline
+
+
+@pytest.mark.parametrize("line", ["저는 홍길동입니다.", "KBS 뉴스입니다.", "이것은 사실입니다."])
+def test_sentences_ending_in_imnida_are_no_sign_off(line: str) -> None:
+    assert parse_signoff(line) is None
+
+
+def test_editors_and_reporters_by_other_titles() -> None:
+    assert parse_byline("이정화 에디터") == b(["이정화"])
+    assert parse_byline("홍길동 리포터") == b(["홍길동"])
+
+
+def test_a_name_before_the_paper_and_title() -> None:
+    assert parse_byline("이남경 MK스포츠 기자(mkculture3@mkculture.com)") == b(["이남경"], emails=["mkculture3@mkculture.com"])
+    assert parse_byline("[이남경 MBN스타 기자]") == b(["이남경"])

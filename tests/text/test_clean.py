@@ -4,7 +4,16 @@ import unicodedata
 
 import pytest
 
-from crawler.text.clean import clean_paragraphs, is_copyright_line, join_body, normalize_text
+from crawler.text.clean import (
+    clean_paragraphs,
+    is_copyright_line,
+    is_end_heading,
+    is_prose,
+    is_script_marker,
+    is_trailing_chrome,
+    join_body,
+    normalize_text,
+)
 
 NFD_HANGUL = unicodedata.normalize("NFD", "세종시")
 
@@ -122,3 +131,104 @@ def test_clean_then_join_round_trip() -> None:
     body = join_body(clean_paragraphs(["  첫 문단\n이어짐 ", "", "둘째\u3000문단"]))
     assert body == "첫 문단 이어짐\n\n둘째 문단"
     assert body.split("\n\n") == clean_paragraphs(body.split("\n\n"))
+
+
+COPYRIGHT_NEW_WORDINGS = [
+    "무단전재 및 재배포, AI 학습 이용 금지",
+    "AI 학습 및 활용 금지",
+    "[ⓒ 예시일보 / 무단 전재, 재배포 및 AI학습 이용 금지]",
+    "이 기사의 저작권은 예시일보에 있으며, 무단 전재 및 재배포를 금합니다.",
+    "인터뷰 자료의 저작권은 SBS 라디오에 있습니다.",
+]
+
+
+@pytest.mark.parametrize("line", COPYRIGHT_NEW_WORDINGS)
+def test_copyright_new_wordings(line: str) -> None:
+    assert is_copyright_line(line)
+
+
+END_HEADINGS = [
+    ("관련기사", True),
+    ("[관련기사]", True),
+    ("관련 뉴스 더보기", True),
+    ("기자의 다른기사 보기", True),
+    ("이 기자의 다른 기사", True),
+    ("많이 본 뉴스", True),
+    ("댓글 3", True),
+    ("■ 오늘의 주요 뉴스", True),
+    ("FAQ", True),
+    ("자주 묻는 질문", True),
+    ("관련 기사를 보면 이번 조치의 배경을 알 수 있다.", False),
+    ("대전시 관련 기사", False),
+    ("", False),
+]
+
+
+@pytest.mark.parametrize(("line", "expected"), END_HEADINGS)
+def test_is_end_heading(line: str, expected: bool) -> None:
+    assert is_end_heading(line) is expected
+
+
+TRAILING_CHROME = [
+    # correction and reply notices, the ombudsman
+    ("※ 이 기사에 대한 정정·반론보도 청구는 고충처리인에게 하실 수 있습니다.", True),
+    ("반론보도 청구 안내: 언론중재위원회", True),
+    ("고충처리인 홍길동 (02-123-4567, ombud@example.kr)", True),
+    # prompts: subscription, likes, tip-offs
+    ("▶ 예시일보 네이버 채널 구독하기", True),
+    ("[예시일보 유튜브 구독]", True),
+    ("구독하기", True),
+    ("좋아요 0", True),
+    ("기사제보 news@example.kr", True),
+    ("카카오톡 제보: 예시일보 채널 추가", True),
+    ("제보를 기다립니다 (전화 02-123-4567)", True),
+    # addresses, signoffs, hashtags, player and toolbar messages
+    ("kdy@yna.co.kr", True),
+    ("/seon@osen.co.kr", True),
+    ("[tgar1@mbn.co.kr]", True),
+    ("( 취재 : 한지연 / 영상편집 : 변지영/ 화면제공 : 부산경찰청 )", True),
+    ("영상편집:김선영", True),
+    ("현재 브라우저 버전에서는 서비스가 원할하지 않습니다.", True),
+    ("▲위 사진은 기사 내용과 직접적인 관련이 없습니다.", True),
+    ("◎공감언론 뉴시스 phw@newsis.com", True),
+    ("https://www.example.kr/news/1", True),
+    ("#고물가 #짠테크 #2030세대", True),
+    ("브라우저가 video 태그를 지원하지 않습니다.", True),
+    ("기사 URL이 복사되었습니다.", True),
+    ("무단전재 및 재배포 금지", True),
+    # story sentences that mention the same words
+    ("경찰은 시민 제보를 받아 범인을 검거했다고 밝혔다.", False),
+    ("정부는 구독 경제 활성화 방안을 내놓았다.", False),
+    ("법원은 A씨가 낸 반론보도 청구 소송에서 원고 일부 승소 판결했다" + "고 밝혔다. " * 30, False),
+    ("", False),
+]
+
+
+@pytest.mark.parametrize(("line", "expected"), TRAILING_CHROME)
+def test_is_trailing_chrome(line: str, expected: bool) -> None:
+    assert is_trailing_chrome(line) is expected
+
+
+PROSE = [
+    ("대전시는 25일 시청에서 확대간부회의를 열었다.", True),
+    ('시 관계자는 "차질 없이 추진하겠다"고 말했다', True),
+    ("그 배경은 무엇인지, 짚어보겠습니다?", True),
+    ("총인 30% 감축·산업폐수 고도처리 도입…식수원 관리 강화", False),  # a deck
+    ("2026년 02월 24일(화) 19:00", False),
+    ("가가", False),
+    ("끝났다.", False),  # a stub
+]
+
+
+@pytest.mark.parametrize(("line", "expected"), PROSE)
+def test_is_prose(line: str, expected: bool) -> None:
+    assert is_prose(line) is expected
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [("[앵커]", True), ("【 기자 】", True), ("◀ 리포트 ▶", True), ("[앵커멘트]", True), ("<인터뷰>", True),
+     ("[앵커] 강남 사건 속보입니다.", False), ("[속보]", False), ("[기자수첩]", False)],
+)
+def test_is_script_marker(line: str, expected: bool) -> None:
+    assert is_script_marker(line) is expected

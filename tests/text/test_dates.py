@@ -10,6 +10,7 @@ from crawler.text.dates import (
     find_labelled_dates,
     parse_iso_datetime,
     parse_korean_datetime,
+    plausible_article_date,
     published_and_modified,
 )
 
@@ -359,3 +360,29 @@ def test_more_labels_and_iso_after_a_label(text, kind, expected):
 )
 def test_meta_values_in_printed_forms(value, expected):
     assert parse_iso_datetime(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "expected"),
+    [
+        ("발행 2019.01.16 13:59", "published", datetime(2019, 1, 16, 13, 59, tzinfo=KST)),
+        ("기사승인 2019-01-16 13:59", "published", datetime(2019, 1, 16, 13, 59, tzinfo=KST)),
+        ("입력일자 2019-01-16 13:59", "published", datetime(2019, 1, 16, 13, 59, tzinfo=KST)),
+        ("송고일시 2019-01-16 13:59", "published", datetime(2019, 1, 16, 13, 59, tzinfo=KST)),
+        ("수정일자 2019-01-17 09:00", "modified", datetime(2019, 1, 17, 9, 0, tzinfo=KST)),
+        ("최종수정일 2019-01-17 09:00", "modified", datetime(2019, 1, 17, 9, 0, tzinfo=KST)),
+        ("입력 2023.04.07 (08:26)", "published", datetime(2023, 4, 7, 8, 26, tzinfo=KST)),  # time in parentheses
+    ],
+)
+def test_labels_of_other_sites(text, kind, expected):
+    found = find_labelled_dates(text)
+    assert [(d.kind, d.value) for d in found] == [(kind, expected)]
+
+
+def test_plausible_article_date():
+    now = datetime(2026, 12, 6, 12, 0, tzinfo=KST)
+    assert plausible_article_date(datetime(2019, 1, 16, 13, 59, tzinfo=KST), now)
+    assert plausible_article_date(now + timedelta(hours=20), now)  # a CMS clock ahead: tolerated
+    assert not plausible_article_date(now + timedelta(days=3), now)  # the future
+    assert not plausible_article_date(datetime(1988, 5, 15, tzinfo=KST), now)  # before web news
+    assert not plausible_article_date(None, now)
