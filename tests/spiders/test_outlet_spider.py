@@ -368,3 +368,17 @@ def test_the_pool_is_given_the_pipelines_steps_with_each_page():
     assert len(pool.calls) == 1 and pool.calls[0][-1] == sp._prepare_in_worker
     assert [step.name for step in pool.calls[0][-1]] == ["normalize", "signature"]
     assert len(items) == 1 and sorted(items[0].preparation) == ["normalize", "signature"]
+
+
+def test_a_doubtful_fallback_is_counted_and_is_no_drift_field():
+    """A page the fallback doubts (here: a redesigned page with one short line of text) is
+    stored with provenance["quality"] and counted; "quality" is not a field that fell back."""
+    sp = spider({"NEWSDESK_PARSE_PROCESSES": 0})
+    url = "https://www.joongdo.co.kr/web/view.php?key=20240312010003418"
+    body = "<html><head><title>짧은 기사 - 중도일보</title></head><body><h1>짧은 기사</h1><p>한 줄뿐이다.</p></body></html>"
+    items = collect(sp.parse_article(HtmlResponse(url, body=body.encode(), encoding="utf-8"), article_url=url))
+    assert len(items) == 1 and str(items[0].provenance.get("quality", "")).startswith("low")
+    stats = sp.crawler.stats
+    assert stats.get_value("newsdesk/extract/generic_low_confidence") == 1
+    assert stats.get_value("newsdesk/fallback/quality") is None
+    assert stats.get_value("newsdesk/fallback/articles") == 1  # the template missed: drift still sees it
