@@ -12,7 +12,7 @@ from crawler.items import Article, item_dict
 from crawler.prepare import MISSING, Prepared, done, run_steps, take
 
 FIELDS = ["outlet", "url", "canonical_url", "title", "body", "subtitle", "sections", "published", "modified",
-          "print_edition", "authors", "region", "wire", "images", "provenance", "body_hash", "content_hash",
+          "print_edition", "authors", "region", "wire", "places", "sido", "sigungu", "places_version", "images", "provenance", "body_hash", "content_hash",
           "story_id", "story_similarity", "story_closest", "minhash", "story_shingles", "story_numbers",
           "alias_of", "extra"]
 

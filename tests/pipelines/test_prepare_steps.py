@@ -111,3 +111,30 @@ def test_a_text_changed_between_worker_and_dedup_gets_the_signature_of_the_new_t
     _dedup(crawler).process_item(changed)
     assert crawler.stats.get_value("newsdesk/dedup/presigned") is None
     assert changed.minhash == to_bytes(signature(changed.body, changed.title))
+
+
+def test_places_tagged_in_the_worker_are_what_the_pipeline_would_set():
+    from pipelines.places import PlacesPipeline
+
+    steps = (NormalizePipeline.prepare_step, PlacesPipeline.prepare_step)
+    prepared = across_processes(parsed(steps))
+    assert done(prepared, "places")
+    NormalizePipeline().process_item(prepared)
+    PlacesPipeline().process_item(prepared)
+    here = parsed(())
+    NormalizePipeline().process_item(here)
+    PlacesPipeline().process_item(here)
+    assert prepared.places == here.places and prepared.places
+    assert (prepared.sido, prepared.sigungu) == (here.sido, here.sigungu)
+    assert not done(prepared, "places")  # taken once
+
+
+def test_places_are_tagged_again_when_the_title_changed_after_the_worker():
+    from pipelines.places import PlacesPipeline
+
+    article = parsed((NormalizePipeline.prepare_step, PlacesPipeline.prepare_step))
+    NormalizePipeline().process_item(article)
+    article.title = "공주시 백제문화제 개막"
+    article.region = None
+    PlacesPipeline().process_item(article)
+    assert article.sigungu == ["충청남도 공주시"]

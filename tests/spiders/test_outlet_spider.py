@@ -323,20 +323,23 @@ def spider_with_pipelines(settings: dict | None = None) -> OutletSpider:
 
 
 @pytest.mark.parametrize(("settings", "expected"), [
-    ({}, ["normalize", "signature"]),
-    ({"NEWSDESK_DEDUP_ENABLED": False}, ["normalize"]),  # DedupPipeline not configured
-    ({"NEWSDESK_STORE_ENABLED": False}, ["normalize"]),  # nor without a store
-    ({"ITEM_PIPELINES": {"pipelines.normalize.NormalizePipeline": None, "pipelines.dedup.DedupPipeline": 300}},
+    ({}, ["normalize", "places", "signature"]),
+    ({"NEWSDESK_DEDUP_ENABLED": False}, ["normalize", "places"]),  # DedupPipeline not configured
+    ({"NEWSDESK_STORE_ENABLED": False}, ["normalize", "places"]),  # nor without a store
+    ({"ITEM_PIPELINES": {"pipelines.normalize.NormalizePipeline": None, "pipelines.places.PlacesPipeline": None,
+                         "pipelines.dedup.DedupPipeline": 300}},
      ["signature"]),
     ({"ITEM_PIPELINES": {}}, []),
 ])
 def test_the_parse_worker_does_what_the_enabled_pipelines_declare(settings, expected):
     from pipelines.dedup import DedupPipeline
     from pipelines.normalize import NormalizePipeline
+    from pipelines.places import PlacesPipeline
 
     steps = spider_with_pipelines(settings)._prepare_in_worker
     assert [step.name for step in steps] == expected
-    declared = {"normalize": NormalizePipeline.prepare_step, "signature": DedupPipeline.prepare_step}
+    declared = {"normalize": NormalizePipeline.prepare_step, "places": PlacesPipeline.prepare_step,
+                "signature": DedupPipeline.prepare_step}
     assert all(step is declared[step.name] for step in steps)
 
 
@@ -366,8 +369,8 @@ def test_the_pool_is_given_the_pipelines_steps_with_each_page():
     resp = HtmlResponse(url, body=page.read_bytes(), encoding="utf-8")
     items = collect(sp.parse_article(resp, article_url=url))
     assert len(pool.calls) == 1 and pool.calls[0][-1] == sp._prepare_in_worker
-    assert [step.name for step in pool.calls[0][-1]] == ["normalize", "signature"]
-    assert len(items) == 1 and sorted(items[0].preparation) == ["normalize", "signature"]
+    assert [step.name for step in pool.calls[0][-1]] == ["normalize", "places", "signature"]
+    assert len(items) == 1 and sorted(items[0].preparation) == ["normalize", "places", "signature"]
 
 
 def test_a_doubtful_fallback_is_counted_and_is_no_drift_field():
