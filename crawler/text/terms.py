@@ -72,13 +72,16 @@ def run_terms(cjk: bool, run: str) -> list[str]:
     return [run[0], *(run[i : i + 2] for i in range(len(run) - 1))]
 
 
-def text_terms(text: str) -> set[str]:
-    """The distinct terms of `text` (normalized first): what the index stores for it.
+def text_terms(text: str, *, starts: bool = False) -> set[str]:
+    """The distinct terms of `text` (normalized first): what the index stores for it, with
+    `starts` its start terms too (start_terms, from the same normalized text).
 
     Equal to the union of run_terms over runs(normalize(text)).
     """
     normalized = normalize(text)
     terms = set(_BIGRAM.findall(normalized))
+    if starts:
+        terms.update(map(START.__add__, _START_BIGRAM.findall(normalized)))
     terms.update(_RUN_START.findall(normalized))
     terms.update(token[:MAX_TOKEN] for token in _TOKEN.findall(normalized))
     return terms
