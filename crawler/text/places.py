@@ -36,7 +36,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
+from importlib import resources
 from typing import Any
 
 from crawler.text.korean import PARTICLES
@@ -55,7 +55,9 @@ __all__ = [
     "tag",
 ]
 
-DATA = Path(__file__).with_name("data")
+# A package resource, not a path beside __file__: deployed to scrapyd the package runs from a
+# zipped egg, where no file of it can be opened by path.
+DATA = resources.files("crawler.text").joinpath("data")
 SOURCES = ("dateline", "title", "lead", "outlet")
 VERSION = 1  # of the table and rules: stored as `places_version`; a new one makes `newsdesk places --reindex` redo every article
 LEAD_CHARS = 300  # the lead: the subtitle and this much of the body's start

@@ -160,9 +160,13 @@ def scrapyd(tmp_path_factory: pytest.TempPathFactory, mongo_uri: str) -> Iterato
 def project_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The work tree without tests, venv and build leftovers: the egg is built here."""
     target = tmp_path_factory.mktemp("project") / "newsdesk"
-    ignore = shutil.ignore_patterns(
-        ".git", ".venv", "tests", "bench", "data", "build", "*.egg-info", "__pycache__", ".pytest_cache"
-    )
+    leftovers = shutil.ignore_patterns("*.egg-info", "__pycache__", ".pytest_cache")
+    top_level = {".git", ".venv", "tests", "bench", "data", "build"}  # data/: the embedded database's, not crawler/text/data
+
+    def ignore(folder: str, names: list[str]) -> set[str]:
+        skipped = set(leftovers(folder, names))
+        return skipped | (top_level & set(names)) if Path(folder) == ROOT else skipped
+
     shutil.copytree(ROOT, target, ignore=ignore)
     return target
 
