@@ -262,3 +262,10 @@ def test_unknown_or_ambiguous_places_exit_2_with_a_hint(env, args, message):
     result = runner.invoke(app, args, env=env)
     assert result.exit_code == 2
     assert message in result.output
+
+
+def test_export_query_without_a_word_is_refused_before_writing(env, tmp_path):
+    out = tmp_path / "q.jsonl"
+    result = runner.invoke(app, ["export", "--query", "!!!", "-o", str(out)], env=env)
+    assert result.exit_code == 2 and "--query: query '!!!' has no word to search for" in result.output
+    assert not out.exists()
