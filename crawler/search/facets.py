@@ -208,16 +208,6 @@ def count_values(
     return out
 
 
-def day_counts(times: np.ndarray, weights: np.ndarray, since: datetime | None = None,
-               until: datetime | None = None) -> tuple[str, list[tuple[date, int]]]:
-    """("day" or "month", [(first day of the bucket, weighted count)]) over Korea-time days,
-    every bucket from the first to the last (or from `since` to `until` when given)."""
-    axis = day_axis(times, weights, since, until)
-    if axis is None:
-        return "day", []
-    return axis.bucket, list(zip(axis.starts, histogram(axis, times, weights)))
-
-
 @dataclass
 class DayAxis:
     """Buckets of Korea-time days (or months) from `first` to `last` (days since 1970-01-01)."""
